@@ -1,0 +1,219 @@
+"""The `connector` command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from connector import __version__
+from connector.errors import ConfigError, ConnectorError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _runtime() -> Any:
+    from connector.logs import configure_logging
+    from connector.runtime import Runtime
+
+    runtime = Runtime()
+    configure_logging(runtime.settings.log_level, runtime.settings.log_json)
+    return runtime
+
+
+def host_port(default_port: int) -> Callable[[F], F]:
+    def decorate(fn: F) -> F:
+        fn = click.option("--port", default=default_port, show_default=True, type=int)(fn)
+        fn = click.option("--host", default="127.0.0.1", show_default=True)(fn)
+        return fn
+
+    return decorate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="connector")
+def cli() -> None:
+    """Link Zendesk tickets that share a cause to one Jira issue, mirror it, close the loop."""
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    from connector.store.migrate import upgrade
+
+    runtime = _runtime()
+    upgrade(runtime.settings.database_url)
+    click.echo(f"database is at the latest schema ({_safe_url(runtime.settings.database_url)})")
+
+
+@cli.command()
+@click.option("--threads", type=int, default=None, help="Worker threads (default from settings).")
+def worker(threads: int | None) -> None:
+    """Run the task consumer (scale out by starting it on several machines)."""
+    from connector.store.migrate import upgrade
+
+    runtime = _runtime()
+    upgrade(runtime.settings.database_url)
+    consumer = runtime.huey.create_consumer(
+        workers=threads or runtime.settings.worker_threads,
+        worker_type="thread",
+        periodic=True,
+        check_worker_health=True,
+        graceful_signal="TERM",  # SIGTERM finishes running tasks; queued ones stay queued.
+    )
+    consumer.run()
+
+
+@cli.command()
+@host_port(8000)
+@click.option("--workers", type=int, default=2, show_default=True, help="Web processes.")
+def web(host: str, port: int, workers: int) -> None:
+    """Run the web tier (webhooks, dashboard, API) under gunicorn."""
+    runtime = _runtime()
+    from connector.store.migrate import upgrade
+
+    upgrade(runtime.settings.database_url)
+    os.execvp(sys.executable, _gunicorn_argv(host, port, workers))
+
+
+def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--graceful-timeout",
+        "20",
+        "--access-logfile",
+        "-",
+        "connector.webhook_app:create_app()",
+    ]
+
+
+@cli.command()
+@host_port(8000)
+@click.option("--workers", type=int, default=2, show_default=True, help="Web processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run web and worker together (embedded defaults: SQLite database and queue)."""
+    from connector.store.migrate import upgrade
+
+    runtime = _runtime()
+    upgrade(runtime.settings.database_url)
+    children = [
+        subprocess.Popen(_gunicorn_argv(host, port, workers)),
+        subprocess.Popen([sys.executable, "-m", "connector", "worker"]),
+    ]
+    click.echo(f"connector serving on http://{host}:{port} (web + worker); Ctrl-C stops both")
+    sys.exit(_supervise(children))
+
+
+def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
+    """Wait for a stop signal or a child exit, then stop every child gracefully."""
+    stopping = False
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for child in children:
+        try:
+            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    failed = [c.returncode for c in children if c.returncode not in (0, -signal.SIGTERM)]
+    return 0 if stopping and not failed else 1
+
+
+@cli.command()
+def reconcile() -> None:
+    """Run one reconcile pass now (the worker also runs it periodically)."""
+    from connector.store.migrate import upgrade
+    from connector.tasks import run_reconcile
+
+    runtime = _runtime()
+    upgrade(runtime.settings.database_url)
+    summary = run_reconcile(runtime, runtime.huey.connector_tasks["process_events"])
+    click.echo(" ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@cli.group()
+def sandbox() -> None:
+    """Local Zendesk and Jira API servers for tests, the demo and rehearsals."""
+
+
+@sandbox.command("zendesk")
+@host_port(8081)
+@click.option("--email", default="admin@example.com", show_default=True)
+@click.option("--token", default="sandbox", show_default=True)
+def sandbox_zendesk(host: str, port: int, email: str, token: str) -> None:
+    """Run the Zendesk sandbox."""
+    from connector.sandbox.zendesk import ZendeskSandbox
+
+    ZendeskSandbox(email=email, token=token).serve_forever(host, port)
+
+
+@sandbox.command("jira")
+@host_port(8082)
+@click.option("--email", default="admin@example.com", show_default=True)
+@click.option("--token", default="sandbox", show_default=True)
+@click.option("--pat", default="sandbox", show_default=True)
+@click.option("--config", "config_path", default=None, help="Take projects from this config.")
+def sandbox_jira(
+    host: str, port: int, email: str, token: str, pat: str, config_path: str | None
+) -> None:
+    """Run the Jira sandbox."""
+    from connector.config import load_config
+    from connector.sandbox.jira import JiraSandbox
+
+    kwargs: dict[str, Any] = {}
+    if config_path:
+        kwargs["projects"] = tuple(t.jira_project for t in load_config(config_path).teams.values())
+    JiraSandbox(email=email, token=token, pat=pat, **kwargs).serve_forever(host, port)
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ConnectorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,226 @@
+"""The config file (`config/connector.yaml`): teams, linking rules, priorities, outcomes, replies.
+
+Validated once at start; every problem is reported as `<file>: <dotted.key>: <problem>`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from connector.errors import ConfigError
+from connector.settings import DEFAULT_CONFIG_PATH
+
+TEMPLATE_VARIABLES = frozenset({"solution", "issue_key", "fix_version", "due_date"})
+JIRA_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ZendeskFields(Strict):
+    owning_team: int | None = None
+    known_problem: int | None = None
+    jira_issue: int | None = None
+    jira_status: int | None = None
+    expected_fix: int | None = None
+    solution: int | None = None
+    solution_kind: int | None = None
+
+
+class ZendeskConfig(Strict):
+    fields: ZendeskFields = Field(default_factory=ZendeskFields)
+    organization_value_field: str | None = None
+    include_personal_data: bool = False
+
+
+class ImpactFields(Strict):
+    tickets: str | None = None
+    organizations: str | None = None
+    value: str | None = None
+
+
+class JiraConfig(Strict):
+    solution_field: str | None = None
+    solution_kind_field: str | None = None
+    solution_comment_marker: str = "#customer-reply"
+    impact_fields: ImpactFields = Field(default_factory=ImpactFields)
+
+
+class Team(Strict):
+    jira_project: str
+    issue_type: str = "Task"
+    name: str | None = None
+    components: list[str] = Field(default_factory=list)
+    labels: list[str] = Field(default_factory=list)
+
+    @field_validator("jira_project")
+    @classmethod
+    def _project_key(cls, value: str) -> str:
+        if not JIRA_PROJECT_KEY.match(value):
+            raise ValueError(f"'{value}' is not a Jira project key (upper-case letters and digits)")
+        return value
+
+
+class RuleCondition(Strict):
+    tags_any: list[str] = Field(default_factory=list)
+    tags_all: list[str] = Field(default_factory=list)
+    fields: dict[int, str] = Field(default_factory=dict)
+    brand_id: int | None = None
+    subject_pattern: str | None = None
+
+    @field_validator("subject_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> RuleCondition:
+        if not (
+            self.tags_any or self.tags_all or self.fields or self.brand_id or self.subject_pattern
+        ):
+            raise ValueError("a rule needs at least one condition")
+        return self
+
+
+class Rule(Strict):
+    team: str
+    cause: str = Field(min_length=1)
+    when: RuleCondition
+
+
+class PriorityStep(Strict):
+    priority: str
+    min_tickets: int | None = Field(default=None, ge=1)
+    min_organizations: int | None = Field(default=None, ge=1)
+    min_value: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _has_threshold(self) -> PriorityStep:
+        if self.min_tickets is None and self.min_organizations is None and self.min_value is None:
+            raise ValueError("needs min_tickets, min_organizations or min_value")
+        return self
+
+
+class ReplyTemplate(Strict):
+    status: Literal["solved", "pending", "open", "hold"] = "solved"
+    body: str = Field(min_length=1)
+    public: bool = True
+
+    @field_validator("body")
+    @classmethod
+    def _known_variables(cls, value: str) -> str:
+        try:
+            names = {
+                m.group("named") or m.group("braced")
+                for m in string.Template.pattern.finditer(value)
+                if m.group("named") or m.group("braced")
+            }
+        except ValueError as exc:  # pragma: no cover - pattern is total
+            raise ValueError(str(exc)) from None
+        unknown = names - TEMPLATE_VARIABLES
+        if unknown:
+            raise ValueError(
+                f"unknown variable ${{{sorted(unknown)[0]}}} "
+                f"(known: {', '.join('${' + n + '}' for n in sorted(TEMPLATE_VARIABLES))})"
+            )
+        return value
+
+
+class Replies(Strict):
+    require_approval: bool = False
+    closed_tickets: Literal["followup", "skip"] = "followup"
+    send_workaround: bool = False
+    templates: dict[str, ReplyTemplate | None] = Field(default_factory=dict)
+
+
+class Config(Strict):
+    zendesk: ZendeskConfig = Field(default_factory=ZendeskConfig)
+    jira: JiraConfig = Field(default_factory=JiraConfig)
+    teams: dict[str, Team] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+    priority: list[PriorityStep] = Field(default_factory=list)
+    impact_debounce_seconds: int = Field(default=60, ge=0)
+    known_problem_grace_hours: int = Field(default=24, ge=0)
+    reconcile_interval_seconds: int = Field(default=300, ge=10)
+    outcomes: dict[str, str] = Field(default_factory=dict)
+    replies: Replies = Field(default_factory=Replies)
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        for index, rule in enumerate(self.rules):
+            if rule.team not in self.teams:
+                raise _KeyProblem(
+                    f"rules.{index}.team",
+                    f"unknown team '{rule.team}' (known: {', '.join(sorted(self.teams))})",
+                )
+        return self
+
+    def team_for_project(self, project_key: str) -> str | None:
+        for key, team in self.teams.items():
+            if team.jira_project == project_key:
+                return key
+        return None
+
+
+class _KeyProblem(ValueError):
+    """Raised inside a validator to report a problem at a specific dotted key."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+        self.problem = problem
+
+
+def embedded_defaults_text() -> str:
+    return resources.files("connector.defaults").joinpath("connector.yaml").read_text("utf-8")
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> Config:
+    """Load and validate the config file; the default path falls back to the embedded defaults."""
+    source = str(path)
+    file = Path(path)
+    if file.exists():
+        text = file.read_text("utf-8")
+    elif source == DEFAULT_CONFIG_PATH:
+        text, source = embedded_defaults_text(), "embedded defaults"
+    else:
+        raise ConfigError(source, "", "file not found")
+    return parse_config(text, source)
+
+
+def parse_config(text: str, source: str) -> Config:
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(source, "", f"not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(source, "", "expected a mapping at the top level")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(source, exc) from None
+
+
+def _config_error(source: str, exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, _KeyProblem):
+        return ConfigError(source, cause.key, cause.problem)
+    message = first["msg"].removeprefix("Value error, ")
+    return ConfigError(source, key or "(top level)", message[:1].lower() + message[1:])

@@ -1,0 +1,100 @@
+"""Everything a process needs, built lazily from settings and config: nothing connects on import."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cached_property
+
+from huey import Huey
+
+from connector.config import Config, load_config
+from connector.errors import ConfigError
+from connector.jira.client import JiraClient
+from connector.logs import register_secrets
+from connector.queue import build_huey
+from connector.ratelimit import CallBudget, budget_storage_uri
+from connector.settings import Settings, load_settings
+from connector.store.db import Database
+from connector.zendesk.client import ZendeskClient
+
+
+class Runtime:
+    def __init__(self, settings: Settings | None = None, config: Config | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.config = config or load_config(self.settings.config)
+        self.calls: Counter[str] = Counter()
+        register_secrets(
+            s.get_secret_value() if s else None
+            for s in (
+                self.settings.zendesk_api_token,
+                self.settings.zendesk_webhook_secret,
+                self.settings.jira_api_token,
+                self.settings.jira_pat,
+                self.settings.jira_webhook_secret,
+                self.settings.admin_token,
+            )
+        )
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def huey(self) -> Huey:
+        from connector.tasks import register_tasks
+
+        huey = build_huey(self.settings)
+        register_tasks(huey, self)
+        return huey
+
+    @cached_property
+    def zendesk(self) -> ZendeskClient:
+        s = self.settings
+        if not (s.zendesk_url and s.zendesk_email and s.zendesk_api_token):
+            missing = next(
+                name
+                for name, value in (
+                    ("CONNECTOR_ZENDESK_URL", s.zendesk_url),
+                    ("CONNECTOR_ZENDESK_EMAIL", s.zendesk_email),
+                    ("CONNECTOR_ZENDESK_API_TOKEN", s.zendesk_api_token),
+                )
+                if not value
+            )
+            raise ConfigError("environment", missing, "required to call Zendesk")
+        budget = CallBudget(
+            "zendesk", s.zendesk_requests_per_minute, budget_storage_uri(s.redis_url)
+        )
+        return ZendeskClient(
+            str(s.zendesk_url),
+            s.zendesk_email,
+            s.zendesk_api_token.get_secret_value(),
+            timeout=s.http_timeout_seconds,
+            budget=budget,
+            calls=self.calls,
+        )
+
+    @cached_property
+    def jira(self) -> JiraClient:
+        s = self.settings
+        if not s.jira_url:
+            raise ConfigError("environment", "CONNECTOR_JIRA_URL", "required to call Jira")
+        if not (s.jira_pat or (s.jira_email and s.jira_api_token)):
+            raise ConfigError(
+                "environment",
+                "CONNECTOR_JIRA_API_TOKEN",
+                "set CONNECTOR_JIRA_EMAIL and CONNECTOR_JIRA_API_TOKEN, or CONNECTOR_JIRA_PAT",
+            )
+        budget = CallBudget("jira", s.jira_requests_per_minute, budget_storage_uri(s.redis_url))
+        return JiraClient(
+            str(s.jira_url),
+            email=s.jira_email,
+            api_token=s.jira_api_token.get_secret_value() if s.jira_api_token else None,
+            pat=s.jira_pat.get_secret_value() if s.jira_pat else None,
+            timeout=s.http_timeout_seconds,
+            budget=budget,
+            calls=self.calls,
+        )
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,86 @@
+"""Process settings: environment variables (prefix CONNECTOR_) or a `.env` file.
+
+Secrets are `SecretStr`, so printing or logging a Settings object never shows them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connector.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = "config/connector.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CONNECTOR_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    zendesk_url: AnyHttpUrl | None = None
+    zendesk_email: str | None = None
+    zendesk_api_token: SecretStr | None = None
+    zendesk_webhook_secret: SecretStr | None = None
+
+    jira_url: AnyHttpUrl | None = None
+    jira_email: str | None = None
+    jira_api_token: SecretStr | None = None
+    jira_pat: SecretStr | None = None
+    jira_webhook_secret: SecretStr | None = None
+
+    database_url: str = "sqlite:///connector.db"
+    redis_url: str | None = None
+    queue_path: str = "connector-queue.db"
+    queue_name: str = "connector"
+    config: str = DEFAULT_CONFIG_PATH
+    admin_token: SecretStr | None = None
+    public_url: AnyHttpUrl | None = None
+
+    http_timeout_seconds: float = Field(default=15.0, gt=0)
+    webhook_max_age_seconds: int = Field(default=300, gt=0)
+    webhook_max_body_bytes: int = Field(default=1_000_000, gt=0)
+    zendesk_requests_per_minute: int = Field(default=400, gt=0)
+    jira_requests_per_minute: int = Field(default=300, gt=0)
+    worker_threads: int = Field(default=4, gt=0)
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.config)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning validation errors into one ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "CONNECTOR_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError("environment", name, _lower_first(message)) from None
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

@@ -1,0 +1,233 @@
+"""The source of truth: problems, links, replies, inbound events, audit timeline, watermarks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite forgets the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+class ProblemState(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DELETED = "deleted"
+
+
+class LinkVia(enum.StrEnum):
+    PROBLEM_TICKET = "problem_ticket"
+    INCIDENT = "incident"
+    KNOWN_PROBLEM = "known_problem"
+    JIRA_FIELD = "jira_field"
+    RULE = "rule"
+    RELINK = "relink"
+
+
+class ReplyState(enum.StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FOLLOWUP = "followup"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class EventState(enum.StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    return Enum(kind, name=name, native_enum=False, length=20, values_callable=_values)
+
+
+def _values(kind: type[enum.Enum]) -> list[str]:
+    return [member.value for member in kind]
+
+
+class Problem(Base):
+    """One cause, owned by one team, tracked as one Jira issue."""
+
+    __tablename__ = "problems"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Identity of the cause ("zendesk:123", "rule:shipping:lost parcels", "jira:10001"); unique
+    # so that concurrent workers racing to create the same problem collide in the database.
+    cause_key: Mapped[str] = mapped_column(String(255), unique=True)
+    team: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(String(255))
+    state: Mapped[ProblemState] = mapped_column(
+        _enum(ProblemState, "problem_state"), default=ProblemState.OPEN, index=True
+    )
+    zendesk_problem_ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Jira: the id is the identity (it survives a move to another project); the key is shown.
+    jira_issue_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    jira_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    jira_status: Mapped[str | None] = mapped_column(String(128))
+    jira_status_category: Mapped[str | None] = mapped_column(String(32))
+    jira_resolution: Mapped[str | None] = mapped_column(String(128))
+    jira_updated_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(64))
+    solution_text: Mapped[str | None] = mapped_column(Text)
+    solution_kind: Mapped[str | None] = mapped_column(String(64))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    fix_version: Mapped[str | None] = mapped_column(String(255))
+    ticket_count: Mapped[int] = mapped_column(Integer, default=0)
+    open_ticket_count: Mapped[int] = mapped_column(Integer, default=0)
+    organization_count: Mapped[int] = mapped_column(Integer, default=0)
+    customer_value: Mapped[float] = mapped_column(Float, default=0.0)
+    first_linked_at: Mapped[datetime | None]
+    last_linked_at: Mapped[datetime | None]
+    priority_set: Mapped[str | None] = mapped_column(String(64))
+    priority_human_override: Mapped[bool] = mapped_column(Boolean, default=False)
+    impact_written_at: Mapped[datetime | None]
+    impact_dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    mirror_dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    mirrored: Mapped[dict[str, Any] | None]
+    replies_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+    links: Mapped[list[Link]] = relationship(back_populates="problem")
+
+
+class Link(Base):
+    """A ticket linked to a problem. The ticket id is the key: a ticket has at most one problem."""
+
+    __tablename__ = "links"
+
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    via: Mapped[LinkVia] = mapped_column(_enum(LinkVia, "link_via"))
+    linked_by: Mapped[str | None] = mapped_column(String(128))
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    requester_id: Mapped[int | None] = mapped_column(BigInteger)
+    ticket_status: Mapped[str | None] = mapped_column(String(32))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    problem: Mapped[Problem] = relationship(back_populates="links")
+
+
+class Reply(Base):
+    """Delivery state of one resolution reply: one row per ticket, problem and outcome."""
+
+    __tablename__ = "replies"
+    __table_args__ = (
+        UniqueConstraint("problem_id", "ticket_id", "outcome", name="uq_reply_once"),
+        Index("ix_replies_problem_state", "problem_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"))
+    ticket_id: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(64))
+    state: Mapped[ReplyState] = mapped_column(
+        _enum(ReplyState, "reply_state"), default=ReplyState.PENDING
+    )
+    batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    job_id: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    followup_ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InboundEvent(Base):
+    """A webhook delivery, stored before it is acknowledged and kept until processed."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (
+        UniqueConstraint("source", "delivery_id", name="uq_event_delivery"),
+        UniqueConstraint("source", "content_hash", name="uq_event_content"),
+        Index("ix_events_state", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(128))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(128))
+    subject_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any] | None]
+    state: Mapped[EventState] = mapped_column(
+        _enum(EventState, "event_state"), default=EventState.PENDING
+    )
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """The timeline of a problem: links, moves, unlinks, mirrors, replies, with who and why."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any] | None]
+
+
+class Watermark(Base):
+    """How far a periodic sync has read (e.g. the Jira `updated` time of the last poll)."""
+
+    __tablename__ = "watermarks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,103 @@
+"""Inbound events: stored by the web tier, processed here by the handler for their type.
+
+Handlers are registered per (source, event type). A type with no handler is recorded as
+ignored, so the sender is never asked to retry it and nothing waits on it forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+
+from connector.logs import log_event
+from connector.store.models import EventState, InboundEvent
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Runtime", list[InboundEvent]], None]
+HANDLERS: dict[tuple[str, str], Handler] = {}
+MAX_ATTEMPTS = 8
+
+
+def handles(source: str, *event_types: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for event_type in event_types:
+            HANDLERS[(source, event_type)] = fn
+        return fn
+
+    return register
+
+
+def pending_events(runtime: Runtime, limit: int = 500) -> list[InboundEvent]:
+    with runtime.db.session() as session:
+        rows = session.scalars(
+            select(InboundEvent)
+            .where(InboundEvent.state == EventState.PENDING)
+            .order_by(InboundEvent.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+
+def process_pending(runtime: Runtime, limit: int = 500) -> int:
+    """Process one batch of pending events, grouped by handler; returns how many were handled."""
+    events = pending_events(runtime, limit)
+    groups: dict[Handler | None, list[InboundEvent]] = {}
+    for event in events:
+        groups.setdefault(HANDLERS.get((event.source, event.event_type)), []).append(event)
+    for handler, batch in groups.items():
+        if handler is None:
+            _finish(runtime, batch, EventState.IGNORED)
+            for event in batch:
+                log_event(log, "event.ignored", source=event.source, type=event.event_type)
+            continue
+        try:
+            handler(runtime, batch)
+        except Exception as exc:
+            _record_failure(runtime, batch, exc)
+            raise
+        _finish(runtime, batch, EventState.PROCESSED)
+    return len(events)
+
+
+def _finish(runtime: Runtime, events: list[InboundEvent], state: EventState) -> None:
+    ids = [e.id for e in events]
+    with runtime.db.session() as session:
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(ids), InboundEvent.state == EventState.PENDING)
+            .values(state=state, processed_at=datetime.now(UTC), payload=None)
+        )
+
+
+def _record_failure(runtime: Runtime, events: list[InboundEvent], exc: Exception) -> None:
+    ids = [e.id for e in events]
+    with runtime.db.session() as session:
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(ids))
+            .values(attempts=InboundEvent.attempts + 1, error=str(exc)[:500])
+        )
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(ids), InboundEvent.attempts >= MAX_ATTEMPTS)
+            .values(state=EventState.FAILED)
+        )
+
+
+def stale_pending_count(runtime: Runtime, older_than: timedelta) -> int:
+    cutoff = datetime.now(UTC) - older_than
+    with runtime.db.session() as session:
+        rows = session.scalars(
+            select(InboundEvent.id).where(
+                InboundEvent.state == EventState.PENDING, InboundEvent.received_at < cutoff
+            )
+        )
+        return len(list(rows))

@@ -1,0 +1,55 @@
+"""The web tier: webhooks in, health and readiness out. Built by a factory; nothing connects
+at import time.
+
+    gunicorn 'connector.webhook_app:create_app()'
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+
+from connector.config import Config
+from connector.logs import log_event
+from connector.queue import ping_queue
+from connector.runtime import Runtime
+from connector.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None, config: Config | None = None, runtime: Runtime | None = None
+) -> Flask:
+    runtime = runtime or Runtime(settings, config)
+    app = Flask("connector")
+    app.config["RUNTIME"] = runtime
+    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.webhook_max_body_bytes
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        checks: dict[str, str] = {}
+        for name, probe in (
+            ("database", runtime.db.ping),
+            ("queue", lambda: ping_queue(runtime.huey)),
+        ):
+            try:
+                probe()
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unreachable: {type(exc).__name__}: {exc}"[:300]
+                log_event(
+                    log, "readyz.failed", level=logging.WARNING, check=name, error=checks[name]
+                )
+        ready = all(value == "ok" for value in checks.values())
+        return jsonify(status="ready" if ready else "unavailable", checks=checks), (
+            200 if ready else 503
+        )
+
+    return app

@@ -1,0 +1,101 @@
+"""The connector's view of Zendesk objects: only what the sync needs, validated on the way in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Ticket(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    status: str = "new"
+    type: str | None = None
+    subject: str | None = None
+    problem_id: int | None = None
+    requester_id: int | None = None
+    organization_id: int | None = None
+    brand_id: int | None = None
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[int, Any] = Field(default_factory=dict)
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Ticket:
+        fields = {int(f["id"]): f.get("value") for f in data.get("custom_fields") or []}
+        return cls.model_validate({**data, "custom_fields": fields})
+
+    def field(self, field_id: int | None) -> Any:
+        return None if field_id is None else self.custom_fields.get(field_id)
+
+
+class Comment(BaseModel):
+    body: str
+    public: bool = False
+    html: bool = False
+
+    def to_api(self) -> dict[str, Any]:
+        key = "html_body" if self.html else "body"
+        return {key: self.body, "public": self.public}
+
+
+class TicketUpdate(BaseModel):
+    """One Zendesk update: comment, tags, fields and status land together in one audit."""
+
+    status: str | None = None
+    comment: Comment | None = None
+    custom_fields: dict[int, Any] = Field(default_factory=dict)
+    additional_tags: list[str] = Field(default_factory=list)
+    remove_tags: list[str] = Field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.status:
+            body["status"] = self.status
+        if self.comment:
+            body["comment"] = self.comment.to_api()
+        if self.custom_fields:
+            body["custom_fields"] = [{"id": k, "value": v} for k, v in self.custom_fields.items()]
+        if self.additional_tags:
+            body["additional_tags"] = self.additional_tags
+        if self.remove_tags:
+            body["remove_tags"] = self.remove_tags
+        return body
+
+
+class JobResult(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int | None = None
+    success: bool = False
+    status: str | None = None
+    error: str | None = None
+    details: Any = None
+
+
+class JobStatus(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    status: Literal["queued", "working", "failed", "completed", "killed"]
+    progress: int | None = None
+    total: int | None = None
+    message: str | None = None
+    results: list[JobResult] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("failed", "completed", "killed")
+
+
+class User(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    name: str = ""
+    email: str | None = None
+    role: str | None = None
+    organization_id: int | None = None
