@@ -37,6 +37,8 @@ class ZendeskFields(Strict):
 
 class ZendeskConfig(Strict):
     fields: ZendeskFields = Field(default_factory=ZendeskFields)
+    webhook_id: str | None = None  # written by `connector install`
+    trigger_id: int | None = None
     organization_value_field: str | None = None
     include_personal_data: bool = False
 
@@ -48,6 +50,7 @@ class ImpactFields(Strict):
 
 
 class JiraConfig(Strict):
+    webhook_id: str | None = None  # written by `connector install`
     solution_field: str | None = None
     solution_kind_field: str | None = None
     solution_comment_marker: str = "#customer-reply"

@@ -28,7 +28,9 @@ def redact(text: str) -> str:
     return text
 
 
-def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
+def log_event(logger: logging.Logger, event: str, **fields: Any) -> None:
+    """Log a stable event name with its fields; `level=logging.WARNING` etc. sets the level."""
+    level = int(fields.pop("level", logging.INFO))
     logger.log(level, event, extra={"event": event, "fields": fields})
 
 

@@ -95,6 +95,11 @@ class Runtime:
             calls=self.calls,
         )
 
+    @cached_property
+    def zendesk_user_id(self) -> int:
+        """The connector's own Zendesk user: its changes are not re-processed."""
+        return self.zendesk.me().id
+
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.dispose()

@@ -16,6 +16,7 @@ from connector.logs import log_event
 from connector.queue import ping_queue
 from connector.runtime import Runtime
 from connector.settings import Settings
+from connector.web.webhooks import build_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ def create_app(
     app = Flask("connector")
     app.config["RUNTIME"] = runtime
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.webhook_max_body_bytes
+    app.register_blueprint(build_webhooks(runtime))
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -46,7 +46,7 @@ def store_event(runtime: Runtime, event_type: str = "unknown.type") -> None:
     with runtime.db.session() as s:
         s.add(
             InboundEvent(
-                source="zendesk",
+                source="test",  # no handler: recorded as ignored
                 delivery_id=uuid.uuid4().hex,
                 content_hash=uuid.uuid4().hex,
                 event_type=event_type,

@@ -134,3 +134,18 @@ class JiraClient:
             token = str(seen) if seen < int(data.get("total", 0)) else None
         issues = [JiraIssue.from_api(i) for i in data.get("issues", [])]
         return SearchPage(issues=issues, next_page_token=token)
+
+    # -- admin webhooks -------------------------------------------------------------------------
+    WEBHOOKS = "rest/webhooks/1.0/webhook"
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        return list(self._request("GET", self.WEBHOOKS) or [])
+
+    def create_webhook(self, webhook: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._request("POST", self.WEBHOOKS, webhook))
+
+    def update_webhook(self, webhook_id: str, webhook: dict[str, Any]) -> None:
+        self._request("PUT", f"{self.WEBHOOKS}/{webhook_id}", webhook)
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self._request("DELETE", f"{self.WEBHOOKS}/{webhook_id}")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request: the sandboxes and tests make thousands."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 class BackgroundServer:
@@ -25,7 +32,9 @@ class BackgroundServer:
         return f"http://{self._host}:{self._server.server_port}"
 
     def start(self) -> str:
-        self._server = make_server(self._host, self._port, self._app, threaded=True)
+        self._server = make_server(
+            self._host, self._port, self._app, threaded=True, request_handler=_QuietHandler
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"sandbox-{self._port}", daemon=True
         )
@@ -34,7 +43,9 @@ class BackgroundServer:
 
     def serve_forever(self) -> None:
         """Block in the calling thread (the `connector sandbox` command)."""
-        self._server = make_server(self._host, self._port, self._app, threaded=True)
+        self._server = make_server(
+            self._host, self._port, self._app, threaded=True, request_handler=_QuietHandler
+        )
         self._server.serve_forever()
 
     def stop(self) -> None:

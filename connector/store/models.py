@@ -129,6 +129,12 @@ class Problem(Base):
     priority_set: Mapped[str | None] = mapped_column(String(64))
     priority_human_override: Mapped[bool] = mapped_column(Boolean, default=False)
     impact_written_at: Mapped[datetime | None]
+    impact_written: Mapped[dict[str, Any] | None]
+    impact_due_at: Mapped[datetime | None]
+    remote_link_written: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who is creating the Jira issue right now (compare-and-set), so only one process does.
+    jira_claim: Mapped[str | None] = mapped_column(String(64))
+    jira_claimed_at: Mapped[datetime | None]
     impact_dirty: Mapped[bool] = mapped_column(Boolean, default=False)
     mirror_dirty: Mapped[bool] = mapped_column(Boolean, default=False)
     mirrored: Mapped[dict[str, Any] | None]
@@ -156,6 +162,22 @@ class Link(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     problem: Mapped[Problem] = relationship(back_populates="links")
+
+
+class TicketState(Base):
+    """What the connector last saw of a ticket's linking signals, to tell an agent's fresh
+    action from a value it wrote itself, and the notes it already left."""
+
+    __tablename__ = "ticket_states"
+
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    signals: Mapped[dict[str, Any] | None]
+    rule_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    noted_unknown_key: Mapped[str | None] = mapped_column(String(64))
+    # Set when the ticket was unlinked, cleared once the ticket shows it (field and note).
+    pending_unlink_key: Mapped[str | None] = mapped_column(String(64))
+    zendesk_updated_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Reply(Base):
@@ -196,7 +218,9 @@ class InboundEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(16))
     delivery_id: Mapped[str] = mapped_column(String(128))
-    content_hash: Mapped[str] = mapped_column(String(64))
+    # Cleared once processed: identical content is a duplicate only while the first copy
+    # still waits (it will read the ticket's latest state); later, it is a new change.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(128))
     subject_id: Mapped[str | None] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, Any] | None]
@@ -204,6 +228,9 @@ class InboundEvent(Base):
         _enum(EventState, "event_state"), default=EventState.PENDING
     )
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A worker claims a batch before processing it, so two workers never take the same events.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

@@ -7,11 +7,12 @@ ignored, so the sender is never asked to retry it and nothing waits on it foreve
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from connector.logs import log_event
 from connector.store.models import EventState, InboundEvent
@@ -23,7 +24,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[["Runtime", list[InboundEvent]], None]
 HANDLERS: dict[tuple[str, str], Handler] = {}
+SOURCE_HANDLERS: dict[str, Handler] = {}
 MAX_ATTEMPTS = 8
+CLAIM_TTL = timedelta(minutes=5)
 
 
 def handles(source: str, *event_types: str) -> Callable[[Handler], Handler]:
@@ -35,23 +38,54 @@ def handles(source: str, *event_types: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def pending_events(runtime: Runtime, limit: int = 500) -> list[InboundEvent]:
+def handles_source(source: str) -> Callable[[Handler], Handler]:
+    """Handle every stored event of a source (the web tier stores only handled types)."""
+
+    def register(fn: Handler) -> Handler:
+        SOURCE_HANDLERS[source] = fn
+        return fn
+
+    return register
+
+
+def handler_for(event: InboundEvent) -> Handler | None:
+    return HANDLERS.get((event.source, event.event_type)) or SOURCE_HANDLERS.get(event.source)
+
+
+def claim_events(runtime: Runtime, limit: int) -> list[InboundEvent]:
+    """Claim up to `limit` pending events for this worker (compare-and-set on each row).
+
+    A claim older than CLAIM_TTL is taken over: its worker died mid-batch.
+    """
+    token, now = uuid.uuid4().hex, datetime.now(UTC)
+    free = or_(InboundEvent.claimed_by.is_(None), InboundEvent.claimed_at < now - CLAIM_TTL)
     with runtime.db.session() as session:
-        rows = session.scalars(
-            select(InboundEvent)
-            .where(InboundEvent.state == EventState.PENDING)
-            .order_by(InboundEvent.id)
-            .limit(limit)
+        ids = list(
+            session.scalars(
+                select(InboundEvent.id)
+                .where(InboundEvent.state == EventState.PENDING, free)
+                .order_by(InboundEvent.id)
+                .limit(limit)
+            )
         )
-        return list(rows)
+        if not ids:
+            return []
+        session.execute(
+            update(InboundEvent)
+            .where(InboundEvent.id.in_(ids), InboundEvent.state == EventState.PENDING, free)
+            .values(claimed_by=token, claimed_at=now)
+        )
+    with runtime.db.session() as session:
+        claimed = select(InboundEvent).where(InboundEvent.claimed_by == token)
+        return list(session.scalars(claimed.order_by(InboundEvent.id)))
 
 
-def process_pending(runtime: Runtime, limit: int = 500) -> int:
+def process_pending(runtime: Runtime, limit: int | None = None) -> int:
     """Process one batch of pending events, grouped by handler; returns how many were handled."""
-    events = pending_events(runtime, limit)
+    events = claim_events(runtime, limit or runtime.settings.event_batch_size)
     groups: dict[Handler | None, list[InboundEvent]] = {}
     for event in events:
-        groups.setdefault(HANDLERS.get((event.source, event.event_type)), []).append(event)
+        groups.setdefault(handler_for(event), []).append(event)
     for handler, batch in groups.items():
         if handler is None:
             _finish(runtime, batch, EventState.IGNORED)
@@ -73,7 +107,7 @@ def _finish(runtime: Runtime, events: list[InboundEvent], state: EventState) -> 
         session.execute(
             update(InboundEvent)
             .where(InboundEvent.id.in_(ids), InboundEvent.state == EventState.PENDING)
-            .values(state=state, processed_at=datetime.now(UTC), payload=None)
+            .values(state=state, processed_at=datetime.now(UTC), payload=None, content_hash=None)
         )
 
 
@@ -83,7 +117,7 @@ def _record_failure(runtime: Runtime, events: list[InboundEvent], exc: Exception
         session.execute(
             update(InboundEvent)
             .where(InboundEvent.id.in_(ids))
-            .values(attempts=InboundEvent.attempts + 1, error=str(exc)[:500])
+            .values(attempts=InboundEvent.attempts + 1, error=str(exc)[:500], claimed_by=None)
         )
         session.execute(
             update(InboundEvent)

@@ -126,6 +126,58 @@ class ZendeskClient:
         data = self._send("POST", "tickets.json", {"ticket": body})
         return Ticket.from_api(data["ticket"])
 
+    # -- ticket fields --------------------------------------------------------------------------
+    def get_ticket_field(self, field_id: int) -> dict[str, Any]:
+        return dict(self._get(f"ticket_fields/{field_id}.json")["ticket_field"])
+
+    def upsert_field_option(self, field_id: int, name: str, value: str) -> dict[str, Any]:
+        """Add or rename one dropdown option (a PUT of the field would drop unlisted ones)."""
+        body = {"custom_field_option": {"name": name, "value": value}}
+        data = self._send("POST", f"ticket_fields/{field_id}/options.json", body)
+        return dict(data["custom_field_option"])
+
+    def delete_field_option(self, field_id: int, option_id: int) -> None:
+        self._send("DELETE", f"ticket_fields/{field_id}/options/{option_id}.json")
+
+    def list_ticket_fields(self) -> list[dict[str, Any]]:
+        return list(self._get("ticket_fields.json").get("ticket_fields", []))
+
+    def create_ticket_field(self, field: dict[str, Any]) -> dict[str, Any]:
+        return dict(
+            self._send("POST", "ticket_fields.json", {"ticket_field": field})["ticket_field"]
+        )
+
+    def delete_ticket_field(self, field_id: int) -> None:
+        self._send("DELETE", f"ticket_fields/{field_id}.json")
+
+    # -- webhooks and triggers ------------------------------------------------------------------
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        return list(self._get("webhooks").get("webhooks", []))
+
+    def create_webhook(self, webhook: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._send("POST", "webhooks", {"webhook": webhook})["webhook"])
+
+    def update_webhook(self, webhook_id: str, webhook: dict[str, Any]) -> None:
+        self._send("PATCH", f"webhooks/{webhook_id}", {"webhook": webhook})
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self._send("DELETE", f"webhooks/{webhook_id}")
+
+    def webhook_signing_secret(self, webhook_id: str) -> str:
+        return str(self._get(f"webhooks/{webhook_id}/signing_secret")["signing_secret"]["secret"])
+
+    def list_triggers(self) -> list[dict[str, Any]]:
+        return list(self._get("triggers.json").get("triggers", []))
+
+    def create_trigger(self, trigger: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._send("POST", "triggers.json", {"trigger": trigger})["trigger"])
+
+    def update_trigger(self, trigger_id: int, trigger: dict[str, Any]) -> None:
+        self._send("PUT", f"triggers/{trigger_id}.json", {"trigger": trigger})
+
+    def delete_trigger(self, trigger_id: int) -> None:
+        self._send("DELETE", f"triggers/{trigger_id}.json")
+
 
 def _check_batch(items: Sequence[Any]) -> None:
     if not items:

@@ -1,0 +1,102 @@
+"""Plan, apply, and record: the ids go into the config file, the secrets to `.env` or the
+admin's screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from connector.config import embedded_defaults_text
+from connector.errors import ConfigError
+from connector.install.config_file import set_keys
+from connector.install.jira_setup import plan_jira, plan_jira_removal
+from connector.install.plan import Plan
+from connector.install.zendesk_setup import FIELDS, plan_zendesk, plan_zendesk_removal
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+
+@dataclass
+class Installed:
+    """Ids and secrets found or created; written to the config and `.env` after applying."""
+
+    fields: dict[str, int] = field(default_factory=dict)
+    zendesk_webhook_id: str | None = None
+    zendesk_trigger_id: int | None = None
+    jira_webhook_id: str | None = None
+    jira_webhook_secret: str | None = None
+    zendesk_webhook_secret: str | None = None
+
+    def config_values(self) -> dict[str, object]:
+        values: dict[str, object] = {
+            f"zendesk.fields.{spec.key}": self.fields.get(spec.key) for spec in FIELDS
+        }
+        values["zendesk.webhook_id"] = self.zendesk_webhook_id
+        values["zendesk.trigger_id"] = self.zendesk_trigger_id
+        values["jira.webhook_id"] = self.jira_webhook_id
+        return values
+
+
+def public_url(runtime: Runtime) -> str:
+    if runtime.settings.public_url is None:
+        raise ConfigError(
+            "environment",
+            "CONNECTOR_PUBLIC_URL",
+            "required by install: the URL where Zendesk and Jira reach this connector",
+        )
+    return str(runtime.settings.public_url)
+
+
+def plan_install(runtime: Runtime) -> tuple[Plan, Installed]:
+    url = public_url(runtime)
+    plan, installed = Plan(), Installed()
+    plan_zendesk(runtime, url, installed, plan)
+    plan_jira(runtime, url, installed, plan)
+    return plan, installed
+
+
+def finish_install(runtime: Runtime, installed: Installed) -> None:
+    """After applying: read back the Zendesk signing secret and record every id."""
+    if installed.zendesk_webhook_id:
+        installed.zendesk_webhook_secret = runtime.zendesk.webhook_signing_secret(
+            installed.zendesk_webhook_id
+        )
+    write_config(runtime, installed.config_values())
+
+
+def plan_uninstall(runtime: Runtime) -> Plan:
+    plan = Plan()
+    plan_zendesk_removal(runtime, plan)
+    plan_jira_removal(runtime, plan)
+    return plan
+
+
+def finish_uninstall(runtime: Runtime) -> None:
+    write_config(runtime, {key: None for key in Installed().config_values()})
+
+
+def write_config(runtime: Runtime, values: dict[str, object]) -> Path:
+    path = runtime.settings.config_path
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(embedded_defaults_text(), "utf-8")
+    set_keys(path, values)
+    return path
+
+
+def secret_lines(installed: Installed, runtime: Runtime) -> dict[str, str]:
+    """The secrets the admin must set, when they differ from the running settings."""
+    lines: dict[str, str] = {}
+    current_zd = runtime.settings.zendesk_webhook_secret
+    if installed.zendesk_webhook_secret and (
+        current_zd is None or current_zd.get_secret_value() != installed.zendesk_webhook_secret
+    ):
+        lines["CONNECTOR_ZENDESK_WEBHOOK_SECRET"] = installed.zendesk_webhook_secret
+    current_jira = runtime.settings.jira_webhook_secret
+    if installed.jira_webhook_secret and (
+        current_jira is None or current_jira.get_secret_value() != installed.jira_webhook_secret
+    ):
+        lines["CONNECTOR_JIRA_WEBHOOK_SECRET"] = installed.jira_webhook_secret
+    return lines

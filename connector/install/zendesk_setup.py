@@ -1,0 +1,284 @@
+"""What the connector needs in Zendesk: seven ticket fields, a signed webhook and one trigger
+that calls it on every ticket change (the connector ignores its own changes by actor)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from connector.install.plan import CREATE, DELETE, KEEP, UPDATE, Plan, Step
+from connector.sync.inbound import ZENDESK_TRIGGER_BODY
+
+if TYPE_CHECKING:
+    from connector.install.run import Installed
+    from connector.runtime import Runtime
+
+WEBHOOK_NAME = "Zendesk-Jira connector"
+TRIGGER_TITLE = "Zendesk-Jira connector: notify on ticket change"
+NO_PROBLEM_OPTION = {"name": "(no open problem)", "value": "zdjira_none"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str
+    title: str
+    type: str
+    description: str
+
+
+FIELDS = (
+    FieldSpec("owning_team", "Owning team", "tagger", "Team that owns the cause of this problem"),
+    FieldSpec("known_problem", "Known problem", "tagger", "Link this ticket to an open problem"),
+    FieldSpec("jira_issue", "Jira issue", "text", "Jira key of the problem (paste one to link)"),
+    FieldSpec("jira_status", "Jira status", "text", "Status of the linked Jira issue"),
+    FieldSpec("expected_fix", "Expected fix", "date", "Due date or fix version release date"),
+    FieldSpec("solution", "Agreed solution", "textarea", "The agreed customer-facing solution"),
+    FieldSpec("solution_kind", "Solution kind", "text", "fix, workaround, article or wont_fix"),
+)
+
+
+def field_options(runtime: Runtime, spec: FieldSpec) -> list[dict[str, str]]:
+    if spec.key == "owning_team":
+        return [{"name": t.name or key, "value": key} for key, t in runtime.config.teams.items()]
+    if spec.key == "known_problem":
+        return [NO_PROBLEM_OPTION]
+    return []
+
+
+def plan_zendesk(runtime: Runtime, public_url: str, installed: Installed, plan: Plan) -> None:
+    zendesk = runtime.zendesk
+    existing = {f["id"]: f for f in zendesk.list_ticket_fields()}
+    by_title = {f["title"]: f for f in existing.values()}
+    configured = runtime.config.zendesk.fields
+    for spec in FIELDS:
+        field_id = getattr(configured, spec.key)
+        current = existing.get(field_id) if field_id else by_title.get(spec.title)
+        options = field_options(runtime, spec)
+        if current is None:
+            plan.add(
+                Step(
+                    "zendesk",
+                    "ticket field",
+                    spec.title,
+                    CREATE,
+                    spec.type,
+                    run=_create_field(runtime, spec, options, installed),
+                )
+            )
+            continue
+        installed.fields[spec.key] = int(current["id"])
+        have = {o["value"]: o["name"] for o in current.get("custom_field_options") or []}
+        missing = [o for o in options if have.get(o["value"]) != o["name"]]
+        if spec.key == "known_problem":
+            missing = []  # kept by the connector itself; any existing option is fine
+        if missing:
+            detail = "options " + ", ".join(o["value"] for o in missing)
+            plan.add(
+                Step(
+                    "zendesk",
+                    "ticket field",
+                    spec.title,
+                    UPDATE,
+                    detail,
+                    run=_add_options(runtime, int(current["id"]), missing),
+                )
+            )
+        else:
+            plan.add(Step("zendesk", "ticket field", spec.title, KEEP, f"id {current['id']}"))
+
+    endpoint = f"{public_url.rstrip('/')}/webhooks/zendesk"
+    webhooks = {w["id"]: w for w in zendesk.list_webhooks()}
+    hook = webhooks.get(runtime.config.zendesk.webhook_id or "") or next(
+        (w for w in webhooks.values() if w.get("name") == WEBHOOK_NAME), None
+    )
+    wanted_hook = {
+        "name": WEBHOOK_NAME,
+        "endpoint": endpoint,
+        "http_method": "POST",
+        "request_format": "json",
+        "status": "active",
+        "subscriptions": ["conditional_ticket_events"],
+    }
+    if hook is None:
+        plan.add(
+            Step(
+                "zendesk",
+                "webhook",
+                WEBHOOK_NAME,
+                CREATE,
+                endpoint,
+                run=_create_webhook(runtime, wanted_hook, installed),
+            )
+        )
+    else:
+        installed.zendesk_webhook_id = hook["id"]
+        stale = {k: v for k, v in wanted_hook.items() if k != "subscriptions" and hook.get(k) != v}
+        if stale:
+            plan.add(
+                Step(
+                    "zendesk",
+                    "webhook",
+                    WEBHOOK_NAME,
+                    UPDATE,
+                    ", ".join(sorted(stale)),
+                    run=lambda: zendesk.update_webhook(hook["id"], stale),
+                )
+            )
+        else:
+            plan.add(Step("zendesk", "webhook", WEBHOOK_NAME, KEEP, endpoint))
+
+    triggers = {t["id"]: t for t in zendesk.list_triggers()}
+    trigger = triggers.get(runtime.config.zendesk.trigger_id or -1) or next(
+        (t for t in triggers.values() if t.get("title") == TRIGGER_TITLE), None
+    )
+    if trigger is None:
+        plan.add(
+            Step(
+                "zendesk",
+                "trigger",
+                TRIGGER_TITLE,
+                CREATE,
+                "on ticket create or change",
+                run=lambda: _create_trigger(runtime, installed),
+            )
+        )
+    else:
+        installed.zendesk_trigger_id = int(trigger["id"])
+        if hook is None or trigger_body(hook["id"]) != _comparable(trigger):
+            plan.add(
+                Step(
+                    "zendesk",
+                    "trigger",
+                    TRIGGER_TITLE,
+                    UPDATE,
+                    "conditions and action",
+                    run=lambda: _update_trigger(runtime, installed),
+                )
+            )
+        else:
+            plan.add(Step("zendesk", "trigger", TRIGGER_TITLE, KEEP, f"id {trigger['id']}"))
+
+
+def trigger_body(webhook_id: str) -> dict[str, Any]:
+    return {
+        "title": TRIGGER_TITLE,
+        "active": True,
+        "conditions": {
+            "all": [],
+            "any": [
+                {"field": "update_type", "operator": "is", "value": "Create"},
+                {"field": "update_type", "operator": "is", "value": "Change"},
+            ],
+        },
+        "actions": [{"field": "notification_webhook", "value": [webhook_id, ZENDESK_TRIGGER_BODY]}],
+    }
+
+
+def _comparable(trigger: dict[str, Any]) -> dict[str, Any]:
+    conditions = trigger.get("conditions") or {}
+    return {
+        "title": trigger.get("title"),
+        "active": trigger.get("active", True),
+        "conditions": {"all": conditions.get("all") or [], "any": conditions.get("any") or []},
+        "actions": [
+            {"field": a.get("field"), "value": list(a.get("value") or [])}
+            for a in trigger.get("actions") or []
+        ],
+    }
+
+
+def _create_field(
+    runtime: Runtime, spec: FieldSpec, options: list[dict[str, str]], installed: Installed
+) -> Any:
+    def run() -> None:
+        body: dict[str, Any] = {
+            "type": spec.type,
+            "title": spec.title,
+            "description": spec.description,
+            "active": True,
+        }
+        if options:
+            body["custom_field_options"] = options
+        created = runtime.zendesk.create_ticket_field(body)
+        installed.fields[spec.key] = int(created["id"])
+
+    return run
+
+
+def _add_options(runtime: Runtime, field_id: int, options: list[dict[str, str]]) -> Any:
+    def run() -> None:
+        for option in options:
+            runtime.zendesk.upsert_field_option(field_id, option["name"], option["value"])
+
+    return run
+
+
+def _create_webhook(runtime: Runtime, body: dict[str, Any], installed: Installed) -> Any:
+    def run() -> None:
+        installed.zendesk_webhook_id = str(runtime.zendesk.create_webhook(body)["id"])
+
+    return run
+
+
+def _create_trigger(runtime: Runtime, installed: Installed) -> None:
+    assert installed.zendesk_webhook_id, "the webhook is created before the trigger"
+    created = runtime.zendesk.create_trigger(trigger_body(installed.zendesk_webhook_id))
+    installed.zendesk_trigger_id = int(created["id"])
+
+
+def _update_trigger(runtime: Runtime, installed: Installed) -> None:
+    assert installed.zendesk_webhook_id and installed.zendesk_trigger_id
+    body = trigger_body(installed.zendesk_webhook_id)
+    runtime.zendesk.update_trigger(installed.zendesk_trigger_id, body)
+
+
+def plan_zendesk_removal(runtime: Runtime, plan: Plan) -> None:
+    """Remove what install created: found by the ids in the config, or by their names."""
+    zendesk = runtime.zendesk
+    triggers = {t["id"]: t for t in zendesk.list_triggers()}
+    for trigger in triggers.values():
+        if (
+            trigger["id"] == runtime.config.zendesk.trigger_id
+            or trigger.get("title") == TRIGGER_TITLE
+        ):
+            tid = int(trigger["id"])
+            plan.add(
+                Step(
+                    "zendesk",
+                    "trigger",
+                    TRIGGER_TITLE,
+                    DELETE,
+                    f"id {tid}",
+                    run=partial(zendesk.delete_trigger, tid),
+                )
+            )
+    for hook in zendesk.list_webhooks():
+        if hook["id"] == runtime.config.zendesk.webhook_id or hook.get("name") == WEBHOOK_NAME:
+            hid = str(hook["id"])
+            plan.add(
+                Step(
+                    "zendesk",
+                    "webhook",
+                    WEBHOOK_NAME,
+                    DELETE,
+                    hid,
+                    run=partial(zendesk.delete_webhook, hid),
+                )
+            )
+    configured = runtime.config.zendesk.fields
+    ids = {getattr(configured, s.key) for s in FIELDS} - {None}
+    titles = {s.title for s in FIELDS}
+    for current in zendesk.list_ticket_fields():
+        if current["id"] in ids or (not ids and current["title"] in titles):
+            fid = int(current["id"])
+            plan.add(
+                Step(
+                    "zendesk",
+                    "ticket field",
+                    current["title"],
+                    DELETE,
+                    f"id {fid}",
+                    run=partial(zendesk.delete_ticket_field, fid),
+                )
+            )

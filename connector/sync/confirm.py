@@ -1,0 +1,112 @@
+"""Show the agent what the connector did: the Jira issue field holds the key, and one internal
+note with the Jira link. Tickets of one problem share the same update, so they go out in
+`update_many` batches of up to 100 rather than one call per ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from connector.batching import batched
+from connector.logs import log_event
+from connector.store.models import Link, Problem, TicketState
+from connector.zendesk.client import MAX_BATCH
+from connector.zendesk.models import Comment, TicketUpdate
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def jira_browse_url(runtime: Runtime, key: str) -> str:
+    return f"{str(runtime.settings.jira_url or '').rstrip('/')}/browse/{key}"
+
+
+def confirm_links(runtime: Runtime, problem_id: int) -> int:
+    """Write the key and the note to every not-yet-confirmed ticket of a problem."""
+    with runtime.db.session() as session:
+        problem = session.get_one(Problem, problem_id)
+        if not problem.jira_key:
+            return 0  # confirmed once the Jira issue exists
+        key, team = problem.jira_key, problem.team
+        ticket_ids = list(
+            session.scalars(
+                select(Link.ticket_id)
+                .where(Link.problem_id == problem_id, Link.confirmed.is_(False))
+                .order_by(Link.ticket_id)
+            )
+        )
+    team_name = runtime.config.teams[team].name or team if team in runtime.config.teams else team
+    note = (
+        f"Linked to Jira issue {key} ({team_name}): {jira_browse_url(runtime, key)}\n"
+        "The Jira status, the agreed solution and the expected fix date will appear on this "
+        "ticket; the customer gets a reply when the issue is resolved."
+    )
+    update = TicketUpdate(
+        comment=Comment(body=note, public=False), custom_fields=_key_field(runtime, key)
+    )
+    for chunk in batched(ticket_ids, MAX_BATCH):
+        runtime.zendesk.update_many_same(list(chunk), update)
+        with runtime.db.session() as session:
+            for link in session.scalars(select(Link).where(Link.ticket_id.in_(chunk))):
+                if link.problem_id == problem_id:
+                    link.confirmed = True
+        log_event(log, "zendesk.links.confirmed", problem=key, tickets=len(chunk))
+    return len(ticket_ids)
+
+
+def confirm_unlinks(runtime: Runtime) -> int:
+    """Clear the key and leave one note on tickets that left their problem."""
+    with runtime.db.session() as session:
+        pending = [
+            (s.ticket_id, s.pending_unlink_key)
+            for s in session.scalars(
+                select(TicketState).where(TicketState.pending_unlink_key.is_not(None))
+            )
+        ]
+    by_key: dict[str, list[int]] = {}
+    for ticket_id, key in pending:
+        by_key.setdefault(str(key), []).append(ticket_id)
+    for key, ticket_ids in by_key.items():
+        note = f"Unlinked from Jira issue {key}: this ticket no longer follows that problem."
+        update = TicketUpdate(
+            comment=Comment(body=note, public=False), custom_fields=_key_field(runtime, None)
+        )
+        for chunk in batched(ticket_ids, MAX_BATCH):
+            runtime.zendesk.update_many_same(list(chunk), update)
+            with runtime.db.session() as session:
+                for state in session.scalars(
+                    select(TicketState).where(TicketState.ticket_id.in_(chunk))
+                ):
+                    if state.pending_unlink_key == key:
+                        state.pending_unlink_key = None
+    return len(pending)
+
+
+def note_unknown_keys(runtime: Runtime, unknown: dict[int, str]) -> None:
+    """One internal note per ticket and pasted key that the connector cannot follow."""
+    for ticket_id, key in unknown.items():
+        with runtime.db.session() as session:
+            state = session.get(TicketState, ticket_id)
+            if state is not None and state.noted_unknown_key == key:
+                continue
+        projects = ", ".join(t.jira_project for t in runtime.config.teams.values())
+        note = (
+            f"The Jira issue field holds {key}, which the connector cannot follow: it does not "
+            f"exist in Jira or is not in a configured team's project ({projects})."
+        )
+        runtime.zendesk.update_ticket(ticket_id, TicketUpdate(comment=Comment(body=note)))
+        with runtime.db.session() as session:
+            state = session.get(TicketState, ticket_id) or TicketState(ticket_id=ticket_id)
+            state.noted_unknown_key = key
+            session.add(state)
+        log_event(log, "zendesk.unknown_key.noted", ticket_id=ticket_id, key=key)
+
+
+def _key_field(runtime: Runtime, key: str | None) -> dict[int, str | None]:
+    field_id = runtime.config.zendesk.fields.jira_issue
+    return {field_id: key} if field_id is not None else {}

@@ -1,0 +1,174 @@
+"""Impact in Jira: how many tickets and organisations a problem hurts, kept live but coalesced
+(at most one write per problem per debounce interval), and a priority that rises with it.
+
+Priority is raised only, never lowered, and never touched again once a human changed it in
+Jira (seen as the issue's priority differing from the last one we set).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from connector.config import Config
+from connector.logs import log_event
+from connector.store.models import AuditEntry, Link, Problem, utcnow
+from connector.sync.signals import OPEN_STATUSES
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+PROPERTY_KEY = "zendesk.impact"
+PRIORITY_RANK = {"Lowest": 1, "Low": 2, "Medium": 3, "High": 4, "Highest": 5}
+
+
+@dataclass(frozen=True)
+class Impact:
+    tickets: int
+    open_tickets: int
+    organizations: int
+    first_linked: str | None
+    last_linked: str | None
+    customer_value: float = 0.0
+
+    def as_property(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def compute_impact(session: Session, problem_id: int) -> Impact:
+    linked = Link.problem_id == problem_id
+    tickets, first, last = session.execute(
+        select(func.count(), func.min(Link.linked_at), func.max(Link.linked_at)).where(linked)
+    ).one()
+    open_tickets = session.scalar(
+        select(func.count()).where(linked, Link.ticket_status.in_(OPEN_STATUSES))
+    )
+    organizations = session.scalar(
+        select(func.count(func.distinct(Link.organization_id))).where(
+            linked, Link.organization_id.is_not(None)
+        )
+    )
+    return Impact(
+        tickets=int(tickets),
+        open_tickets=int(open_tickets or 0),
+        organizations=int(organizations or 0),
+        first_linked=first.isoformat() if first else None,
+        last_linked=last.isoformat() if last else None,
+    )
+
+
+def desired_priority(config: Config, impact: Impact) -> str | None:
+    best: str | None = None
+    for step in config.priority:
+        met = (
+            (step.min_tickets is None or impact.tickets >= step.min_tickets)
+            and (step.min_organizations is None or impact.organizations >= step.min_organizations)
+            and (step.min_value is None or impact.customer_value >= step.min_value)
+        )
+        if met and rank(step.priority) > rank(best):
+            best = step.priority
+    return best
+
+
+def rank(priority: str | None) -> int:
+    return PRIORITY_RANK.get(priority or "", 0)
+
+
+def write_impact(runtime: Runtime, problem_id: int, now: datetime | None = None) -> datetime | None:
+    """Write the impact if it changed and the interval allows; returns when to try again."""
+    now = now or utcnow()
+    debounce = timedelta(seconds=runtime.config.impact_debounce_seconds)
+    with runtime.db.session() as session:
+        problem = session.get_one(Problem, problem_id)
+        impact = compute_impact(session, problem_id)
+        _store_counts(problem, impact)
+        if not problem.jira_issue_id:
+            return None
+        payload = impact.as_property()
+        if payload == problem.impact_written:
+            problem.impact_due_at = None
+            return None
+        if problem.impact_written_at and now < problem.impact_written_at + debounce:
+            problem.impact_due_at = problem.impact_written_at + debounce
+            return problem.impact_due_at
+        issue_id, priority_set = problem.jira_issue_id, problem.priority_set
+        human, need_link = problem.priority_human_override, not problem.remote_link_written
+        ticket_id = problem.zendesk_problem_ticket_id
+        key = problem.jira_key
+
+    fields = _impact_fields(runtime.config, impact)
+    wanted = None if human else desired_priority(runtime.config, impact)
+    if wanted is not None and rank(wanted) > rank(priority_set):
+        current = runtime.jira.get_issue(issue_id).priority
+        if priority_set is not None and current != priority_set:
+            human = True
+        elif rank(wanted) > rank(current):
+            fields["priority"] = {"name": wanted}
+    runtime.jira.set_property(issue_id, PROPERTY_KEY, payload)
+    if fields:
+        runtime.jira.update_issue(issue_id, fields)
+    if need_link:
+        _write_remote_link(runtime, issue_id, ticket_id, key)
+
+    with runtime.db.session() as session:
+        problem = session.get_one(Problem, problem_id)
+        problem.impact_written, problem.impact_written_at, problem.impact_due_at = (
+            payload,
+            now,
+            None,
+        )
+        problem.remote_link_written = True
+        if human and not problem.priority_human_override:
+            problem.priority_human_override = True
+            session.add(AuditEntry(problem_id=problem_id, action="priority.human", actor="jira"))
+        if "priority" in fields:
+            problem.priority_set = fields["priority"]["name"]
+            session.add(
+                AuditEntry(
+                    problem_id=problem_id,
+                    action="priority.raised",
+                    detail={"priority": problem.priority_set, "tickets": impact.tickets},
+                )
+            )
+    log_event(log, "jira.impact.written", problem=key, tickets=impact.tickets)
+    return None
+
+
+def _store_counts(problem: Problem, impact: Impact) -> None:
+    problem.ticket_count = impact.tickets
+    problem.open_ticket_count = impact.open_tickets
+    problem.organization_count = impact.organizations
+    problem.customer_value = impact.customer_value
+    problem.first_linked_at = (
+        datetime.fromisoformat(impact.first_linked) if impact.first_linked else None
+    )
+    problem.last_linked_at = (
+        datetime.fromisoformat(impact.last_linked) if impact.last_linked else None
+    )
+
+
+def _impact_fields(config: Config, impact: Impact) -> dict[str, Any]:
+    names = config.jira.impact_fields
+    values = {
+        names.tickets: impact.tickets,
+        names.organizations: impact.organizations,
+        names.value: impact.customer_value,
+    }
+    return {name: value for name, value in values.items() if name}
+
+
+def _write_remote_link(
+    runtime: Runtime, issue_id: str, ticket_id: int | None, key: str | None
+) -> None:
+    zendesk = str(runtime.settings.zendesk_url or "").rstrip("/")
+    if ticket_id:
+        url, title = f"{zendesk}/agent/tickets/{ticket_id}", f"Zendesk problem ticket #{ticket_id}"
+    else:
+        url, title = f"{zendesk}/agent/search/1?q=fieldvalue%3A{key}", f"Zendesk tickets of {key}"
+    runtime.jira.upsert_remote_link(issue_id, f"zendesk-problem-{issue_id}", url, title)

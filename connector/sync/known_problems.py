@@ -1,0 +1,62 @@
+"""The Known problem dropdown: its options are kept equal to the open problems (and the ones
+resolved within the grace period), so agents can link a ticket with one click.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import or_, select
+
+from connector.logs import log_event
+from connector.store.models import Problem, ProblemState, utcnow
+from connector.sync.signals import KNOWN_PROBLEM_PREFIX, known_problem_value
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+OPTION_NAME_LIMIT = 120
+
+
+def desired_options(runtime: Runtime) -> dict[str, str]:
+    """Option value -> option name for every problem that belongs in the dropdown."""
+    cutoff = utcnow() - timedelta(hours=runtime.config.known_problem_grace_hours)
+    with runtime.db.session() as session:
+        problems = session.scalars(
+            select(Problem).where(
+                Problem.jira_key.is_not(None),
+                or_(
+                    Problem.state == ProblemState.OPEN,
+                    (Problem.state == ProblemState.RESOLVED) & (Problem.resolved_at >= cutoff),
+                ),
+            )
+        )
+        return {
+            known_problem_value(p.id): f"{p.jira_key} {p.summary}"[:OPTION_NAME_LIMIT]
+            for p in problems
+        }
+
+
+def sync_known_problem_options(runtime: Runtime) -> tuple[int, int]:
+    """Add missing options, rename changed ones, remove stale ones; returns (added, removed)."""
+    field_id = runtime.config.zendesk.fields.known_problem
+    if field_id is None:
+        return 0, 0
+    wanted = desired_options(runtime)
+    field = runtime.zendesk.get_ticket_field(field_id)
+    current = {o["value"]: o for o in field.get("custom_field_options") or []}
+    added = removed = 0
+    for value, name in wanted.items():
+        if value not in current or current[value]["name"] != name:
+            runtime.zendesk.upsert_field_option(field_id, name, value)
+            added += 1
+    for value, option in current.items():
+        if value.startswith(KNOWN_PROBLEM_PREFIX) and value not in wanted:
+            runtime.zendesk.delete_field_option(field_id, int(option["id"]))
+            removed += 1
+    if added or removed:
+        log_event(log, "zendesk.known_problems.synced", added=added, removed=removed)
+    return added, removed

@@ -1,0 +1,166 @@
+"""Problems and their Jira issues: one problem per cause, one Jira issue per problem.
+
+Exactly once, across processes and crashes:
+- the problem row is unique per cause (`cause_key`), so racing workers collide in the database;
+- creating its Jira issue is claimed with a compare-and-set on the row, so one process creates;
+- the issue carries a marker label, searched before creating, so a crash between "Jira created
+  it" and "we stored its key" adopts the issue instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connector.logs import log_event
+from connector.store.models import AuditEntry, Problem, ProblemState
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+CLAIM_TIMEOUT = timedelta(minutes=2)
+MARKER_PREFIX = "zd-cause-"
+
+
+@dataclass(frozen=True)
+class Cause:
+    key: str  # "zendesk:<problem ticket id>", "rule:<team>:<cause>", "jira:<issue id>"
+    team: str
+    summary: str
+    zendesk_problem_ticket_id: int | None = None
+    jira_issue_id: str | None = None
+    jira_key: str | None = None
+
+
+def marker_label(cause_key: str) -> str:
+    return MARKER_PREFIX + hashlib.sha1(cause_key.encode()).hexdigest()[:12]
+
+
+def ensure_problem(session: Session, cause: Cause) -> Problem:
+    """The problem of this cause, created if needed; safe under concurrent callers."""
+    existing = session.scalars(select(Problem).where(Problem.cause_key == cause.key)).first()
+    if existing is not None:
+        return existing
+    problem = Problem(
+        cause_key=cause.key,
+        team=cause.team,
+        summary=cause.summary[:255] or cause.key,
+        zendesk_problem_ticket_id=cause.zendesk_problem_ticket_id,
+        jira_issue_id=cause.jira_issue_id,
+        jira_key=cause.jira_key,
+    )
+    try:
+        with session.begin_nested():
+            session.add(problem)
+        session.add(
+            AuditEntry(problem_id=problem.id, action="problem.created", detail={"cause": cause.key})
+        )
+        log_event(log, "problem.created", problem_id=problem.id, cause=cause.key, team=cause.team)
+        return problem
+    except IntegrityError:
+        # Another worker created it (same cause, or the same Jira issue) a moment ago.
+        same = [Problem.cause_key == cause.key]
+        if cause.jira_issue_id:
+            same.append(Problem.jira_issue_id == cause.jira_issue_id)
+        found = session.scalars(select(Problem).where(or_(*same))).first()
+        if found is None:
+            raise
+        return found
+
+
+def claim_jira_creation(runtime: Runtime, problem_id: int) -> str | None:
+    """Compare-and-set: the caller that gets a token creates the Jira issue."""
+    token = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    with runtime.db.session() as session:
+        result = session.execute(
+            update(Problem)
+            .where(
+                Problem.id == problem_id,
+                Problem.jira_issue_id.is_(None),
+                or_(Problem.jira_claim.is_(None), Problem.jira_claimed_at < now - CLAIM_TIMEOUT),
+            )
+            .values(jira_claim=token, jira_claimed_at=now)
+        )
+        return token if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def create_jira_issue(runtime: Runtime, problem_id: int) -> bool:
+    """Create (or adopt after a crash) the Jira issue of a problem; True if this call did."""
+    token = claim_jira_creation(runtime, problem_id)
+    if token is None:
+        return False
+    with runtime.db.session() as session:
+        problem = session.get_one(Problem, problem_id)
+        cause_key, team_key, summary = problem.cause_key, problem.team, problem.summary
+        ticket_id = problem.zendesk_problem_ticket_id
+    label = marker_label(cause_key)
+    try:
+        found = runtime.jira.search(f'labels = "{label}"', ["summary"], limit=1).issues
+        if found:
+            issue_id, key, action = found[0].id, found[0].key, "jira.adopted"
+        else:
+            fields = issue_fields(runtime, team_key, summary, label, ticket_id)
+            issue_id, key = runtime.jira.create_issue(fields)
+            action = "jira.created"
+    except Exception:
+        _release_claim(runtime, problem_id, token)
+        raise
+    with runtime.db.session() as session:
+        problem = session.get_one(Problem, problem_id)
+        problem.jira_issue_id, problem.jira_key = issue_id, key
+        problem.jira_claim = None
+        session.add(AuditEntry(problem_id=problem_id, action=action, detail={"key": key}))
+    log_event(log, action, problem_id=problem_id, key=key, team=team_key)
+    return True
+
+
+def _release_claim(runtime: Runtime, problem_id: int, token: str) -> None:
+    with runtime.db.session() as session:
+        session.execute(
+            update(Problem)
+            .where(Problem.id == problem_id, Problem.jira_claim == token)
+            .values(jira_claim=None)
+        )
+
+
+def issue_fields(
+    runtime: Runtime, team_key: str, summary: str, label: str, ticket_id: int | None
+) -> dict[str, Any]:
+    team = runtime.config.teams[team_key]
+    zendesk = str(runtime.settings.zendesk_url or "").rstrip("/")
+    if ticket_id:
+        origin = f"Zendesk problem ticket #{ticket_id}: {zendesk}/agent/tickets/{ticket_id}"
+    else:
+        origin = "Tickets linked from Zendesk share this cause."
+    description = (
+        f"{origin}\n\nCreated by the Zendesk connector. Impact (linked tickets, organisations) "
+        "is kept up to date in the issue property 'zendesk.impact'."
+    )
+    fields: dict[str, Any] = {
+        "project": {"key": team.jira_project},
+        "issuetype": {"name": team.issue_type},
+        "summary": summary[:255],
+        "description": description,
+        "labels": sorted({*team.labels, label}),
+    }
+    if team.components:
+        fields["components"] = [{"name": c} for c in team.components]
+    return fields
+
+
+def open_problem_by_key(session: Session, key: str) -> Problem | None:
+    return session.scalars(select(Problem).where(Problem.jira_key == key)).first()
+
+
+def problem_is_open(problem: Problem) -> bool:
+    return problem.state is ProblemState.OPEN

@@ -1,0 +1,74 @@
+"""Zendesk events: re-read the tickets they name (100 per call) and re-link them.
+
+The payload is only a hint: whatever the order or number of deliveries, the current ticket
+decides. Events caused by the connector's own API user are skipped (no echo loops).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from connector.batching import batched
+from connector.logs import log_event
+from connector.store.models import InboundEvent
+from connector.sync import events
+from connector.sync.confirm import note_unknown_keys
+from connector.sync.linking import Outcome, evaluate_tickets, unlink_missing
+from connector.sync.refresh import ScheduleImpact, refresh_problems
+from connector.zendesk.client import MAX_BATCH
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def tickets_to_read(
+    batch: list[InboundEvent], own_user_id: int | None
+) -> tuple[list[int], dict[int, int | None]]:
+    """Distinct ticket ids of the batch, without the connector's own changes, and who acted."""
+    actors: dict[int, int | None] = {}
+    for event in batch:
+        payload = event.payload or {}
+        actor = payload.get("actor_id")
+        if own_user_id is not None and actor == own_user_id:
+            continue
+        actors[int(payload["ticket_id"])] = actor
+    return sorted(actors), actors
+
+
+def sync_tickets(
+    runtime: Runtime,
+    ticket_ids: list[int],
+    actors: dict[int, int | None],
+    schedule_impact: ScheduleImpact,
+) -> Outcome:
+    outcome = Outcome()
+    for chunk in batched(ticket_ids, MAX_BATCH):
+        tickets = runtime.zendesk.show_many(list(chunk))
+        found = {t.id for t in tickets}
+        part = evaluate_tickets(runtime, tickets, actors)
+        outcome.touched |= part.touched
+        outcome.unknown_keys.update(part.unknown_keys)
+        unlink_missing(runtime, [t for t in chunk if t not in found], outcome)
+    refresh_problems(runtime, outcome.touched, schedule_impact)
+    note_unknown_keys(runtime, outcome.unknown_keys)
+    return outcome
+
+
+def make_handler(schedule_impact: ScheduleImpact) -> events.Handler:
+    def handle(runtime: Runtime, batch: list[InboundEvent]) -> None:
+        ticket_ids, actors = tickets_to_read(batch, runtime.zendesk_user_id)
+        skipped = len(batch) - len(ticket_ids)
+        if ticket_ids:
+            sync_tickets(runtime, ticket_ids, actors, schedule_impact)
+        log_event(
+            log,
+            "zendesk.events.handled",
+            events=len(batch),
+            tickets=len(ticket_ids),
+            skipped=skipped,
+        )
+
+    return handle
