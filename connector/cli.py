@@ -6,8 +6,10 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -40,6 +42,20 @@ def host_port(default_port: int) -> Callable[[F], F]:
 @click.version_option(__version__, prog_name="connector")
 def cli() -> None:
     """Link Zendesk tickets that share a cause to one Jira issue, mirror it, close the loop."""
+
+
+@cli.command()
+@click.option("--tickets", type=click.IntRange(10, 100_000), default=60, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--keep", is_flag=True, help="Leave the dashboard and sandboxes running.")
+@click.option("--workdir", type=click.Path(path_type=Path), default=None, help="Keep files here.")
+def demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> None:
+    """Play the whole loop against local sandboxes: link, weigh, mirror, reply."""
+    from connector.demo.run import run_demo
+
+    summary = run_demo(tickets, as_json, keep, workdir)
+    if summary.duplicate_replies or summary.unanswered:
+        sys.exit(1)
 
 
 @cli.group()
@@ -102,6 +118,9 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
         "20",
         "--access-logfile",
         "-",
+        # No query string or referer: a `?token=` dashboard login must not reach the log.
+        "--access-logformat",
+        '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s',
         "connector.webhook_app:create_app()",
     ]
 
@@ -115,6 +134,8 @@ def serve(host: str, port: int, workers: int) -> None:
 
     runtime = _runtime()
     upgrade(runtime.settings.database_url)
+    # Web and worker are separate processes: they sum their metrics in one directory.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="connector-metrics-"))
     children = [
         subprocess.Popen(_gunicorn_argv(host, port, workers)),
         subprocess.Popen([sys.executable, "-m", "connector", "worker"]),
@@ -152,12 +173,10 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> int:
 def reconcile() -> None:
     """Run one reconcile pass now (the worker also runs it periodically)."""
     from connector.store.migrate import upgrade
-    from connector.tasks import run_reconcile
 
     runtime = _runtime()
     upgrade(runtime.settings.database_url)
-    tasks = runtime.huey.connector_tasks
-    summary = run_reconcile(runtime, tasks["process_events"], tasks["refresh_problems"])
+    summary = runtime.huey.connector_tasks["reconcile"].call_local()
     click.echo(" ".join(f"{k}={v}" for k, v in summary.items()))
 
 
@@ -278,3 +297,11 @@ def main() -> None:
     except ConnectorError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+
+
+# Commands that live in their own modules (they import helpers from this one).
+from connector.cli_ops import doctor  # noqa: E402
+from connector.cli_replies import replies  # noqa: E402
+
+cli.add_command(doctor)
+cli.add_command(replies)

@@ -23,6 +23,7 @@ class Runtime:
         self.settings = settings or load_settings()
         self.config = config or load_config(self.settings.config)
         self.calls: Counter[str] = Counter()
+        self.next_processing_at = 0.0  # see connector.tasks.request_processing
         register_secrets(
             s.get_secret_value() if s else None
             for s in (
@@ -99,6 +100,12 @@ class Runtime:
     def zendesk_user_id(self) -> int:
         """The connector's own Zendesk user: its changes are not re-processed."""
         return self.zendesk.me().id
+
+    @cached_property
+    def jira_account_id(self) -> str | None:
+        """The connector's own Jira account: its changes are not mirrored back."""
+        me = self.jira.myself()
+        return me.get("accountId") or me.get("name")
 
     def close(self) -> None:
         if "db" in self.__dict__:

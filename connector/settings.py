@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     jira_requests_per_minute: int = Field(default=300, gt=0)
     worker_threads: int = Field(default=4, gt=0)
     event_batch_size: int = Field(default=500, gt=0)
+    event_coalesce_seconds: float = Field(default=2.0, ge=0)
     log_json: bool = False
     log_level: str = "INFO"
 

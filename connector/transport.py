@@ -20,6 +20,7 @@ from connector.errors import (
     PermanentError,
     TransientError,
 )
+from connector.ops.counters import API_CALLS, API_RATE_LIMITED
 from connector.ratelimit import CallBudget
 
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -43,6 +44,7 @@ class BudgetedAdapter(HTTPAdapter):
         if self.budget is not None:
             self.budget.acquire()
         self.calls[self.side] += 1
+        API_CALLS.labels(self.side).inc()
         try:
             response = super().send(request, **kwargs)
         except (requests.Timeout, requests.ConnectionError) as exc:
@@ -52,6 +54,7 @@ class BudgetedAdapter(HTTPAdapter):
             ) from None
         if response.status_code == 429:
             self.calls[f"{self.side}.429"] += 1
+            API_RATE_LIMITED.labels(self.side).inc()
         return response
 
 

@@ -1,5 +1,5 @@
-"""The web tier: webhooks in, health and readiness out. Built by a factory; nothing connects
-at import time.
+"""The web tier: webhooks in; health, readiness, metrics, the dashboard and the admin API out.
+Built by a factory; nothing connects at import time.
 
     gunicorn 'connector.webhook_app:create_app()'
 """
@@ -13,9 +13,12 @@ from flask import Flask, jsonify
 
 from connector.config import Config
 from connector.logs import log_event
+from connector.ops.metrics import metrics_view
 from connector.queue import ping_queue
 from connector.runtime import Runtime
 from connector.settings import Settings
+from connector.web.api import build_api
+from connector.web.dashboard import build_dashboard
 from connector.web.webhooks import build_webhooks
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,9 @@ def create_app(
     app.config["RUNTIME"] = runtime
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.webhook_max_body_bytes
     app.register_blueprint(build_webhooks(runtime))
+    app.register_blueprint(build_dashboard(runtime))
+    app.register_blueprint(build_api(runtime))
+    app.add_url_rule("/metrics", "metrics", metrics_view(runtime))
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -16,7 +16,19 @@ from click.testing import CliRunner
 
 from connector.cli import cli
 
-EXPECTED = {"serve", "web", "worker", "db", "reconcile", "sandbox"}
+EXPECTED = {
+    "serve",
+    "web",
+    "worker",
+    "db",
+    "reconcile",
+    "sandbox",
+    "demo",
+    "install",
+    "uninstall",
+    "doctor",
+    "replies",
+}
 
 
 def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

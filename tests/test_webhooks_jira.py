@@ -32,6 +32,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         queue_path=str(tmp_path / "queue.db"),
         jira_webhook_secret=SecretStr(SECRET),
+        event_coalesce_seconds=0,  # enqueue on every event: counted below
     )
 
 

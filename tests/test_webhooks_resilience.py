@@ -47,6 +47,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             _env_file=None,  # type: ignore[call-arg]
             database_url=database_url,
             queue_path=str(tmp_path / "queue.db"),
+            event_coalesce_seconds=0,  # enqueue on every event: counted below
         )
     )
 

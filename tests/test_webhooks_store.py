@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,3 +62,28 @@ def test_a_violation_that_is_not_a_duplicate_is_raised_not_swallowed(runtime: Ru
     with pytest.raises(IntegrityError):
         store(runtime, "d1", "h1", event_type=None)
     assert rows(runtime) == []
+
+
+def _store_many(url: str, prefix: str, count: int) -> None:
+    from connector.store.db import Database
+
+    db = Database(url)  # a fresh engine: connections never cross a fork
+    for n in range(count):
+        assert store_event(db, "zendesk", f"{prefix}{n}", f"{prefix}h{n}", "t", "1", {}) is not None
+    db.dispose()
+
+
+def test_forked_processes_take_turns_writing_to_sqlite(runtime: Runtime) -> None:
+    if runtime.db.is_postgresql:
+        pytest.skip("SQLite writers take turns; PostgreSQL has row locks")
+    url = runtime.settings.database_url
+    store(runtime, "parent", "parent")  # the parent's lock file handle must not be shared
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=_store_many, args=(url, p, 40)) for p in "ab"]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=60)
+    assert [child.exitcode for child in children] == [0, 0]
+    assert len(rows(runtime)) == 81
+    assert Path(f"{runtime.db.engine.url.database}.write-lock").exists()

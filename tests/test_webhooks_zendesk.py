@@ -40,6 +40,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         queue_path=str(tmp_path / "queue.db"),
         zendesk_webhook_secret=SecretStr(SECRET),
         webhook_max_body_bytes=4096,
+        event_coalesce_seconds=0,  # enqueue on every event: counted below
     )
 
 

@@ -54,7 +54,7 @@ def plan_jira(runtime: Runtime, public_url: str, installed: Installed, plan: Pla
         plan.add(Step("jira", "webhook", WEBHOOK_NAME, CREATE, f"{url} ({jql})", run=create))
         return
     installed.jira_webhook_id = webhook_id(hook)
-    stale = sorted(k for k, v in wanted.items() if k != "enabled" and hook.get(k) != v)
+    stale = sorted(k for k, v in wanted.items() if hook.get(k, v) != v)
     if secret is None:
         stale.append("secret")  # Jira never shows a secret: without ours, set a new one
         installed.jira_webhook_secret = secrets.token_hex(24)

@@ -13,6 +13,7 @@ from connector.install.config_file import set_keys
 from connector.install.jira_setup import plan_jira, plan_jira_removal
 from connector.install.plan import Plan
 from connector.install.zendesk_setup import FIELDS, plan_zendesk, plan_zendesk_removal
+from connector.logs import register_secrets
 
 if TYPE_CHECKING:
     from connector.runtime import Runtime
@@ -63,6 +64,7 @@ def finish_install(runtime: Runtime, installed: Installed) -> None:
         installed.zendesk_webhook_secret = runtime.zendesk.webhook_signing_secret(
             installed.zendesk_webhook_id
         )
+    register_secrets([installed.zendesk_webhook_secret, installed.jira_webhook_secret])
     write_config(runtime, installed.config_values())
 
 

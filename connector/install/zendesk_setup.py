@@ -49,11 +49,14 @@ def field_options(runtime: Runtime, spec: FieldSpec) -> list[dict[str, str]]:
 def plan_zendesk(runtime: Runtime, public_url: str, installed: Installed, plan: Plan) -> None:
     zendesk = runtime.zendesk
     existing = {f["id"]: f for f in zendesk.list_ticket_fields()}
-    by_title = {f["title"]: f for f in existing.values()}
+    by_title = {(f["title"], f.get("type")): f for f in existing.values()}
     configured = runtime.config.zendesk.fields
     for spec in FIELDS:
         field_id = getattr(configured, spec.key)
-        current = existing.get(field_id) if field_id else by_title.get(spec.title)
+        # A stale id (field deleted by hand) falls back to the title; a same-titled field of
+        # another type is the admin's own, never adopted (uninstall would delete it).
+        current = existing.get(field_id) if field_id else None
+        current = current or by_title.get((spec.title, spec.type))
         options = field_options(runtime, spec)
         if current is None:
             plan.add(

@@ -149,3 +149,14 @@ class JiraClient:
 
     def delete_webhook(self, webhook_id: str) -> None:
         self._request("DELETE", f"{self.WEBHOOKS}/{webhook_id}")
+
+    # -- reference data (connector doctor) ------------------------------------------------------
+    def get_project(self, key: str) -> dict[str, Any]:
+        """The project with its issue types and components."""
+        return dict(self._request("GET", f"rest/api/2/project/{key}"))
+
+    def list_priorities(self) -> list[dict[str, Any]]:
+        return list(self._request("GET", "rest/api/2/priority") or [])
+
+    def list_resolutions(self) -> list[dict[str, Any]]:
+        return list(self._request("GET", "rest/api/2/resolution") or [])

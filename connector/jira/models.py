@@ -22,7 +22,14 @@ class JiraIssue(BaseModel):
     fix_version_date: date | None = None
     labels: list[str] = Field(default_factory=list)
     updated: datetime | None = None
+    duplicate_of: str | None = None  # key of the issue this one duplicates
+    comments: list[JiraComment] = Field(default_factory=list)
     fields: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def expected_fix(self) -> date | None:
+        """The due date, or else the release date of the first fix version."""
+        return self.due_date or self.fix_version_date
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> JiraIssue:
@@ -44,8 +51,33 @@ class JiraIssue(BaseModel):
             fix_version_date=version.get("releaseDate") or None,
             labels=fields.get("labels") or [],
             updated=_jira_time(fields.get("updated")),
+            duplicate_of=_duplicate_of(fields.get("issuelinks") or []),
+            comments=[
+                JiraComment(
+                    id=str(c.get("id")),
+                    body=c.get("body") if isinstance(c.get("body"), str) else "",
+                    author=(c.get("author") or {}).get("accountId"),
+                    created=_jira_time(c.get("created")),
+                )
+                for c in (fields.get("comment") or {}).get("comments") or []
+            ],
             fields=fields,
         )
+
+
+class JiraComment(BaseModel):
+    id: str
+    body: str
+    author: str | None = None
+    created: datetime | None = None
+
+
+def _duplicate_of(links: list[dict[str, Any]]) -> str | None:
+    """`A duplicates B` shows on A as a Duplicate link with B as the outward issue."""
+    for link in links:
+        if (link.get("type") or {}).get("name") == "Duplicate" and link.get("outwardIssue"):
+            return str(link["outwardIssue"]["key"])
+    return None
 
 
 def _jira_time(value: str | None) -> datetime | None:

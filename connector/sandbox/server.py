@@ -36,7 +36,10 @@ class BackgroundServer:
             self._host, self._port, self._app, threaded=True, request_handler=_QuietHandler
         )
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"sandbox-{self._port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # so stop() returns at once
+            name=f"sandbox-{self._port}",
+            daemon=True,
         )
         self._thread.start()
         return self.url

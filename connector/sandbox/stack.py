@@ -6,6 +6,7 @@ Used by the end-to-end tests, the demo and the benchmarks.
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -71,6 +72,7 @@ class LocalStack:
                 "config": str(self.config_path),
                 "zendesk_requests_per_minute": 100_000,
                 "jira_requests_per_minute": 100_000,
+                "event_coalesce_seconds": 0.2,
                 **self.settings_overrides,
             },
         )
@@ -92,6 +94,36 @@ class LocalStack:
             runtime.settings.zendesk_webhook_secret = SecretStr(installed.zendesk_webhook_secret)
         if installed.jira_webhook_secret:
             runtime.settings.jira_webhook_secret = SecretStr(installed.jira_webhook_secret)
+
+    def process_env(self, **overrides: str) -> dict[str, str]:
+        """Environment for `connector web|worker|...` processes that join this stack."""
+        s = self.rt.settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
+        values = {
+            "CONNECTOR_ZENDESK_URL": str(s.zendesk_url),
+            "CONNECTOR_ZENDESK_EMAIL": EMAIL,
+            "CONNECTOR_ZENDESK_API_TOKEN": TOKEN,
+            "CONNECTOR_JIRA_URL": str(s.jira_url),
+            "CONNECTOR_JIRA_EMAIL": EMAIL,
+            "CONNECTOR_JIRA_API_TOKEN": TOKEN,
+            "CONNECTOR_DATABASE_URL": s.database_url,
+            "CONNECTOR_QUEUE_PATH": s.queue_path,
+            "CONNECTOR_QUEUE_NAME": s.queue_name,
+            "CONNECTOR_CONFIG": str(self.config_path),
+            "CONNECTOR_ZENDESK_REQUESTS_PER_MINUTE": str(s.zendesk_requests_per_minute),
+            "CONNECTOR_JIRA_REQUESTS_PER_MINUTE": str(s.jira_requests_per_minute),
+        }
+        optional = {
+            "CONNECTOR_REDIS_URL": s.redis_url,
+            "CONNECTOR_PUBLIC_URL": s.public_url,
+            "CONNECTOR_ZENDESK_WEBHOOK_SECRET": s.zendesk_webhook_secret,
+            "CONNECTOR_JIRA_WEBHOOK_SECRET": s.jira_webhook_secret,
+        }
+        for name, value in optional.items():
+            if value is not None:
+                plain = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+                values[name] = plain
+        return {**env, **values, **overrides}
 
     @property
     def rt(self) -> Runtime:
@@ -126,9 +158,17 @@ class LocalStack:
                 raise TimeoutError("the stack did not settle")
             idle = self.zendesk.wait_for_deliveries(5) & self.jira.wait_for_deliveries(5)
             ran = self.run_queue(include_future=include_future)
+            if not ran and self._due_soon():
+                time.sleep(0.1)  # a coalesced task is about to run
+                continue
             quiet = quiet + 1 if idle and not ran else 0
             if ran:
                 time.sleep(0.02)
+
+    def _due_soon(self, within: float = 5.0) -> bool:
+        huey = self.rt.huey
+        horizon = huey_now(huey) + timedelta(seconds=within)
+        return any(task.eta is not None and task.eta <= horizon for task in huey.scheduled())
 
     def stop(self) -> None:
         if self._web is not None:

@@ -138,6 +138,8 @@ class Problem(Base):
     impact_dirty: Mapped[bool] = mapped_column(Boolean, default=False)
     mirror_dirty: Mapped[bool] = mapped_column(Boolean, default=False)
     mirrored: Mapped[dict[str, Any] | None]
+    mirror_written_at: Mapped[datetime | None]
+    mirror_due_at: Mapped[datetime | None]
     replies_approved: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -258,3 +260,6 @@ class Watermark(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+from connector.store import reply_models  # noqa: E402,F401  (registers the reply tables)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from connector.batching import batched
 from connector.logs import log_event
 from connector.store.models import Link, Problem, TicketState
+from connector.sync.mirror import Snapshot, ticket_update
 from connector.zendesk.client import MAX_BATCH
 from connector.zendesk.models import Comment, TicketUpdate
 
@@ -32,7 +33,7 @@ def confirm_links(runtime: Runtime, problem_id: int) -> int:
         problem = session.get_one(Problem, problem_id)
         if not problem.jira_key:
             return 0  # confirmed once the Jira issue exists
-        key, team = problem.jira_key, problem.team
+        key, team, mirrored = problem.jira_key, problem.team, dict(problem.mirrored or {})
         ticket_ids = list(
             session.scalars(
                 select(Link.ticket_id)
@@ -46,8 +47,13 @@ def confirm_links(runtime: Runtime, problem_id: int) -> int:
         "The Jira status, the agreed solution and the expected fix date will appear on this "
         "ticket; the customer gets a reply when the issue is resolved."
     )
+    # A ticket joining late also shows what was already mirrored (status, solution, fix date).
+    shown = ticket_update(runtime, {}, Snapshot(**mirrored)) if mirrored else None
     update = TicketUpdate(
-        comment=Comment(body=note, public=False), custom_fields=_key_field(runtime, key)
+        comment=Comment(body=note, public=False),
+        custom_fields={**(shown.custom_fields if shown else {}), **_key_field(runtime, key)},
+        additional_tags=shown.additional_tags if shown else [],
+        remove_tags=shown.remove_tags if shown else [],
     )
     for chunk in batched(ticket_ids, MAX_BATCH):
         runtime.zendesk.update_many_same(list(chunk), update)

@@ -51,6 +51,8 @@ def decide(
     ]
     if changed:
         return Decision(candidates[changed[0]], rule_opt_out)
+    if current_via is LinkVia.RELINK:  # moved by Jira (duplicate): stays until an agent acts
+        return Decision(Target(LinkVia.RELINK, None), rule_opt_out)
     if current_via is not None and candidates.get(current_via) is not None:
         return Decision(candidates[current_via], rule_opt_out)
     first = next((c for c in candidates.values() if c is not None), None)

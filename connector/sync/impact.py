@@ -8,13 +8,14 @@ Jira (seen as the issue's priority differing from the last one we set).
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connector.batching import batched
 from connector.config import Config
 from connector.logs import log_event
 from connector.store.models import AuditEntry, Link, Problem, utcnow
@@ -84,9 +85,12 @@ def write_impact(runtime: Runtime, problem_id: int, now: datetime | None = None)
     """Write the impact if it changed and the interval allows; returns when to try again."""
     now = now or utcnow()
     debounce = timedelta(seconds=runtime.config.impact_debounce_seconds)
+    value_field = runtime.config.zendesk.organization_value_field
     with runtime.db.session() as session:
         problem = session.get_one(Problem, problem_id)
         impact = compute_impact(session, problem_id)
+        if value_field and impact.organizations:
+            impact = replace(impact, customer_value=_customer_value(runtime, session, problem_id))
         _store_counts(problem, impact)
         if not problem.jira_issue_id:
             return None
@@ -138,6 +142,24 @@ def write_impact(runtime: Runtime, problem_id: int, now: datetime | None = None)
             )
     log_event(log, "jira.impact.written", problem=key, tickets=impact.tickets)
     return None
+
+
+def _customer_value(runtime: Runtime, session: Session, problem_id: int) -> float:
+    """The summed customer value of the distinct organisations a problem hurts."""
+    field_key = str(runtime.config.zendesk.organization_value_field)
+    org_ids: list[int] = sorted(
+        set(
+            session.scalars(
+                select(Link.organization_id).where(
+                    Link.problem_id == problem_id, Link.organization_id.is_not(None)
+                )
+            )
+        )
+    )
+    total = 0.0
+    for chunk in batched(org_ids, 100):
+        total += sum(runtime.zendesk.organization_values(list(chunk), field_key).values())
+    return round(total, 2)
 
 
 def _store_counts(problem: Problem, impact: Impact) -> None:

@@ -73,7 +73,10 @@ def evaluate(
         current.jira_key if current else None,
         state.rule_opt_out,
     )
-    target = _resolve(session, runtime, ticket, decision.target, outcome, depth)
+    if decision.target is not None and decision.target.via is LinkVia.RELINK:
+        target = current
+    else:
+        target = _resolve(session, runtime, ticket, decision.target, outcome, depth)
     if target is None and decision.target and decision.target.via is LinkVia.JIRA_FIELD:
         target = current  # an unknown key changes nothing but earns the ticket a note
     who = f"agent:{actor}" if actor else None

@@ -30,11 +30,16 @@ def reconcile_store(runtime: Runtime) -> dict[str, Any]:
                     Problem.jira_issue_id.is_(None),
                     Problem.id.in_(unconfirmed),
                     Problem.impact_due_at <= now,
+                    Problem.mirror_due_at <= now,
                 ),
             )
         )
         problem_ids = sorted(set(problems))
+        tracked = session.scalar(
+            select(Problem.id).where(Problem.jira_issue_id.is_not(None)).limit(1)
+        )
     return {
+        "tracked": tracked is not None,
         "stale_events": events.stale_pending_count(runtime, STALE_AFTER),
         "problems": problem_ids,
     }

@@ -7,30 +7,46 @@ crash half-way, converges to the same state.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from connector.store.models import Problem, ProblemState
 from connector.sync.confirm import confirm_links, confirm_unlinks
 from connector.sync.impact import write_impact
 from connector.sync.known_problems import sync_known_problem_options
+from connector.sync.mirror import prime_mirror
 from connector.sync.problems import create_jira_issue
 
 if TYPE_CHECKING:
     from connector.runtime import Runtime
 
-ScheduleImpact = Callable[[int, datetime], None]
+
+def _is_resolved(runtime: Runtime, problem_id: int) -> bool:
+    with runtime.db.session() as session:
+        return session.get_one(Problem, problem_id).state is ProblemState.RESOLVED
 
 
-def refresh_problems(
-    runtime: Runtime, problem_ids: Iterable[int], schedule_impact: ScheduleImpact
-) -> None:
+@dataclass(frozen=True)
+class Hooks:
+    """What refreshing may set in motion elsewhere (queue tasks, in production)."""
+
+    schedule_impact: Callable[[int, datetime], None]
+    fanout: Callable[[int], None]  # a resolved problem gained tickets: reply to them
+
+
+def refresh_problems(runtime: Runtime, problem_ids: Iterable[int], hooks: Hooks) -> None:
     created = False
     for problem_id in sorted(set(problem_ids)):
-        created |= create_jira_issue(runtime, problem_id)
+        if create_jira_issue(runtime, problem_id):
+            created = True
+            prime_mirror(runtime, problem_id)
         confirm_links(runtime, problem_id)
+        if _is_resolved(runtime, problem_id):
+            hooks.fanout(problem_id)
         due = write_impact(runtime, problem_id)
         if due is not None:
-            schedule_impact(problem_id, due)
+            hooks.schedule_impact(problem_id, due)
     confirm_unlinks(runtime)
     if created:
         sync_known_problem_options(runtime)

@@ -15,7 +15,7 @@ from connector.store.models import InboundEvent
 from connector.sync import events
 from connector.sync.confirm import note_unknown_keys
 from connector.sync.linking import Outcome, evaluate_tickets, unlink_missing
-from connector.sync.refresh import ScheduleImpact, refresh_problems
+from connector.sync.refresh import Hooks, refresh_problems
 from connector.zendesk.client import MAX_BATCH
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def sync_tickets(
     runtime: Runtime,
     ticket_ids: list[int],
     actors: dict[int, int | None],
-    schedule_impact: ScheduleImpact,
+    hooks: Hooks,
 ) -> Outcome:
     outcome = Outcome()
     for chunk in batched(ticket_ids, MAX_BATCH):
@@ -52,17 +52,17 @@ def sync_tickets(
         outcome.touched |= part.touched
         outcome.unknown_keys.update(part.unknown_keys)
         unlink_missing(runtime, [t for t in chunk if t not in found], outcome)
-    refresh_problems(runtime, outcome.touched, schedule_impact)
+    refresh_problems(runtime, outcome.touched, hooks)
     note_unknown_keys(runtime, outcome.unknown_keys)
     return outcome
 
 
-def make_handler(schedule_impact: ScheduleImpact) -> events.Handler:
+def make_handler(hooks: Hooks) -> events.Handler:
     def handle(runtime: Runtime, batch: list[InboundEvent]) -> None:
         ticket_ids, actors = tickets_to_read(batch, runtime.zendesk_user_id)
         skipped = len(batch) - len(ticket_ids)
         if ticket_ids:
-            sync_tickets(runtime, ticket_ids, actors, schedule_impact)
+            sync_tickets(runtime, ticket_ids, actors, hooks)
         log_event(
             log,
             "zendesk.events.handled",

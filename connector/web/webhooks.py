@@ -160,12 +160,12 @@ def _store(runtime: Runtime, source: Source, event: NormalisedEvent, body: bytes
     except SQLAlchemyError as exc:
         log_event(log, f"webhook.{source.name}.unavailable", level=logging.ERROR, error=_name(exc))
         return _unavailable("database unavailable")
-    fields: dict[str, Any] = {"type": event.event_type, "subject": event.subject_id}
-    fields["delivery"] = delivery_id
+    fields: dict[str, Any] = {"type": event.event_type, "delivery": delivery_id}
     if event_id is None:
-        log_event(log, f"webhook.{source.name}.duplicate", **fields)
+        log_event(log, f"webhook.{source.name}.duplicate", subject=event.subject_id, **fields)
         return Outcome(200, "duplicate", {"status": "duplicate"})
-    log_event(log, f"webhook.{source.name}.accepted", event_id=event_id, **fields)
+    fields["event_id"] = event_id
+    log_event(log, f"webhook.{source.name}.accepted", subject=event.subject_id, **fields)
     try:
         enqueue(runtime, "process_events")
     except Exception as exc:  # stored is enough: the periodic reconcile picks it up

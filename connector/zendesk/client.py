@@ -78,13 +78,38 @@ class ZendeskClient:
     def _get(self, path: str, **params: Any) -> Any:
         return self.session.get(self._url(path), params=params or None).json()
 
-    def _send(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
-        response = self.session.request(method, self._url(path), json=body, params=params or None)
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **params: Any,
+    ) -> Any:
+        response = self.session.request(
+            method, self._url(path), json=body, params=params or None, headers=headers
+        )
         return response.json() if response.content else None
 
     # -- users ----------------------------------------------------------------------------------
     def me(self) -> User:
         return User.model_validate(self._zenpy.users.me().to_dict())
+
+    def organization_values(
+        self, organization_ids: Sequence[int], field_key: str
+    ) -> dict[int, float]:
+        """A numeric organization field for up to 100 organizations (missing values are 0)."""
+        _check_batch(organization_ids)
+        ids = ",".join(str(i) for i in organization_ids)
+        data = self._get("organizations/show_many.json", ids=ids)
+        values: dict[int, float] = {}
+        for org in data.get("organizations", []):
+            raw = (org.get("organization_fields") or {}).get(field_key)
+            try:
+                values[int(org["id"])] = float(raw) if raw is not None else 0.0
+            except (TypeError, ValueError):
+                values[int(org["id"])] = 0.0
+        return values
 
     # -- tickets --------------------------------------------------------------------------------
     def get_ticket(self, ticket_id: int) -> Ticket:
@@ -120,10 +145,24 @@ class ZendeskClient:
         data = self._get("job_statuses/show_many.json", ids=",".join(job_ids))
         return [JobStatus.model_validate(j) for j in data.get("job_statuses", [])]
 
-    def create_followup(self, closed_ticket_id: int, update: TicketUpdate) -> Ticket:
-        """Closed tickets refuse updates; a follow-up ticket carries the reply instead."""
-        body = {"via_followup_source_id": closed_ticket_id, **update.to_api()}
-        data = self._send("POST", "tickets.json", {"ticket": body})
+    def create_followup(
+        self,
+        closed_ticket_id: int,
+        update: TicketUpdate,
+        *,
+        requester_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Ticket:
+        """Closed tickets refuse updates; a follow-up ticket carries the reply instead.
+
+        With an `idempotency_key`, Zendesk answers a repeated create (within two hours) with
+        the ticket it already made instead of making a second.
+        """
+        body: dict[str, Any] = {"via_followup_source_id": closed_ticket_id, **update.to_api()}
+        if requester_id is not None:
+            body["requester_id"] = requester_id
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        data = self._send("POST", "tickets.json", {"ticket": body}, headers=headers)
         return Ticket.from_api(data["ticket"])
 
     # -- ticket fields --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ class Ticket(BaseModel):
     brand_id: int | None = None
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[int, Any] = Field(default_factory=dict)
+    followup_ids: list[int] = Field(default_factory=list)
     updated_at: datetime | None = None
 
     @classmethod

@@ -4,19 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from connector.config import embedded_defaults_text
 from connector.sandbox.stack import LocalStack
 
 
-def config_with(**overrides: str) -> str:
-    text = embedded_defaults_text()
+def config_with(**overrides: Any) -> str:
+    """The embedded defaults with top-level keys replaced (`replies=` merges one level)."""
+    data = yaml.safe_load(embedded_defaults_text())
     for key, value in overrides.items():
-        lines = [line for line in text.splitlines() if not line.startswith(f"{key}:")]
-        text = "\n".join(lines) + f"\n{key}: {value}\n"
-    return text
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return str(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """End-to-end tests run on SQLite; the ones about concurrency and crashes, and a few
+    flows (`both_databases`), also run on PostgreSQL. The store tests cover both everywhere."""
+    return f"sqlite:///{tmp_path / 'connector.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def both_databases(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'both.db'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

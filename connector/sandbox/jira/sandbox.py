@@ -55,12 +55,12 @@ class JiraSandbox:
         self.state.base_url = url.replace("://0.0.0.0:", "://127.0.0.1:")
         self.dispatcher.start()
         self._stopping.clear()
-        print(f"Jira sandbox running at {url}", flush=True)
         return url
 
     def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve until interrupted (the `connector sandbox jira` command)."""
-        self.start(host, port)
+        url = self.start(host, port)
+        print(f"Jira sandbox at {url}  (admin@example.com / sandbox, or the PAT)", flush=True)
         try:
             while not self._stopping.wait(0.5):
                 pass

@@ -114,7 +114,8 @@ def _apply(st: State, ticket: Ticket, data: JSON, actor: int, channel: str, crea
     from connector.sandbox.zendesk.webhooks import dispatch_change
 
     dispatch_change(st, change)
-    if not created and before["status"] != "solved" and ticket.status == "solved":
+    solved_now = not created and before["status"] != "solved" and ticket.status == "solved"
+    if solved_now and ticket.type == "problem":  # only problem tickets have incidents
         _solve_incidents(st, ticket, comment, actor, channel)
     return audit
 

@@ -1,0 +1,102 @@
+"""`connector replies preview|approve|status PROBLEM` (PROBLEM = Jira key or problem id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+def _runtime() -> Any:
+    from connector.logs import configure_logging
+    from connector.runtime import Runtime
+    from connector.store.migrate import upgrade
+
+    runtime = Runtime()
+    configure_logging(runtime.settings.log_level, runtime.settings.log_json)
+    upgrade(runtime.settings.database_url)
+    return runtime
+
+
+@click.group()
+def replies() -> None:
+    """The reply every linked customer gets when a problem resolves."""
+
+
+@replies.command("preview")
+@click.argument("problem")
+def preview_command(problem: str) -> None:
+    """Show the rendered reply and how many tickets get a reply, a follow-up, or are skipped."""
+    from connector.sync.replies.approval import preview
+
+    _print_preview(preview(_runtime(), problem))
+
+
+@replies.command("approve")
+@click.argument("problem")
+def approve_command(problem: str) -> None:
+    """Approve the reply of the problem's current outcome and start sending it."""
+    from connector.sync.replies.approval import approve
+
+    result = approve(_runtime(), problem, actor="cli")
+    _print_preview(result)
+    click.echo(f"approved: the {result.outcome} reply of {_name(result)} is being sent")
+
+
+@replies.command("status")
+@click.argument("problem")
+def status_command(problem: str) -> None:
+    """Show sent, pending and failed replies, with the reasons."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from connector.sync.replies.approval import status
+
+    result = status(_runtime(), problem)
+    console = Console()
+    if result.outcome is None:
+        console.print(f"{_name(result)}: no reply owed (issue not resolved, no workaround)")
+        return
+    console.print(f"[bold]{_name(result)}[/] outcome [bold]{result.outcome}[/]")
+    if result.held_reason:
+        console.print(f"[yellow]held:[/] {result.held_reason}")
+    table = Table("sent", "follow-ups", "pending", "in progress", "skipped", "failed")
+    c = result.counts
+    table.add_row(
+        *(str(c[k]) for k in ("sent", "followup", "pending", "in_progress", "skipped", "failed"))
+    )
+    console.print(table)
+    if result.problems:
+        problems = Table("ticket", "state", "reason", title="not answered")
+        for item in result.problems:
+            problems.add_row(str(item["ticket_id"]), item["state"], item["reason"])
+        console.print(problems)
+    console.print("Jira summary: " + ("posted" if result.summary_posted else "not yet"))
+
+
+def _print_preview(result: Any) -> None:
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    if result.outcome is None:
+        console.print(f"{_name(result)}: no reply owed (issue not resolved, no workaround)")
+        return
+    kind = "public reply" if result.public else "internal note only"
+    status = f", status -> {result.status}" if result.status else ""
+    title = f"{_name(result)} outcome {result.outcome}: {kind}{status}"
+    console.print(Panel(Text(result.body or ""), title=Text(title), expand=False))
+    if result.held_reason:
+        console.print(f"[yellow]held:[/] {result.held_reason}")
+    table = Table("reply", "follow-up", "skip", "already sent", "in progress", "failed")
+    c = result.counts
+    table.add_row(
+        *(str(c[k]) for k in ("reply", "followup", "skip", "already_sent", "in_progress", "failed"))
+    )
+    console.print(table)
+
+
+def _name(result: Any) -> str:
+    return str(result.issue_key or f"problem {result.problem_id}")

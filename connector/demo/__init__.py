@@ -1,0 +1,1 @@
+"""`connector demo`: the whole loop on the embedded defaults, narrated."""

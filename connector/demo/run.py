@@ -1,0 +1,96 @@
+"""Run the demo: start everything in process, tell the story, print the summary."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from connector.demo.scenario import Story, demo_config
+from connector.demo.summary import Summary, summarise
+from connector.sandbox.stack import LocalStack
+
+
+def run_demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> Summary:
+    console = Console(stderr=as_json)
+    logging.getLogger().setLevel(logging.ERROR)  # the story is the output; logs stay quiet
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="connector-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(12)
+    started = time.monotonic()
+    stack = LocalStack(
+        workdir,
+        config_text=demo_config(),
+        zendesk={"job_seconds_per_ticket": 0.002},
+        settings={"admin_token": token},
+    )
+    with console.status("starting the Zendesk and Jira sandboxes and the connector..."):
+        stack.start(install=False)
+    console.print(
+        f"[bold]Zendesk sandbox[/] {stack.zendesk.url}   [bold]Jira sandbox[/] {stack.jira.url}"
+    )
+    with console.status(
+        "connector install: fields, webhook and trigger in Zendesk, webhook in Jira"
+    ):
+        stack.install()
+    console.print(
+        "[green]installed[/] into both sandboxes (7 ticket fields, 2 webhooks, 1 trigger)"
+    )
+    story = Story(stack, lambda line: console.print(f"[cyan]>[/] {line}"), tickets)
+    try:
+        story.run()
+        summary = summarise(stack, story.created, time.monotonic() - started)
+    except BaseException:
+        stack.stop()
+        raise
+    if as_json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        console.print(_table(summary))
+    if keep:
+        _keep_running(stack, token, console)
+    else:
+        stack.stop()
+    return summary
+
+
+def _table(summary: Summary) -> Table:
+    table = Table(title="demo summary", show_header=False)
+    labels = {
+        "problems": "problems (Jira issues in 4 team projects)",
+        "tickets": "customer tickets",
+        "linked": "tickets linked to a problem",
+        "replies_sent": "public replies sent",
+        "followups": "follow-up tickets (closed before the fix)",
+        "duplicate_replies": "duplicate replies",
+        "unanswered": "linked tickets of resolved problems without a reply",
+        "jira_calls": "Jira API calls",
+        "zendesk_calls": "Zendesk API calls",
+        "seconds": "seconds",
+    }
+    data = summary.as_dict()
+    for key, label in labels.items():
+        table.add_row(label, str(data[key]))
+    return table
+
+
+def _keep_running(stack: LocalStack, token: str, console: Console) -> None:
+    url = str(stack.rt.settings.public_url).rstrip("/")
+    console.print(f"\n[bold]Dashboard[/] {url}/?token={token}")
+    console.print(f"[bold]Zendesk sandbox[/] {stack.zendesk.url}  (admin@example.com / sandbox)")
+    console.print(f"[bold]Jira sandbox[/] {stack.jira.url}  (admin@example.com / sandbox)")
+    console.print("Everything keeps running (the worker too); Ctrl-C stops it.")
+    try:
+        while True:
+            if not stack.run_queue():
+                time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()

@@ -1,0 +1,388 @@
+"""Read-only queries behind the dashboard, the admin API, `/metrics` and `connector doctor`.
+
+Nothing here writes: every function opens its own session, reads, and returns plain data
+(dataclasses with a `to_json()`), so templates and JSON views share one source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+
+from connector.store.models import (
+    AuditEntry,
+    EventState,
+    InboundEvent,
+    Link,
+    Problem,
+    ProblemState,
+    Reply,
+    ReplyState,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+    from connector.store.db import Database
+
+STATES = ("open", "resolved", "all")
+FAILED_SHOWN = 20
+
+
+@dataclass
+class ProblemSummary:
+    id: int
+    jira_key: str | None
+    jira_url: str | None
+    summary: str
+    team: str
+    team_name: str
+    state: str
+    jira_status: str | None
+    status_category: str | None
+    ticket_count: int
+    open_ticket_count: int
+    organization_count: int
+    customer_value: float
+    created_at: datetime
+    first_linked_at: datetime | None
+    due_date: date | None
+    overdue: bool
+    outcome: str | None
+    resolved_at: datetime | None
+    replies_approved: bool
+    replies: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def since(self) -> datetime:
+        return self.first_linked_at or self.created_at
+
+    @property
+    def age(self) -> timedelta:
+        return utcnow() - self.since
+
+    @property
+    def time_to_resolution(self) -> timedelta | None:
+        return self.resolved_at - self.since if self.resolved_at else None
+
+    def to_json(self) -> dict[str, Any]:
+        data = _jsonable(asdict(self))
+        data["age_seconds"] = int(self.age.total_seconds())
+        ttr = self.time_to_resolution
+        data["time_to_resolution_seconds"] = int(ttr.total_seconds()) if ttr else None
+        return data
+
+
+@dataclass
+class LinkView:
+    ticket_id: int
+    zendesk_url: str | None
+    via: str
+    linked_by: str | None
+    organization_id: int | None
+    ticket_status: str | None
+    linked_at: datetime
+    confirmed: bool
+
+
+@dataclass
+class AuditView:
+    at: datetime
+    action: str
+    ticket_id: int | None
+    actor: str | None
+    detail: dict[str, Any] | None
+
+
+@dataclass
+class ReplyFailure:
+    ticket_id: int
+    outcome: str
+    state: str
+    attempts: int
+    error: str | None
+    updated_at: datetime
+
+
+@dataclass
+class ProblemDetail:
+    problem: ProblemSummary
+    solution_kind: str | None
+    solution_text: str | None
+    fix_version: str | None
+    priority_set: str | None
+    organizations: list[int]
+    links: list[LinkView]
+    audit: list[AuditView]
+    replies: dict[str, int]
+    reply_failures: list[ReplyFailure]
+
+    @property
+    def replies_total(self) -> int:
+        return sum(self.replies.values())
+
+    @property
+    def replies_done(self) -> int:
+        done = (ReplyState.SENT, ReplyState.FOLLOWUP, ReplyState.SKIPPED)
+        return sum(self.replies.get(s.value, 0) for s in done)
+
+    def to_json(self) -> dict[str, Any]:
+        data = _jsonable(asdict(self))
+        data["problem"] = self.problem.to_json()
+        data["replies"] = {
+            "by_state": self.replies,
+            "total": self.replies_total,
+            "done": self.replies_done,
+            "failures": data.pop("reply_failures"),
+        }
+        return data
+
+
+class Links:
+    """Where a problem and a ticket live for a person (Jira browse page, Zendesk agent view)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        s = runtime.settings
+        self.jira = str(s.jira_url).rstrip("/") if s.jira_url else None
+        self.zendesk = str(s.zendesk_url).rstrip("/") if s.zendesk_url else None
+        self.teams = {key: team.name or key for key, team in runtime.config.teams.items()}
+
+    def issue(self, key: str | None) -> str | None:
+        return f"{self.jira}/browse/{key}" if self.jira and key else None
+
+    def ticket(self, ticket_id: int) -> str | None:
+        return f"{self.zendesk}/agent/tickets/{ticket_id}" if self.zendesk else None
+
+
+def list_problems(
+    runtime: Runtime, state: str = "open", team: str | None = None, limit: int = 500
+) -> list[ProblemSummary]:
+    """Open problems by impact (most tickets first); resolved ones most recent first."""
+    if state not in STATES:
+        raise ValueError(f"state must be one of {', '.join(STATES)}")
+    query = select(Problem).where(Problem.state != ProblemState.DELETED)
+    if state == "open":
+        query = query.where(Problem.state == ProblemState.OPEN).order_by(
+            Problem.ticket_count.desc(), Problem.organization_count.desc(), Problem.id
+        )
+    elif state == "resolved":
+        query = query.where(Problem.state == ProblemState.RESOLVED).order_by(
+            Problem.resolved_at.desc(), Problem.id.desc()
+        )
+    else:
+        query = query.order_by(Problem.ticket_count.desc(), Problem.id)
+    if team:
+        query = query.where(Problem.team == team)
+    links = Links(runtime)
+    with runtime.db.session() as session:
+        problems = list(session.scalars(query.limit(limit)))
+        counts = _reply_counts(session, [p.id for p in problems])
+        return [_summary(p, links, counts.get(p.id, {})) for p in problems]
+
+
+def problem_detail(runtime: Runtime, problem_id: int) -> ProblemDetail | None:
+    links = Links(runtime)
+    with runtime.db.session() as session:
+        problem = session.get(Problem, problem_id)
+        if problem is None or problem.state == ProblemState.DELETED:
+            return None
+        counts = _reply_counts(session, [problem.id]).get(problem.id, {})
+        linked = session.scalars(
+            select(Link)
+            .where(Link.problem_id == problem_id)
+            .order_by(Link.linked_at, Link.ticket_id)
+        ).all()
+        audit = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.problem_id == problem_id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(500)
+        ).all()
+        failures = session.scalars(
+            select(Reply)
+            .where(Reply.problem_id == problem_id, Reply.state == ReplyState.FAILED)
+            .order_by(Reply.updated_at.desc())
+            .limit(FAILED_SHOWN)
+        ).all()
+        return ProblemDetail(
+            problem=_summary(problem, links, counts),
+            solution_kind=problem.solution_kind,
+            solution_text=problem.solution_text,
+            fix_version=problem.fix_version,
+            priority_set=problem.priority_set,
+            organizations=sorted({lk.organization_id for lk in linked if lk.organization_id}),
+            links=[
+                LinkView(
+                    lk.ticket_id,
+                    links.ticket(lk.ticket_id),
+                    str(lk.via.value),
+                    lk.linked_by,
+                    lk.organization_id,
+                    lk.ticket_status,
+                    lk.linked_at,
+                    lk.confirmed,
+                )
+                for lk in linked
+            ],
+            audit=[AuditView(a.at, a.action, a.ticket_id, a.actor, a.detail) for a in audit],
+            replies=counts,
+            reply_failures=[
+                ReplyFailure(
+                    r.ticket_id, r.outcome, r.state.value, r.attempts, r.error, r.updated_at
+                )
+                for r in failures
+            ],
+        )
+
+
+def problem_counts(db: Database) -> dict[str, int]:
+    with db.session() as session:
+        rows = session.execute(select(Problem.state, func.count()).group_by(Problem.state))
+        return {state.value: int(n) for state, n in rows}
+
+
+def reply_counts(db: Database) -> dict[str, int]:
+    with db.session() as session:
+        rows = session.execute(select(Reply.state, func.count()).group_by(Reply.state))
+        return {state.value: int(n) for state, n in rows}
+
+
+def event_counts(db: Database) -> dict[tuple[str, str], int]:
+    with db.session() as session:
+        rows = session.execute(
+            select(InboundEvent.source, InboundEvent.state, func.count()).group_by(
+                InboundEvent.source, InboundEvent.state
+            )
+        )
+        return {(source, state.value): int(n) for source, state, n in rows}
+
+
+def last_deliveries(db: Database) -> dict[str, datetime | None]:
+    """When each side last delivered a webhook the connector stored."""
+    found: dict[str, datetime | None] = {"zendesk": None, "jira": None}
+    with db.session() as session:
+        rows = session.execute(
+            select(InboundEvent.source, func.max(InboundEvent.received_at)).group_by(
+                InboundEvent.source
+            )
+        )
+        for source, latest in rows:
+            if isinstance(latest, str):  # SQLite aggregates bypass the column type
+                latest = datetime.fromisoformat(latest)
+            if latest is not None and latest.tzinfo is None:
+                latest = latest.replace(tzinfo=utcnow().tzinfo)
+            found[source] = latest
+    return found
+
+
+def failed_events(db: Database, limit: int = FAILED_SHOWN) -> list[dict[str, Any]]:
+    with db.session() as session:
+        rows = session.scalars(
+            select(InboundEvent)
+            .where(InboundEvent.state == EventState.FAILED)
+            .order_by(InboundEvent.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            {
+                "id": e.id,
+                "source": e.source,
+                "type": e.event_type,
+                "subject": e.subject_id,
+                "attempts": e.attempts,
+                "error": e.error,
+                "received_at": e.received_at.isoformat(),
+            }
+            for e in rows
+        ]
+
+
+def status(runtime: Runtime) -> dict[str, Any]:
+    """Queue depth, last deliveries, and counts of what waits or failed."""
+    from connector.queue import queue_depth
+
+    try:
+        depth: int | None = queue_depth(runtime.huey)
+    except Exception:  # the queue being down is itself the status
+        depth = None
+    events = event_counts(runtime.db)
+    return {
+        "queue_depth": depth,
+        "last_delivery": {
+            side: at.isoformat() if at else None for side, at in last_deliveries(runtime.db).items()
+        },
+        "events": {f"{src}.{state}": n for (src, state), n in sorted(events.items())},
+        "failed_events": failed_events(runtime.db),
+        "problems": problem_counts(runtime.db),
+        "replies": reply_counts(runtime.db),
+        "replies_awaiting_approval": awaiting_approval(runtime),
+    }
+
+
+def awaiting_approval(runtime: Runtime) -> int:
+    """Problems with pending replies that wait for an admin's approval."""
+    if not runtime.config.replies.require_approval:
+        return 0
+    with runtime.db.session() as session:
+        waiting = select(Reply.problem_id).where(Reply.state == ReplyState.PENDING)
+        query = select(func.count(Problem.id)).where(
+            Problem.replies_approved.is_(False), Problem.id.in_(waiting)
+        )
+        return int(session.scalar(query) or 0)
+
+
+def _reply_counts(session: Any, problem_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    ids = list(problem_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Reply.problem_id, Reply.state, func.count())
+        .where(Reply.problem_id.in_(ids))
+        .group_by(Reply.problem_id, Reply.state)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for problem_id, state, n in rows:
+        out.setdefault(problem_id, {})[state.value] = int(n)
+    return out
+
+
+def _summary(p: Problem, links: Links, replies: dict[str, int]) -> ProblemSummary:
+    done = (p.jira_status_category or "").lower() == "done"
+    overdue = bool(p.due_date and p.due_date < utcnow().date() and not done)
+    return ProblemSummary(
+        id=p.id,
+        jira_key=p.jira_key,
+        jira_url=links.issue(p.jira_key),
+        summary=p.summary,
+        team=p.team,
+        team_name=links.teams.get(p.team, p.team),
+        state=p.state.value,
+        jira_status=p.jira_status,
+        status_category=p.jira_status_category,
+        ticket_count=p.ticket_count,
+        open_ticket_count=p.open_ticket_count,
+        organization_count=p.organization_count,
+        customer_value=p.customer_value,
+        created_at=p.created_at,
+        first_linked_at=p.first_linked_at,
+        due_date=p.due_date,
+        overdue=overdue,
+        outcome=p.outcome,
+        resolved_at=p.resolved_at,
+        replies_approved=p.replies_approved,
+        replies=replies,
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,157 @@
+"""Jira events: re-read each issue they name and mirror it; deleted and duplicate-resolved
+issues, moves and reopenings are handled here. Events caused by the connector's own Jira
+account are skipped."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from connector.batching import batched
+from connector.errors import NotFoundError
+from connector.jira.models import JiraIssue
+from connector.logs import log_event
+from connector.store.models import AuditEntry, InboundEvent, Link, LinkVia, Problem, ProblemState
+from connector.sync import events
+from connector.sync.confirm import confirm_links
+from connector.sync.mirror import mirror_problem, tracked_problem
+from connector.sync.problems import Cause, ensure_problem
+from connector.zendesk.client import MAX_BATCH
+from connector.zendesk.models import Comment, TicketUpdate
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+ScheduleMirror = Callable[[int, datetime], None]
+OnResolved = Callable[[int], None]
+
+
+def issues_to_read(batch: list[InboundEvent], own_account: str | None) -> dict[str, str]:
+    """Issue id -> the latest event type seen for it, without the connector's own changes."""
+    wanted: dict[str, str] = {}
+    for event in batch:
+        payload = event.payload or {}
+        if own_account and payload.get("actor_account_id") == own_account:
+            continue
+        wanted[str(payload["issue_id"])] = str(payload.get("webhook_event"))
+    return wanted
+
+
+def sync_issue(
+    runtime: Runtime, issue_id: str, schedule: ScheduleMirror, on_resolved: OnResolved
+) -> None:
+    with runtime.db.session() as session:
+        problem = tracked_problem(session, issue_id)
+        if problem is None or problem.state is ProblemState.DELETED:
+            return
+        problem_id, was = problem.id, problem.state
+    try:
+        issue = runtime.jira.get_issue(issue_id)
+    except NotFoundError:
+        close_deleted(runtime, problem_id)
+        return
+    mirror_issue(runtime, problem_id, issue, was, schedule, on_resolved)
+
+
+def mirror_issue(
+    runtime: Runtime,
+    problem_id: int,
+    issue: JiraIssue,
+    was: ProblemState,
+    schedule: ScheduleMirror,
+    on_resolved: OnResolved,
+) -> None:
+    due = mirror_problem(runtime, problem_id, issue)
+    if due is not None:
+        schedule(problem_id, due)
+    with runtime.db.session() as session:
+        problem = session.get_one(Problem, problem_id)
+        now_state, outcome = problem.state, problem.outcome
+    if now_state is ProblemState.RESOLVED and issue.duplicate_of and outcome == "duplicate":
+        relink_duplicate(runtime, problem_id, issue.duplicate_of)
+    if now_state is ProblemState.RESOLVED or (
+        runtime.config.replies.send_workaround and problem.solution_kind == "workaround"
+    ):
+        on_resolved(problem_id)
+    if was is not now_state:
+        log_event(log, f"problem.{now_state.value}", problem=issue.key, outcome=outcome)
+
+
+def close_deleted(runtime: Runtime, problem_id: int) -> None:
+    """A deleted issue: an internal note on the tickets, the problem closed, no customer reply."""
+    with runtime.db.session() as session:
+        problem = session.get_one(Problem, problem_id)
+        key = problem.jira_key
+        ticket_ids = list(
+            session.scalars(select(Link.ticket_id).where(Link.problem_id == problem_id))
+        )
+    note = (
+        f"Jira issue {key} was deleted. This ticket no longer follows a problem; "
+        "no reply will be sent from Jira."
+    )
+    update = TicketUpdate(comment=Comment(body=note, public=False))
+    field = runtime.config.zendesk.fields.jira_issue
+    if field is not None:
+        update.custom_fields = {field: None}
+    for chunk in batched(ticket_ids, MAX_BATCH):
+        runtime.zendesk.update_many_same(list(chunk), update)
+    with runtime.db.session() as session:
+        problem = session.get_one(Problem, problem_id)
+        problem.state = ProblemState.DELETED
+        for link in session.scalars(select(Link).where(Link.problem_id == problem_id)):
+            session.delete(link)
+        session.add(
+            AuditEntry(
+                problem_id=problem_id,
+                action="jira.deleted",
+                actor="jira",
+                detail={"key": key, "tickets": len(ticket_ids)},
+            )
+        )
+    log_event(log, "problem.deleted", problem=key, tickets=len(ticket_ids))
+
+
+def relink_duplicate(runtime: Runtime, problem_id: int, survivor_key: str) -> None:
+    """Resolved as a duplicate: its tickets follow the surviving issue's problem."""
+    with runtime.db.session() as session:
+        survivor = session.scalars(select(Problem).where(Problem.jira_key == survivor_key)).first()
+        survivor_id = survivor.id if survivor else None
+    if survivor_id is None:
+        issue = runtime.jira.get_issue(survivor_key)
+        team = runtime.config.team_for_project(issue.project)
+        if team is None:
+            return
+        with runtime.db.session() as session:
+            cause = Cause(f"jira:{issue.id}", team, issue.summary, None, issue.id, issue.key)
+            survivor_id = ensure_problem(session, cause).id
+    moved = 0
+    with runtime.db.session() as session:
+        for link in session.scalars(select(Link).where(Link.problem_id == problem_id)):
+            link.problem_id, link.via, link.confirmed = survivor_id, LinkVia.RELINK, False
+            session.add(
+                AuditEntry(
+                    problem_id=survivor_id,
+                    action="move",
+                    ticket_id=link.ticket_id,
+                    actor="jira",
+                    detail={"via": "duplicate", "from": problem_id},
+                )
+            )
+            moved += 1
+    confirm_links(runtime, survivor_id)
+    log_event(log, "problem.duplicate.relinked", survivor=survivor_key, tickets=moved)
+
+
+def make_handler(schedule: ScheduleMirror, on_resolved: OnResolved) -> events.Handler:
+    def handle(runtime: Runtime, batch: list[InboundEvent]) -> None:
+        wanted = issues_to_read(batch, runtime.jira_account_id)
+        for issue_id in sorted(wanted):
+            sync_issue(runtime, issue_id, schedule, on_resolved)
+        log_event(log, "jira.events.handled", events=len(batch), issues=len(wanted))
+
+    return handle

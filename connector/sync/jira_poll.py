@@ -1,0 +1,62 @@
+"""Reconcile with Jira: poll the tracked issues updated since the watermark (Cloud `search/jql`
+with page tokens; Data Center `/search`) and mirror the ones whose change we have not seen,
+so a missed webhook heals within one polling interval."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from connector.batching import batched
+from connector.logs import log_event
+from connector.store.models import Problem, ProblemState, Watermark, utcnow
+from connector.sync.jira_events import OnResolved, ScheduleMirror, mirror_issue
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+WATERMARK = "jira.poll"
+OVERLAP = timedelta(minutes=2)  # Jira's `updated` and our clock may disagree a little
+IDS_PER_QUERY = 100
+
+
+def poll_jira(runtime: Runtime, schedule: ScheduleMirror, on_resolved: OnResolved) -> int:
+    """Mirror every tracked issue changed since the last poll; returns how many were behind."""
+    started = utcnow()
+    with runtime.db.session() as session:
+        mark = session.get(Watermark, WATERMARK)
+        since = datetime.fromisoformat(mark.value) - OVERLAP if mark else None
+        tracked = {
+            str(p.jira_issue_id): (p.id, p.state, p.jira_updated_at)
+            for p in session.scalars(
+                select(Problem).where(
+                    Problem.jira_issue_id.is_not(None), Problem.state != ProblemState.DELETED
+                )
+            )
+        }
+    behind = 0
+    for chunk in batched(sorted(tracked), IDS_PER_QUERY):
+        jql = f"id in ({', '.join(chunk)})"
+        if since is not None:
+            jql += f" AND updated >= {int(since.timestamp() * 1000)}"
+        token: str | None = None
+        while True:
+            page = runtime.jira.search(jql, ["*all"], next_page_token=token)
+            for issue in page.issues:
+                problem_id, state, seen = tracked[issue.id]
+                if seen is None or issue.updated is None or issue.updated > seen:
+                    behind += 1
+                    mirror_issue(runtime, problem_id, issue, state, schedule, on_resolved)
+            token = page.next_page_token
+            if not token:
+                break
+    with runtime.db.session() as session:
+        mark = session.get(Watermark, WATERMARK) or Watermark(name=WATERMARK, value="")
+        mark.value = started.isoformat()
+        session.add(mark)
+    log_event(log, "jira.poll.done", tracked=len(tracked), behind=behind)
+    return behind

@@ -1,0 +1,336 @@
+"""Deliver one run's reply: claim up to 100 tickets, send them in one `update_many` (comment,
+reply tag and status in one update, so the tag proves the reply), poll the jobs several at a
+time, record each ticket's result. Claims whose fate is unknown (a crash, a timeout, a lost job)
+are settled by reading the tags back; only tickets without the tag are sent again.
+
+The loop keeps at most `max_jobs` jobs in flight (Zendesk allows 30 per account), slows down on
+429 and TooManyJobs instead of failing, and gives its worker back after `slice_seconds`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement
+
+from connector.batching import batched
+from connector.errors import PermanentError, TransientError
+from connector.logs import log_event
+from connector.retry import call_with_retries
+from connector.store.models import Reply, ReplyState, utcnow
+from connector.sync.replies import rows
+from connector.sync.replies.plan import Run
+from connector.zendesk.models import Comment, JobStatus, Ticket, TicketUpdate
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+CLOSED_MARKERS = ("closed prevents ticket update", "status: closed")
+
+
+@dataclass
+class Tuning:
+    """Knobs of the fan-out; `from_env` reads CONNECTOR_REPLIES_* (seconds, counts)."""
+
+    max_jobs: int = 8
+    # A claim without a confirmed job is read back after this: longer than an HTTP timeout
+    # plus the time a queued Zendesk job may wait, or a slow job would be sent twice.
+    claim_timeout: float = 600.0
+    poll_min: float = 0.05
+    poll_max: float = 3.0
+    slice_seconds: float = 120.0
+    max_attempts: int = 5
+
+    @classmethod
+    def from_env(cls) -> Tuning:
+        tuning = cls()
+        for name, kind in (
+            ("max_jobs", int),
+            ("claim_timeout", float),
+            ("poll_min", float),
+            ("poll_max", float),
+            ("slice_seconds", float),
+            ("max_attempts", int),
+        ):
+            raw = os.environ.get(f"CONNECTOR_REPLIES_{name.upper()}")
+            if raw:
+                setattr(tuning, name, kind(raw))
+        return tuning
+
+
+@dataclass
+class Progress:
+    sent_batches: int = 0
+    polls: int = 0
+    verified: int = 0
+    throttled: int = 0
+    again_in: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def reply_update(run: Run) -> TicketUpdate:
+    r = run.rendered
+    return TicketUpdate(
+        status=r.status,
+        comment=Comment(body=r.body, public=r.public),
+        additional_tags=[r.tag],
+    )
+
+
+class Fanout:
+    def __init__(self, runtime: Runtime, run: Run, tuning: Tuning) -> None:
+        self.runtime = runtime
+        self.run = run
+        self.tuning = tuning
+        self.update = reply_update(run)
+        self.cap = max(1, tuning.max_jobs)
+        self.interval = tuning.poll_min
+        self.backoff_until = 0.0
+        self.failures = 0  # in a row; a success resets it
+        self.progress = Progress()
+
+    # ---- the loop ---------------------------------------------------------------------------
+    def deliver(self, still_current: Callable[[], bool] | None = None) -> Progress:
+        deadline = time.monotonic() + self.tuning.slice_seconds
+        hard_stop = deadline + max(60.0, self.tuning.claim_timeout)
+        checked = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if still_current is not None and now - checked > 2.0:
+                checked = now
+                if not still_current():
+                    log_event(log, "replies.fanout.superseded", problem_id=self.run.problem_id)
+                    return self.progress
+            self._settle_stale()
+            jobs = rows.active_jobs(self.runtime, self.run)
+            while len(jobs) < self.cap and time.monotonic() >= self.backoff_until:
+                if time.monotonic() > deadline:
+                    break
+                job_id = self._send_next()
+                if job_id is None:
+                    break
+                jobs.add(job_id)
+            if jobs:
+                if time.monotonic() > hard_stop:
+                    self.progress.again_in = self.tuning.poll_max
+                    return self.progress
+                time.sleep(self.interval)
+                self._poll(sorted(jobs))
+                continue
+            counts = rows.count_states(self.runtime, self.run)
+            if counts[ReplyState.PENDING.value]:
+                if time.monotonic() > deadline:
+                    self.progress.again_in = 0.0
+                    return self.progress
+                time.sleep(max(self.backoff_until - time.monotonic(), self.tuning.poll_min))
+                continue
+            if counts[ReplyState.CLAIMED.value]:
+                self.progress.again_in = self._until_stale()
+            return self.progress
+
+    # ---- sending ----------------------------------------------------------------------------
+    def _send_next(self) -> str | None:
+        claim = rows.claim_pending(self.runtime, self.run)
+        if claim is None:
+            return None
+        try:
+            job = self.runtime.zendesk.update_many_same(claim.ticket_ids, self.update)
+        except TransientError as exc:
+            self._send_failed(claim, exc)
+            return None
+        except TimeoutError as exc:  # the shared call budget stayed empty: nothing was sent
+            self._release(claim)
+            self._back_off(5.0, str(exc))
+            return None
+        except PermanentError as exc:
+            guard = [Reply.batch_id == claim.token, Reply.state == ReplyState.CLAIMED]
+            rows.retry_or_fail(
+                self.runtime, guard, claim.ticket_ids, str(exc), self.tuning.max_attempts
+            )
+            log_event(log, "replies.batch.refused", problem_id=self.run.problem_id, error=str(exc))
+            return None
+        if rows.record_job(self.runtime, claim, job.id) == 0:
+            log_event(log, "replies.claim.lost", job_id=job.id, level=logging.WARNING)
+        self.progress.sent_batches += 1
+        self.failures = 0
+        log_event(
+            log,
+            "zendesk.replies.batch_sent",
+            problem_id=self.run.problem_id,
+            outcome=self.run.outcome,
+            tickets=len(claim.ticket_ids),
+            job_id=job.id,
+        )
+        return job.id
+
+    def _send_failed(self, claim: rows.Claim, exc: TransientError) -> None:
+        self.progress.throttled += 1
+        refused = exc.status == 429 or (exc.status == 503 and exc.retry_after is not None)
+        if refused:  # Zendesk refused the call: nothing happened, the tickets go back
+            self._release(claim)
+            if "TooManyJobs" in str(exc):
+                self.cap = max(1, min(self.cap, len(rows.active_jobs(self.runtime, self.run))))
+            self._back_off(exc.retry_after, str(exc))
+        else:  # a timeout or 5xx may hide an accepted job: the tags will tell
+            rows.mark_unknown(self.runtime, claim, str(exc))
+            self._back_off(None, str(exc))
+
+    def _release(self, claim: rows.Claim) -> None:
+        rows.release(self.runtime, claim)
+
+    def _back_off(self, retry_after: float | None, reason: str) -> None:
+        self.failures += 1
+        backoff = min(0.25 * 2**self.failures, 10.0)
+        pause = retry_after if retry_after is not None else backoff
+        self.backoff_until = max(self.backoff_until, time.monotonic() + pause)
+        log_event(
+            log,
+            "replies.fanout.backoff",
+            problem_id=self.run.problem_id,
+            seconds=round(pause, 2),
+            reason=reason[:200],
+        )
+
+    # ---- polling ----------------------------------------------------------------------------
+    def _poll(self, job_ids: list[str]) -> None:
+        finished = 0
+        for chunk in batched(job_ids, 100):
+            try:
+                statuses = self.runtime.zendesk.job_statuses(list(chunk))
+            except (TransientError, TimeoutError) as exc:
+                self.interval = min(self.interval * 2, self.tuning.poll_max)
+                self._back_off(getattr(exc, "retry_after", None), str(exc))
+                return
+            self.progress.polls += 1
+            self.failures = 0
+            found = {s.id: s for s in statuses}
+            for job_id in chunk:
+                status = found.get(job_id)
+                if status is None or status.finished:
+                    finished += 1
+                    self._record(job_id, status)
+        # Aim at about two finished jobs per poll: fewer calls than one poll per job, and with
+        # several jobs queued behind them Zendesk never waits for us.
+        factor = {0: 1.6, 1: 1.25, 2: 1.0}.get(finished, 0.8)
+        self.interval = min(max(self.interval * factor, self.tuning.poll_min), self.tuning.poll_max)
+
+    def _record(self, job_id: str, status: JobStatus | None) -> None:
+        guard = [*rows.of_run(self.run), Reply.job_id == job_id, Reply.state == ReplyState.CLAIMED]
+        ticket_ids = rows.tickets_where(self.runtime, *guard)
+        if status is None or status.status != "completed" or status.results is None:
+            # Lost or failed job: it may have updated some tickets. Read them back.
+            self._verify(guard, ticket_ids)
+            return
+        results = {r.id: r for r in status.results if r.id is not None}
+        sent, closed, missing, retry, unknown = [], [], [], [], []
+        errors: dict[int, str] = {}
+        for ticket_id in ticket_ids:
+            result = results.get(ticket_id)
+            if result is None:
+                unknown.append(ticket_id)
+            elif result.success:
+                sent.append(ticket_id)
+            elif _is_closed(result.details, result.error):
+                closed.append(ticket_id)
+            elif (result.error or "") == "RecordNotFound":
+                missing.append(ticket_id)
+            else:
+                retry.append(ticket_id)
+                errors[ticket_id] = f"{result.error}: {result.details}"
+        rows.set_state(self.runtime, guard, sent, ReplyState.SENT)
+        self._closed(guard, closed)
+        rows.set_state(self.runtime, guard, missing, ReplyState.SKIPPED, "ticket not found")
+        if retry:
+            error = next(iter(errors.values()))
+            rows.retry_or_fail(self.runtime, guard, retry, error, self.tuning.max_attempts)
+        self._verify(guard, unknown)
+        log_event(
+            log,
+            "zendesk.replies.job_done",
+            problem_id=self.run.problem_id,
+            job_id=job_id,
+            sent=len(sent),
+            closed=len(closed),
+            missing=len(missing),
+            retry=len(retry),
+        )
+
+    # ---- settling unknown claims by reading the tags back -----------------------------------
+    def _settle_stale(self) -> None:
+        timeout = timedelta(seconds=self.tuning.claim_timeout)
+        while claim := rows.claim_stale_unknown(self.runtime, self.run, timeout):
+            guard = [Reply.batch_id == claim.token, Reply.state == ReplyState.CLAIMED]
+            log_event(
+                log,
+                "replies.claims.verify",
+                problem_id=self.run.problem_id,
+                tickets=len(claim.ticket_ids),
+            )
+            if not self._verify(guard, claim.ticket_ids):
+                return
+
+    def _verify(self, guard: list[ColumnElement[bool]], ticket_ids: list[int]) -> bool:
+        """Tickets with the tag got the reply; the others go back to pending. False if Zendesk
+        could not be read (the claims stay and are read again later)."""
+        for chunk in batched(ticket_ids, 100):
+            try:
+                tickets = call_with_retries(
+                    lambda c=chunk: self.runtime.zendesk.show_many(list(c)),  # type: ignore[misc]
+                    attempts=3,
+                    max_inline_wait=5,
+                )
+            except (TransientError, TimeoutError) as exc:
+                self._back_off(getattr(exc, "retry_after", None), str(exc))
+                return False
+            self.progress.verified += len(chunk)
+            self._settle(guard, list(chunk), {t.id: t for t in tickets})
+        return True
+
+    def _settle(
+        self, guard: list[ColumnElement[bool]], chunk: list[int], seen: dict[int, Ticket]
+    ) -> None:
+        tag = self.run.rendered.tag
+        sent = [i for i in chunk if i in seen and tag in seen[i].tags]
+        missing = [i for i in chunk if i not in seen]
+        closed = [
+            i for i in chunk if i in seen and tag not in seen[i].tags and seen[i].status == "closed"
+        ]
+        again = [
+            i for i in chunk if i in seen and tag not in seen[i].tags and seen[i].status != "closed"
+        ]
+        rows.set_state(self.runtime, guard, sent, ReplyState.SENT)
+        rows.set_state(self.runtime, guard, missing, ReplyState.SKIPPED, "ticket not found")
+        self._closed(guard, closed)
+        error = "not delivered (no reply tag on the ticket)"
+        rows.retry_or_fail(self.runtime, guard, again, error, self.tuning.max_attempts)
+
+    def _closed(self, guard: list[ColumnElement[bool]], ticket_ids: list[int]) -> None:
+        if not self.run.rendered.public:
+            reason = "closed ticket: no internal note possible"
+            rows.set_state(self.runtime, guard, ticket_ids, ReplyState.SKIPPED, reason)
+        elif self.run.closed_policy == "skip":
+            reason = "closed ticket (replies.closed_tickets: skip)"
+            rows.set_state(self.runtime, guard, ticket_ids, ReplyState.SKIPPED, reason)
+        else:
+            rows.set_state(
+                self.runtime, guard, ticket_ids, ReplyState.FOLLOWUP, "closed ticket", release=True
+            )
+
+    def _until_stale(self) -> float:
+        oldest = rows.oldest_claim(self.runtime, self.run)
+        if oldest is None:
+            return self.tuning.poll_max
+        age = (utcnow() - oldest).total_seconds()
+        return max(self.tuning.claim_timeout - age, 0.0) + 0.5
+
+
+def _is_closed(details: object, error: str | None) -> bool:
+    text = f"{error or ''} {details or ''}".lower()
+    return any(marker in text for marker in CLOSED_MARKERS)

@@ -1,0 +1,104 @@
+"""What a linked customer reads: the outcome's template with the connector's variables filled in.
+
+`${solution}`, `${issue_key}`, `${fix_version}` and `${due_date}` are filled here
+(`string.Template.safe_substitute`); Zendesk placeholders (`{{ticket.requester.first_name}}`,
+`{{dc.*}}`) are left untouched so Zendesk renders them per ticket and language. Only the agreed
+customer-facing solution reaches the customer, never the Jira description or comments.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import date
+
+from connector.config import Config, ReplyTemplate
+
+TAG_PREFIX = "zdjira_reply"
+NO_TEMPLATE = object()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The mirrored facts a reply may quote."""
+
+    problem_id: int
+    issue_key: str | None
+    outcome: str
+    solution: str | None
+    fix_version: str | None
+    due_date: date | None
+    resolution: str | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One update for every ticket of the run: public reply or internal note, tag, status."""
+
+    body: str
+    public: bool
+    status: str | None
+    tag: str
+
+    @property
+    def kind(self) -> str:
+        return "reply" if self.public else "note"
+
+
+def reply_tag(problem_id: int, outcome: str) -> str:
+    """The tag that proves a ticket got this reply (it lands in the same update)."""
+    safe = "".join(c if c.isalnum() else "_" for c in outcome.lower())
+    return f"{TAG_PREFIX}_{problem_id}_{safe}"
+
+
+def template_for(config: Config, outcome: str) -> ReplyTemplate | object | None:
+    """The outcome's template, None for "internal note only", NO_TEMPLATE when unconfigured."""
+    templates = config.replies.templates
+    return templates.get(outcome, NO_TEMPLATE)
+
+
+def uses_solution(template: ReplyTemplate | object | None) -> bool:
+    return isinstance(template, ReplyTemplate) and _names(template.body) & {"solution"} != set()
+
+
+def render(config: Config, facts: Facts) -> Rendered:
+    template = template_for(config, facts.outcome)
+    tag = reply_tag(facts.problem_id, facts.outcome)
+    if isinstance(template, ReplyTemplate):
+        body = string.Template(template.body).safe_substitute(_values(facts))
+        return Rendered(body=body, public=template.public, status=template.status, tag=tag)
+    note = _note(facts, configured=template is None)
+    return Rendered(body=note, public=False, status=None, tag=tag)
+
+
+def _values(facts: Facts) -> dict[str, str]:
+    return {
+        "solution": (facts.solution or "").strip(),
+        "issue_key": facts.issue_key or "",
+        "fix_version": facts.fix_version or "",
+        "due_date": facts.due_date.isoformat() if facts.due_date else "",
+    }
+
+
+def _note(facts: Facts, *, configured: bool) -> str:
+    key = facts.issue_key or f"problem {facts.problem_id}"
+    how = f" as {facts.resolution}" if facts.resolution else ""
+    if configured:
+        why = "No customer reply is configured for this outcome."
+    else:
+        why = (
+            "There is no reply template for this outcome (config replies.templates), "
+            "so the customer was not answered."
+        )
+    lines = [f"Jira issue {key}: outcome '{facts.outcome}'{how}. {why}"]
+    if facts.solution:
+        lines.append(f"Agreed solution: {facts.solution.strip()}")
+    return "\n".join(lines)
+
+
+def _names(body: str) -> set[str]:
+    return {
+        m.group("named") or m.group("braced")
+        for m in string.Template.pattern.finditer(body)
+        if m.group("named") or m.group("braced")
+    }

@@ -1,0 +1,98 @@
+"""The admin API under `/api/` (JSON), backing the dashboard and scripts. Same admin token.
+
+GET  /api/problems?state=open|resolved|all&team=KEY&limit=N
+GET  /api/problems/<id>                   links, audit timeline, replies summary
+POST /api/problems/<id>/approve           approve the resolution replies
+GET  /api/status                          queue depth, last deliveries, counts, failures
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, jsonify, request
+
+from connector.logs import log_event
+from connector.ops import queries
+from connector.ops.approve import NothingToApprove, ProblemNotFound, approve, reply_preview
+from connector.web import admin_auth
+
+if TYPE_CHECKING:
+    from connector.runtime import Runtime
+
+log = logging.getLogger(__name__)
+MAX_LIMIT = 1000
+
+
+def build_api(runtime: Runtime) -> Blueprint:
+    bp = Blueprint("api", __name__, url_prefix="/api")
+
+    @bp.before_request
+    def guard() -> Any:
+        if not admin_auth.enabled(runtime):
+            return _error(404, "disabled", admin_auth.DISABLED)
+        if not admin_auth.authenticated(runtime):
+            return _error(
+                401,
+                "unauthorized",
+                "send `Authorization: Bearer <CONNECTOR_ADMIN_TOKEN>` or log in on the dashboard",
+            )
+        return None
+
+    @bp.after_request
+    def no_store(response: Any) -> Any:
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @bp.get("/problems")
+    def problems() -> Any:
+        state = request.args.get("state", "open")
+        if state not in queries.STATES:
+            return _error(400, "bad_request", f"state must be one of: {', '.join(queries.STATES)}")
+        try:
+            limit = min(int(request.args.get("limit", 500)), MAX_LIMIT)
+        except ValueError:
+            return _error(400, "bad_request", "limit must be a number")
+        team = request.args.get("team") or None
+        found = queries.list_problems(runtime, state, team=team, limit=max(limit, 1))
+        return jsonify(problems=[p.to_json() for p in found], count=len(found))
+
+    @bp.get("/problems/<int:problem_id>")
+    def problem(problem_id: int) -> Any:
+        detail = queries.problem_detail(runtime, problem_id)
+        if detail is None:
+            return _error(404, "not_found", f"no problem {problem_id}")
+        return jsonify({**detail.to_json(), "reply": reply_preview(runtime, problem_id)})
+
+    @bp.post("/problems/<int:problem_id>/approve")
+    def approve_replies(problem_id: int) -> Any:
+        if not admin_auth.csrf_ok(runtime):
+            log_event(log, "api.csrf_rejected", level=logging.WARNING, problem_id=problem_id)
+            return _error(403, "csrf", f"send the session's CSRF token in {admin_auth.CSRF_HEADER}")
+        try:
+            result = approve(runtime, problem_id, actor="api")
+        except ProblemNotFound:
+            return _error(404, "not_found", f"no problem {problem_id}")
+        except NothingToApprove as exc:
+            return _error(409, "nothing_to_approve", str(exc))
+        return jsonify(problem_id=problem_id, approved=True, changed=result.changed)
+
+    @bp.get("/status")
+    def status() -> Any:
+        return jsonify(queries.status(runtime))
+
+    @bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def unknown(_rest: str) -> Any:
+        return _error(404, "not_found", "no such endpoint")
+
+    @bp.errorhandler(405)
+    def not_allowed(_exc: Exception) -> Any:
+        return _error(405, "method_not_allowed", f"{request.method} is not allowed here")
+
+    return bp
+
+
+def _error(status: int, code: str, message: str) -> Any:
+    return jsonify(error=code, message=message), status

@@ -1,0 +1,116 @@
+"""Impact and priority in Jira, and idempotence under duplicate and reordered deliveries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from connector.sandbox.stack import LocalStack
+from tests.e2e.conftest import config_with
+from tests.e2e.test_linking import links, problem_ticket
+
+PRIORITY = [{"min_tickets": 4, "priority": "Highest"}, {"min_tickets": 2, "priority": "High"}]
+
+
+def start(tmp_path: Path, database_url: str, **kw: Any) -> LocalStack:
+    text = config_with(impact_debounce_seconds=0, priority=PRIORITY)
+    return LocalStack(tmp_path, database_url=database_url, config_text=text, **kw).start()
+
+
+def incident(stack: LocalStack, problem: int, n: int) -> int:
+    return int(
+        stack.zendesk.agent_create_ticket(
+            subject=f"Charged twice ({n})",
+            comment={"body": "?"},
+            type="incident",
+            problem_id=problem,
+        )["id"]
+    )
+
+
+def test_priority_rises_at_the_thresholds_and_is_never_lowered(
+    tmp_path: Path, database_url: str
+) -> None:
+    stack = start(tmp_path, database_url)
+    try:
+        pid = problem_ticket(stack)
+        stack.drain()
+        key = links(stack)[pid][0]
+        assert stack.jira.issue(key)["fields"]["priority"]["name"] == "Medium"  # 1 ticket
+        incident(stack, pid, 1)
+        stack.drain()
+        assert stack.jira.issue(key)["fields"]["priority"]["name"] == "High"  # 2 tickets
+        for n in range(2, 4):
+            incident(stack, pid, n)
+        stack.drain()
+        assert stack.jira.issue(key)["fields"]["priority"]["name"] == "Highest"  # 4 tickets
+        impact = stack.jira.properties(key)["zendesk.impact"]
+        assert impact["tickets"] == 4 == len(links(stack))
+    finally:
+        stack.stop()
+
+
+def test_a_human_priority_change_is_respected(tmp_path: Path, database_url: str) -> None:
+    stack = start(tmp_path, database_url)
+    try:
+        pid = problem_ticket(stack)
+        incident(stack, pid, 1)
+        stack.drain()
+        key = links(stack)[pid][0]
+        assert stack.jira.issue(key)["fields"]["priority"]["name"] == "High"
+        stack.jira.human_update(key, priority="Low")  # an engineer decides
+        for n in range(2, 6):
+            incident(stack, pid, n)
+        stack.drain()
+        assert stack.jira.issue(key)["fields"]["priority"]["name"] == "Low"
+        assert stack.jira.properties(key)["zendesk.impact"]["tickets"] == 6
+    finally:
+        stack.stop()
+
+
+def final_state(stack: LocalStack) -> dict[str, Any]:
+    linked = links(stack)
+    return {
+        "links": sorted((t, v.value) for t, (_k, v) in linked.items()),
+        "issues": sorted(stack.jira.issue_keys()),
+        "notes": sorted(
+            (t["id"], len([c for c in stack.zendesk.comments(t["id"]) if not c["public"]]))
+            for t in stack.zendesk.tickets()
+        ),
+        "impact": sorted(
+            (k, stack.jira.properties(k)["zendesk.impact"]["tickets"])
+            for k in stack.jira.issue_keys()
+        ),
+    }
+
+
+def scenario(stack: LocalStack) -> None:
+    pid = problem_ticket(stack)
+    other = problem_ticket(stack, team="docs", subject="Manual")
+    tickets = [incident(stack, pid, n) for n in range(5)]
+    stack.zendesk.agent_update_ticket(tickets[0], problem_id=other)  # moved
+    stack.zendesk.agent_update_ticket(tickets[1], type="question", problem_id=None)  # unlinked
+    stack.zendesk.agent_create_ticket(subject="Lost", comment={"body": "?"}, tags=["parcel_lost"])
+    stack.drain()
+
+
+def test_duplicate_and_reordered_deliveries_end_as_one_clean_delivery(
+    tmp_path: Path, both_databases: str
+) -> None:
+    (tmp_path / "clean").mkdir()
+    clean = start(tmp_path / "clean", f"sqlite:///{tmp_path / 'clean' / 'c.db'}")
+    try:
+        scenario(clean)
+        expected = final_state(clean)
+    finally:
+        clean.stop()
+    (tmp_path / "messy").mkdir()
+    messy = start(tmp_path / "messy", both_databases)
+    try:
+        messy.zendesk.webhook_knobs(duplicate=True, reorder=True)
+        scenario(messy)
+        assert final_state(messy) == expected
+        accepted = [d for d in messy.zendesk.deliveries if d["attempts"][-1]["status_code"] == 200]
+        assert accepted, "some deliveries were answered as duplicates"
+    finally:
+        messy.stop()

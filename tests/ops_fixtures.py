@@ -1,0 +1,205 @@
+"""Shared data for the dashboard, API and metrics tests: a small but realistic store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import SecretStr
+
+from connector.config import load_config
+from connector.runtime import Runtime
+from connector.settings import Settings
+from connector.store.migrate import upgrade
+from connector.store.models import (
+    AuditEntry,
+    EventState,
+    InboundEvent,
+    Link,
+    LinkVia,
+    Problem,
+    ProblemState,
+    Reply,
+    ReplyState,
+    utcnow,
+)
+
+ADMIN_TOKEN = "admin-token-for-tests-0123456789"
+JIRA_URL = "https://acme.atlassian.net"
+ZENDESK_URL = "https://acme.zendesk.com"
+
+
+def ops_runtime(database_url: str, queue_path: str, **overrides: Any) -> Runtime:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "queue_path": queue_path,
+        "admin_token": SecretStr(ADMIN_TOKEN),
+        "jira_url": JIRA_URL,
+        "zendesk_url": ZENDESK_URL,
+        "public_url": "http://connector.test",
+        **overrides,
+    }
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    upgrade(settings.database_url)
+    return Runtime(settings, load_config())
+
+
+def seed(runtime: Runtime) -> dict[str, int]:
+    """Three open problems (one overdue), one resolved with replies sent and failed."""
+    now = utcnow()
+    with runtime.db.session() as s:
+        small = Problem(
+            cause_key="zendesk:1",
+            team="docs",
+            summary="Setup guide step 4 is wrong",
+            state=ProblemState.OPEN,
+            jira_issue_id="10001",
+            jira_key="DOC-1",
+            jira_status="To Do",
+            jira_status_category="new",
+            ticket_count=2,
+            organization_count=1,
+            first_linked_at=now - timedelta(days=2),
+        )
+        big = Problem(
+            cause_key="zendesk:2",
+            team="billing",
+            summary="Double charge on November invoices",
+            state=ProblemState.OPEN,
+            jira_issue_id="10002",
+            jira_key="FIN-7",
+            jira_status="In Progress",
+            jira_status_category="indeterminate",
+            ticket_count=42,
+            organization_count=17,
+            first_linked_at=now - timedelta(days=9),
+            due_date=(now - timedelta(days=3)).date(),
+        )
+        middle = Problem(
+            cause_key="zendesk:3",
+            team="product",
+            summary="Export crashes on large files",
+            state=ProblemState.OPEN,
+            jira_issue_id="10003",
+            jira_key="ENG-3",
+            jira_status="In Progress",
+            jira_status_category="indeterminate",
+            ticket_count=9,
+            organization_count=4,
+            first_linked_at=now - timedelta(hours=5),
+            due_date=(now + timedelta(days=10)).date(),
+        )
+        done = Problem(
+            cause_key="zendesk:4",
+            team="shipping",
+            summary="Parcels stuck in Leipzig hub",
+            state=ProblemState.RESOLVED,
+            jira_issue_id="10004",
+            jira_key="SHIP-2",
+            jira_status="Done",
+            jira_status_category="done",
+            jira_resolution="Done",
+            outcome="fixed",
+            solution_text="The hub released all parcels.",
+            ticket_count=3,
+            organization_count=2,
+            first_linked_at=now - timedelta(days=4),
+            resolved_at=now,
+        )
+        gone = Problem(
+            cause_key="zendesk:5",
+            team="docs",
+            summary="Deleted one",
+            state=ProblemState.DELETED,
+            ticket_count=99,
+        )
+        s.add_all([small, big, middle, done, gone])
+        s.flush()
+        for ticket, org in ((101, 501), (102, 502), (103, 501)):
+            s.add(
+                Link(
+                    ticket_id=ticket,
+                    problem_id=big.id,
+                    via=LinkVia.INCIDENT,
+                    organization_id=org,
+                    ticket_status="open",
+                    confirmed=True,
+                )
+            )
+        for ticket in (201, 202, 203):
+            s.add(
+                Link(
+                    ticket_id=ticket,
+                    problem_id=done.id,
+                    via=LinkVia.RULE,
+                    organization_id=600 + ticket % 2,
+                    ticket_status="solved",
+                )
+            )
+        s.add(
+            AuditEntry(
+                problem_id=big.id,
+                action="link",
+                ticket_id=101,
+                actor="agent:7",
+                detail={"via": "incident"},
+                at=now - timedelta(days=9),
+            )
+        )
+        s.add(
+            AuditEntry(
+                problem_id=big.id,
+                action="link",
+                ticket_id=102,
+                actor="agent:7",
+                at=now - timedelta(days=8),
+            )
+        )
+        s.add(Reply(problem_id=done.id, ticket_id=201, outcome="fixed", state=ReplyState.SENT))
+        s.add(Reply(problem_id=done.id, ticket_id=202, outcome="fixed", state=ReplyState.SENT))
+        s.add(
+            Reply(
+                problem_id=done.id,
+                ticket_id=203,
+                outcome="fixed",
+                state=ReplyState.FAILED,
+                attempts=3,
+                error="zendesk: HTTP 422 on PUT /api/v2/tickets/203.json",
+            )
+        )
+        s.add(
+            InboundEvent(
+                source="zendesk",
+                delivery_id="d1",
+                event_type="ticket.updated",
+                state=EventState.PROCESSED,
+                received_at=now - timedelta(minutes=5),
+            )
+        )
+        s.add(
+            InboundEvent(
+                source="zendesk",
+                delivery_id="d2",
+                event_type="ticket.updated",
+                state=EventState.FAILED,
+                error="boom: KeyError",
+                received_at=now - timedelta(minutes=2),
+            )
+        )
+        s.add(
+            InboundEvent(
+                source="jira",
+                delivery_id="j1",
+                event_type="jira:issue_updated",
+                state=EventState.PROCESSED,
+                received_at=now - timedelta(hours=1),
+            )
+        )
+        s.flush()
+        return {
+            "small": small.id,
+            "big": big.id,
+            "middle": middle.id,
+            "done": done.id,
+            "gone": gone.id,
+        }

@@ -1,0 +1,174 @@
+"""The admin API under /api/: token required, read-only views, approval with CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL, ops_runtime, seed
+from sqlalchemy import select
+
+from connector.ops import approve as approve_module
+from connector.runtime import Runtime
+from connector.store.models import AuditEntry, Problem
+from connector.webhook_app import create_app
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
+    runtime = ops_runtime(database_url, str(tmp_path / "queue.db"))
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def ids(rt: Runtime) -> dict[str, int]:
+    return seed(rt)
+
+
+@pytest.fixture
+def client(rt: Runtime) -> FlaskClient:
+    return create_app(runtime=rt).test_client()
+
+
+def get(client: FlaskClient, path: str, **kwargs: Any) -> Any:
+    response = client.get(path, headers=AUTH, **kwargs)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_open_problems_are_sorted_by_impact_with_links(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    data = get(client, "/api/problems?state=open")
+    assert [p["jira_key"] for p in data["problems"]] == ["FIN-7", "ENG-3", "DOC-1"]
+    top = data["problems"][0]
+    assert top["jira_url"] == f"{JIRA_URL}/browse/FIN-7"
+    assert (top["ticket_count"], top["organization_count"], top["team_name"]) == (42, 17, "Finance")
+    assert top["overdue"] is True and top["age_seconds"] >= 9 * 86400 - 60
+    assert [p["overdue"] for p in data["problems"][1:]] == [False, False]
+
+
+def test_filters_by_state_and_team_and_hides_deleted(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    resolved = get(client, "/api/problems?state=resolved")["problems"]
+    assert [p["jira_key"] for p in resolved] == ["SHIP-2"]
+    assert resolved[0]["replies"] == {"sent": 2, "failed": 1}
+    assert resolved[0]["time_to_resolution_seconds"] >= 4 * 86400 - 60
+    everything = get(client, "/api/problems?state=all")["problems"]
+    assert ids["gone"] not in {p["id"] for p in everything} and len(everything) == 4
+    assert [p["team"] for p in get(client, "/api/problems?team=product")["problems"]] == ["product"]
+    bad = client.get("/api/problems?state=nope", headers=AUTH)
+    assert bad.status_code == 400 and "state must be one of" in bad.get_json()["message"]
+
+
+def test_problem_detail_has_links_audit_and_replies(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    big = get(client, f"/api/problems/{ids['big']}")
+    assert [lk["ticket_id"] for lk in big["links"]] == [101, 102, 103]
+    assert big["links"][0]["zendesk_url"] == f"{ZENDESK_URL}/agent/tickets/101"
+    assert big["organizations"] == [501, 502]
+    assert [a["ticket_id"] for a in big["audit"]] == [102, 101]  # newest first
+    done = get(client, f"/api/problems/{ids['done']}")
+    assert done["replies"]["by_state"] == {"sent": 2, "failed": 1}
+    assert (done["replies"]["total"], done["replies"]["done"]) == (3, 2)
+    [failure] = done["replies"]["failures"]
+    assert failure["ticket_id"] == 203 and "422" in failure["error"]
+    assert client.get(f"/api/problems/{ids['gone']}", headers=AUTH).status_code == 404
+    assert client.get("/api/problems/999999", headers=AUTH).status_code == 404
+
+
+def test_status_reports_queue_deliveries_and_failures(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    status = get(client, "/api/status")
+    assert status["queue_depth"] == 0
+    assert status["last_delivery"]["zendesk"] and status["last_delivery"]["jira"]
+    assert status["last_delivery"]["zendesk"] > status["last_delivery"]["jira"]
+    assert status["events"] == {"jira.processed": 1, "zendesk.failed": 1, "zendesk.processed": 1}
+    assert [e["error"] for e in status["failed_events"]] == ["boom: KeyError"]
+    assert status["problems"] == {"open": 3, "resolved": 1, "deleted": 1}
+    assert status["replies"] == {"sent": 2, "failed": 1}
+
+
+def test_token_is_required_and_checked(client: FlaskClient, ids: dict[str, int]) -> None:
+    assert client.get("/api/problems").status_code == 401
+    wrong = client.get("/api/problems", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and "Bearer" in wrong.get_json()["message"]
+    assert client.get("/api/status", headers={"Authorization": ADMIN_TOKEN}).status_code == 401
+    assert client.post(f"/api/problems/{ids['big']}/approve").status_code == 401
+    assert client.get("/api/nothing/here", headers=AUTH).status_code == 404
+
+
+def test_without_admin_token_the_api_and_dashboard_are_404(
+    database_url: str, tmp_path: Path
+) -> None:
+    runtime = ops_runtime(database_url, str(tmp_path / "q.db"), admin_token=None)
+    try:
+        client = create_app(runtime=runtime).test_client()
+        api = client.get("/api/problems", headers=AUTH)
+        assert api.status_code == 404 and "CONNECTOR_ADMIN_TOKEN" in api.get_json()["message"]
+        page = client.get("/?token=anything")
+        assert page.status_code == 404 and "CONNECTOR_ADMIN_TOKEN" in page.get_data(as_text=True)
+        assert client.get("/healthz").status_code == 200
+    finally:
+        runtime.close()
+
+
+def approvals(rt: Runtime, problem_id: int) -> list[str | None]:
+    with rt.db.session() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.problem_id == problem_id))
+        return [a.actor for a in entries if "approv" in a.action]
+
+
+def test_approve_with_bearer_sets_the_flag_once_and_audits(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(approve_module, "_replies_module", lambda: None)  # no fan-out module
+    url = f"/api/problems/{ids['middle']}/approve"
+    first = client.post(url, headers=AUTH)
+    assert first.status_code == 200 and first.get_json()["changed"] is True
+    again = client.post(url, headers=AUTH)
+    assert again.status_code == 200 and again.get_json()["changed"] is False
+    with rt.db.session() as s:
+        assert s.get(Problem, ids["middle"]).replies_approved is True  # type: ignore[union-attr]
+    assert approvals(rt, ids["middle"]) == ["api"]
+    assert client.post("/api/problems/999999/approve", headers=AUTH).status_code == 404
+
+
+def test_approve_a_resolved_problem_through_the_replies_module(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    if approve_module._replies_module() is None:
+        pytest.skip("connector.sync.replies.approval is not installed")
+    response = client.post(f"/api/problems/{ids['done']}/approve", headers=AUTH)
+    assert response.status_code == 200, response.get_json()
+    with rt.db.session() as s:
+        assert s.get(Problem, ids["done"]).replies_approved is True  # type: ignore[union-attr]
+    assert approvals(rt, ids["done"]) == ["api"]
+    detail = get(client, f"/api/problems/{ids['done']}")
+    assert detail["reply"]["outcome"] == "fixed" and detail["reply"]["approved"] is True
+
+
+def test_browser_session_needs_the_csrf_token_to_approve(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(approve_module, "_replies_module", lambda: None)
+    login = client.post("/login", data={"token": ADMIN_TOKEN, "next": "/"})
+    assert login.status_code == 303
+    assert client.get("/api/status").status_code == 200  # the cookie is enough to read
+    url = f"/api/problems/{ids['small']}/approve"
+    assert client.post(url).status_code == 403
+    assert client.post(url, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert approvals(rt, ids["small"]) == []
+    with client.session_transaction() as session:
+        csrf = session["csrf"]
+    assert client.post(url, headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert approvals(rt, ids["small"]) == ["api"]

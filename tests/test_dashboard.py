@@ -1,0 +1,144 @@
+"""The dashboard over HTTP (Flask test client): login, cookie, pages, approve with CSRF."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL, ops_runtime, seed
+from sqlalchemy import select
+
+from connector.ops import approve as approve_module
+from connector.runtime import Runtime
+from connector.store.models import AuditEntry, Problem
+from connector.webhook_app import create_app
+
+
+@pytest.fixture
+def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
+    runtime = ops_runtime(database_url, str(tmp_path / "queue.db"))
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def ids(rt: Runtime) -> dict[str, int]:
+    return seed(rt)
+
+
+@pytest.fixture
+def client(rt: Runtime) -> FlaskClient:
+    return create_app(runtime=rt).test_client()
+
+
+def logged_in(client: FlaskClient) -> FlaskClient:
+    assert client.get(f"/?token={ADMIN_TOKEN}").status_code == 303
+    return client
+
+
+def test_query_token_login_sets_a_strict_httponly_cookie_and_drops_the_token(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    response = client.get(f"/resolved?team=shipping&token={ADMIN_TOKEN}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/resolved?team=shipping"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("connector_session=")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert ADMIN_TOKEN not in cookie
+    page = client.get("/resolved?team=shipping")
+    assert page.status_code == 200 and "Parcels stuck in Leipzig hub" in page.get_data(as_text=True)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+
+
+def test_wrong_or_missing_token_never_shows_data(client: FlaskClient, ids: dict[str, int]) -> None:
+    anonymous = client.get("/")
+    assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/login")
+    wrong = client.get("/?token=guess")
+    assert wrong.status_code == 401 and "Double charge" not in wrong.get_data(as_text=True)
+    form = client.post("/login", data={"token": "guess"})
+    assert form.status_code == 401 and "not valid" in form.get_data(as_text=True)
+    assert client.get(f"/problems/{ids['big']}").status_code == 302
+    bearer = client.get("/", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert bearer.status_code == 200
+
+
+def test_login_form_redirects_only_to_local_pages(client: FlaskClient, ids: dict[str, int]) -> None:
+    ok = client.post("/login", data={"token": ADMIN_TOKEN, "next": f"/problems/{ids['big']}"})
+    assert ok.headers["Location"] == f"/problems/{ids['big']}"
+    for evil in ("https://evil.example.com/", "//evil.example.com", "/\\evil.example.com"):
+        response = client.post("/login", data={"token": ADMIN_TOKEN, "next": evil})
+        assert response.headers["Location"] == "/"
+
+
+def test_open_problems_by_impact_with_overdue_marked(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    html = logged_in(client).get("/").get_data(as_text=True)
+    order = [m.group(1) for m in re.finditer(r'data-problem="(\d+)"', html)]
+    assert order == [str(ids["big"]), str(ids["middle"]), str(ids["small"])]
+    assert f'href="{JIRA_URL}/browse/FIN-7"' in html
+    rows = html.split("<tr")
+    [overdue] = [r for r in rows if 'class="overdue"' in r]
+    assert "FIN-7" in overdue and "overdue</span>" in overdue
+    assert "Deleted one" not in html and "Parcels stuck" not in html
+    assert ">9d " in html  # age of the oldest open problem
+
+
+def test_problem_page_shows_tickets_timeline_and_reply_failures(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    logged_in(client)
+    big = client.get(f"/problems/{ids['big']}").get_data(as_text=True)
+    assert f'href="{ZENDESK_URL}/agent/tickets/101"' in big
+    assert big.count("<strong>link</strong>") == 2 and "by agent:7" in big
+    done = client.get(f"/problems/{ids['done']}").get_data(as_text=True)
+    assert 'max="3" value="2"' in done  # 2 of 3 replies done
+    assert "HTTP 422 on PUT /api/v2/tickets/203.json" in done
+    assert client.get("/problems/999999").status_code == 404
+
+
+def test_resolved_page_shows_time_to_resolution_and_replies_sent(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    html = logged_in(client).get("/resolved").get_data(as_text=True)
+    row = next(r for r in html.split("<tr") if "SHIP-2" in r)
+    assert "4d 0h" in row and "2 / 3" in row and "1 failed" in row
+
+
+def audit_actions(rt: Runtime, problem_id: int) -> list[str]:
+    with rt.db.session() as s:
+        query = select(AuditEntry.action).where(AuditEntry.problem_id == problem_id)
+        return list(s.scalars(query))
+
+
+def test_approve_needs_the_session_csrf_token(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(approve_module, "_replies_module", lambda: None)
+    logged_in(client)
+    url = f"/problems/{ids['middle']}/approve"
+    assert client.post(url).status_code == 400
+    assert client.post(url, data={"csrf_token": "forged"}).status_code == 400
+    assert audit_actions(rt, ids["middle"]) == []
+    page = client.get(f"/problems/{ids['middle']}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    done = client.post(url, data={"csrf_token": csrf})
+    assert done.status_code == 303
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Replies approved." in after and 'id="approved"' in after and 'id="approve"' not in after
+    assert audit_actions(rt, ids["middle"]) == ["replies.approved"]
+    with rt.db.session() as s:
+        assert s.get(Problem, ids["middle"]).replies_approved is True  # type: ignore[union-attr]
+
+
+def test_logout_ends_the_session(client: FlaskClient, ids: dict[str, int]) -> None:
+    logged_in(client)
+    page = client.get("/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    assert client.get("/").status_code == 302

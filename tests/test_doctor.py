@@ -1,0 +1,200 @@
+"""`connector doctor` over the sandboxes: passes on a good setup, and names the fix for what
+an admin typically gets wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pydantic import SecretStr
+
+from connector.cli_ops import doctor
+from connector.config import embedded_defaults_text, load_config
+from connector.ops.doctor import FAIL, OK, Check, passed, run_doctor
+from connector.runtime import Runtime
+from connector.sandbox.stack import EMAIL, TOKEN, LocalStack
+from connector.store.models import EventState, InboundEvent, Reply, ReplyState
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[LocalStack]:
+    s = LocalStack(tmp_path, settings={"admin_token": "doctor-admin-token"}).start()
+    yield s
+    s.stop()
+
+
+def by_name(checks: list[Check]) -> dict[str, Check]:
+    return {c.name: c for c in checks}
+
+
+def failures(checks: list[Check]) -> dict[str, Check]:
+    return {c.name: c for c in checks if c.status == FAIL}
+
+
+def test_a_good_setup_passes(stack: LocalStack) -> None:
+    team = [{"id": stack.fields.owning_team, "value": "billing"}]
+    stack.zendesk.agent_create_ticket(
+        subject="Double charge", comment={"body": "hi"}, type="problem", custom_fields=team
+    )
+    stack.drain()
+    [key] = stack.jira.issue_keys()
+    stack.jira.human_comment(key, "Looking into it")  # Jira delivers a webhook for it
+    stack.drain()
+    checks = run_doctor(stack.rt)
+    assert passed(checks), [c for c in checks if c.status != OK]
+    assert all(c.status == OK for c in checks), [c for c in checks if c.status != OK]
+    names = by_name(checks)
+    assert "admin" in names["zendesk credentials"].detail
+    for team in ("FIN", "DOC", "ENG", "SHIP"):
+        assert any(n.startswith(f"jira project {team} ") for n in names)
+    assert names["jira webhook"].detail.endswith("(project in (DOC, ENG, FIN, SHIP))")
+    assert "ago" in names["last zendesk delivery"].detail
+
+
+def test_a_fresh_install_passes_with_warnings_only(stack: LocalStack) -> None:
+    checks = run_doctor(stack.rt)
+    assert passed(checks)
+    warned = {c.name for c in checks if c.status != OK}
+    assert warned == {"last zendesk delivery", "last jira delivery"}
+
+
+def with_settings(stack: LocalStack, **changes: object) -> Runtime:
+    settings = stack.rt.settings.model_copy(update=changes)
+    return Runtime(settings, load_config(stack.config_path))
+
+
+def test_wrong_tokens_name_the_settings_to_fix(stack: LocalStack) -> None:
+    runtime = with_settings(
+        stack, zendesk_api_token=SecretStr("wrong"), jira_api_token=SecretStr("wrong")
+    )
+    failed = failures(run_doctor(runtime))
+    zendesk = failed["zendesk credentials"]
+    assert "refused the credentials (401)" in zendesk.detail
+    assert "CONNECTOR_ZENDESK_API_TOKEN" in zendesk.fix
+    assert "CONNECTOR_JIRA_API_TOKEN" in failed["jira credentials"].fix
+    statuses = by_name(run_doctor(runtime))
+    assert statuses["zendesk webhook"].status == "skip"  # not blamed on the webhook
+    assert not passed(list(statuses.values()))
+
+
+def test_a_team_whose_project_is_missing_in_jira(tmp_path: Path) -> None:
+    config = embedded_defaults_text().replace(
+        "teams:\n", "teams:\n  support_ops: {jira_project: OPS, name: Support operations}\n", 1
+    )
+    s = LocalStack(tmp_path, config_text=config).start()
+    try:
+        failed = failures(run_doctor(s.rt))
+        check = failed["jira project OPS (team support_ops)"]
+        assert "does not exist" in check.detail
+        assert "create project OPS in Jira" in check.fix
+        assert "teams.support_ops.jira_project" in check.fix
+        assert set(failed) == {"jira project OPS (team support_ops)"}
+    finally:
+        s.stop()
+
+
+def test_webhooks_pointing_elsewhere_or_paused(stack: LocalStack) -> None:
+    public = str(stack.rt.settings.public_url).rstrip("/")
+    stack.rt.zendesk.update_webhook(
+        str(stack.rt.config.zendesk.webhook_id), {"endpoint": "https://old-host.example.com/hook"}
+    )
+    stack.rt.jira.update_webhook(str(stack.rt.config.jira.webhook_id), {"enabled": False})
+    failed = failures(run_doctor(stack.rt))
+    zendesk = failed["zendesk webhook"]
+    assert "https://old-host.example.com/hook" in zendesk.detail
+    assert zendesk.fix == f"run `connector install` to point it at {public}/webhooks/zendesk."
+    assert "inactive" in failed["jira webhook"].detail
+    assert "connector install" in failed["jira webhook"].fix
+
+
+def test_wrong_webhook_secret_config_ids_and_store_failures(stack: LocalStack) -> None:
+    runtime = with_settings(stack, zendesk_webhook_secret=SecretStr("not-the-secret"))
+    runtime.config.zendesk.fields.solution = None
+    with runtime.db.session() as s:
+        s.add(
+            InboundEvent(
+                source="jira",
+                delivery_id="x",
+                event_type="jira:issue_updated",
+                state=EventState.FAILED,
+                error="KeyError: 'fields'",
+            )
+        )
+        s.add(
+            Reply(
+                problem_id=_problem(runtime),
+                ticket_id=5,
+                outcome="fixed",
+                state=ReplyState.FAILED,
+                error="422",
+            )
+        )
+    failed = failures(run_doctor(runtime))
+    assert "does not match" in failed["zendesk webhook secret"].detail
+    assert "--write-env" in failed["zendesk webhook secret"].fix
+    assert "solution" in failed["zendesk fields"].detail
+    assert "connector install" in failed["zendesk fields"].fix
+    assert "KeyError" in failed["inbound events"].detail
+    assert "1 failed" in failed["replies"].detail
+
+
+def _problem(runtime: Runtime) -> int:
+    from connector.store.models import Problem
+
+    with runtime.db.session() as s:
+        problem = Problem(cause_key="t", team="billing", summary="x")
+        s.add(problem)
+        s.flush()
+        return problem.id
+
+
+def test_an_outdated_schema_says_db_upgrade(stack: LocalStack, tmp_path: Path) -> None:
+    runtime = with_settings(stack, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    [database] = [c for c in run_doctor(runtime) if c.name == "database"]
+    assert database.status == FAIL and database.fix == "run `connector db upgrade`"
+
+
+def doctor_env(stack: LocalStack, **overrides: str) -> dict[str, str]:
+    s = stack.rt.settings
+    env = {
+        "CONNECTOR_ZENDESK_URL": str(s.zendesk_url),
+        "CONNECTOR_ZENDESK_EMAIL": EMAIL,
+        "CONNECTOR_ZENDESK_API_TOKEN": TOKEN,
+        "CONNECTOR_ZENDESK_WEBHOOK_SECRET": s.zendesk_webhook_secret.get_secret_value(),  # type: ignore[union-attr]
+        "CONNECTOR_JIRA_URL": str(s.jira_url),
+        "CONNECTOR_JIRA_EMAIL": EMAIL,
+        "CONNECTOR_JIRA_API_TOKEN": TOKEN,
+        "CONNECTOR_JIRA_WEBHOOK_SECRET": s.jira_webhook_secret.get_secret_value(),  # type: ignore[union-attr]
+        "CONNECTOR_PUBLIC_URL": str(s.public_url),
+        "CONNECTOR_CONFIG": str(stack.config_path),
+        "CONNECTOR_DATABASE_URL": s.database_url,
+        "CONNECTOR_QUEUE_PATH": s.queue_path,
+        "CONNECTOR_ADMIN_TOKEN": "x" * 32,
+    }
+    return {**env, **overrides}
+
+
+def test_cli_exit_codes_and_table(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(stack.workdir)
+    runner = CliRunner()
+    good = runner.invoke(doctor, [], env=doctor_env(stack))
+    assert good.exit_code == 0, good.output
+    assert "connector doctor" in good.output and "zendesk credentials" in good.output
+
+    bad = runner.invoke(doctor, [], env=doctor_env(stack, CONNECTOR_JIRA_API_TOKEN="wrong"))
+    assert bad.exit_code == 1
+    assert "CONNECTOR_JIRA_API_TOKEN" in bad.output and "1 check(s) failed" in bad.output
+    assert "wrong" not in bad.output.replace("wrong webhook", "")
+
+    as_json = runner.invoke(doctor, ["--json"], env=doctor_env(stack))
+    assert as_json.exit_code == 0
+    assert {c["status"] for c in json.loads(as_json.stdout)} <= {"ok", "warn"}
+
+    settings_error = runner.invoke(
+        doctor, [], env=doctor_env(stack, CONNECTOR_DATABASE_URL="mysql://db/x")
+    )
+    assert settings_error.exit_code == 2
+    assert "CONNECTOR_DATABASE_URL" in settings_error.output

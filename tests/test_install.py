@@ -1,0 +1,284 @@
+"""`connector install` / `uninstall` over both sandboxes: creates exactly what the connector
+needs, records the ids, changes nothing when run again or with --dry-run, and removes only
+what it created."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from dotenv import dotenv_values
+
+from connector.cli import cli
+from connector.config import load_config
+from connector.install.jira_setup import WEBHOOK_NAME as JIRA_HOOK
+from connector.install.run import finish_uninstall, plan_install, plan_uninstall
+from connector.install.zendesk_setup import FIELDS, TRIGGER_TITLE
+from connector.install.zendesk_setup import WEBHOOK_NAME as ZENDESK_HOOK
+from connector.sandbox.stack import LocalStack
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+TEAMS = {"billing": "Finance", "docs": "Documentation", "product": "Engineering"}
+
+
+@pytest.fixture
+def bare(tmp_path: Path) -> Iterator[LocalStack]:
+    """Both sandboxes and the web app, nothing installed; a config with a comment to keep."""
+    config = (
+        "# Our connector config: keep this comment\n"
+        "teams:\n"
+        "  billing: {jira_project: FIN, name: Finance}   # money\n"
+        "  docs: {jira_project: DOC, name: Documentation}\n"
+        "  product: {jira_project: ENG, issue_type: Bug, name: Engineering}\n"
+    )
+    stack = LocalStack(tmp_path, config_text=config).start(install=False)
+    yield stack
+    stack.stop()
+
+
+def sandbox_state(stack: LocalStack) -> dict[str, Any]:
+    """What an admin would see in both products' admin screens."""
+    zd = stack.zendesk.state
+    with zd.lock:
+        zendesk = {
+            "fields": copy.deepcopy(zd.ticket_fields),
+            "webhooks": copy.deepcopy(zd.webhooks),
+            "triggers": copy.deepcopy(zd.triggers),
+        }
+    with stack.jira.state.lock:
+        hooks = {i: dataclasses.asdict(h) for i, h in stack.jira.state.webhooks.items()}
+    return {**zendesk, "jira_webhooks": hooks}
+
+
+def writes(stack: LocalStack) -> int:
+    """API calls that change something, on both sides (counters are `METHOD /family`)."""
+    families = [*stack.zendesk.counters.items(), *stack.jira.counters.items()]
+    return sum(n for family, n in families if family.split(" ")[0] in WRITE_METHODS)
+
+
+def install(stack: LocalStack) -> Any:
+    plan, _ = plan_install(stack.rt)
+    stack.install()
+    return plan
+
+
+def custom_fields(stack: LocalStack) -> dict[str, dict[str, Any]]:
+    return {
+        f["title"]: f for f in stack.rt.zendesk.list_ticket_fields() if not f.get("system_field")
+    }
+
+
+def test_install_from_nothing_creates_everything_and_records_ids(bare: LocalStack) -> None:
+    plan = install(bare)
+    assert {s.action for s in plan.steps} == {"create"} and len(plan.steps) == 10
+
+    fields = custom_fields(bare)
+    assert {spec.title for spec in FIELDS} <= set(fields)
+    team = fields["Owning team"]
+    assert team["type"] == "tagger"
+    assert {o["value"]: o["name"] for o in team["custom_field_options"]} == TEAMS
+    assert {fields[s.title]["type"] for s in FIELDS} == {"tagger", "text", "date", "textarea"}
+
+    public = str(bare.rt.settings.public_url).rstrip("/")
+    [hook] = bare.rt.zendesk.list_webhooks()
+    assert (hook["name"], hook["endpoint"], hook["status"]) == (
+        ZENDESK_HOOK,
+        f"{public}/webhooks/zendesk",
+        "active",
+    )
+    [trigger] = bare.rt.zendesk.list_triggers()
+    assert trigger["title"] == TRIGGER_TITLE and trigger["active"]
+    assert trigger["actions"][0]["value"][0] == hook["id"]
+
+    [jira_hook] = bare.rt.jira.list_webhooks()
+    assert jira_hook["name"] == JIRA_HOOK and jira_hook["enabled"]
+    assert jira_hook["url"] == f"{public}/webhooks/jira"
+    assert jira_hook["filters"]["issue-related-events-section"] == "project in (DOC, ENG, FIN)"
+    [stored] = bare.jira.state.webhooks.values()
+    assert (
+        stored.secret and stored.secret == bare.rt.settings.jira_webhook_secret.get_secret_value()
+    )  # type: ignore[union-attr]
+
+    text = bare.config_path.read_text()
+    assert "# Our connector config: keep this comment" in text and "# money" in text
+    config = load_config(bare.config_path)
+    assert config.zendesk.fields.owning_team == team["id"]
+    assert all(getattr(config.zendesk.fields, s.key) == fields[s.title]["id"] for s in FIELDS)
+    assert config.zendesk.webhook_id == hook["id"]
+    assert config.zendesk.trigger_id == trigger["id"]
+    assert config.jira.webhook_id == str(stored.id)
+
+
+def test_a_second_install_changes_nothing(bare: LocalStack) -> None:
+    install(bare)
+    before, writes_before = sandbox_state(bare), writes(bare)
+    config_before = bare.config_path.read_text()
+
+    plan = install(bare)
+
+    assert plan.changes == [], [(s.kind, s.name, s.action, s.detail) for s in plan.changes]
+    assert {s.action for s in plan.steps} == {"keep"}
+    assert sandbox_state(bare) == before
+    assert writes(bare) == writes_before  # reads only
+    assert bare.config_path.read_text() == config_before
+
+
+def test_dry_run_changes_nothing(bare: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    before, writes_before = sandbox_state(bare), writes(bare)
+    config_before = bare.config_path.read_text()
+    result = run_cli(bare, monkeypatch, "install", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "dry run" in result.output and "create" in result.output
+    assert sandbox_state(bare) == before
+    assert writes(bare) == writes_before
+    assert bare.config_path.read_text() == config_before
+
+
+def add_unrelated(stack: LocalStack) -> None:
+    """What an admin already has: it must survive install and uninstall."""
+    zendesk = stack.rt.zendesk
+    zendesk.create_ticket_field({"type": "text", "title": "Internal reference"})
+    # Same title as one of ours, other type: the admin's own, never adopted.
+    zendesk.create_ticket_field({"type": "integer", "title": "Jira status"})
+    other = zendesk.create_webhook(
+        {
+            "name": "Slack relay",
+            "endpoint": "https://hooks.example.com/slack",
+            "http_method": "POST",
+            "request_format": "json",
+            "status": "active",
+            "subscriptions": ["conditional_ticket_events"],
+        }
+    )
+    zendesk.create_trigger(
+        {
+            "title": "Tell Slack about urgent tickets",
+            "conditions": {"all": [{"field": "priority", "operator": "is", "value": "urgent"}]},
+            "actions": [{"field": "notification_webhook", "value": [other["id"], "{}"]}],
+        }
+    )
+    stack.rt.jira.create_webhook(
+        {
+            "name": "Release bot",
+            "url": "https://bots.example.com/jira",
+            "events": ["jira:issue_updated"],
+        }
+    )
+
+
+def test_uninstall_restores_the_sandboxes_and_removes_nothing_else(bare: LocalStack) -> None:
+    add_unrelated(bare)
+    before = sandbox_state(bare)
+    install(bare)
+    assert sandbox_state(bare) != before
+    titles = [f["title"] for f in bare.rt.zendesk.list_ticket_fields()]
+    assert titles.count("Jira status") == 2  # ours next to the admin's
+
+    plan = plan_uninstall(bare.rt)
+    assert {s.action for s in plan.steps} == {"delete"} and len(plan.steps) == 10
+    plan.apply()
+    finish_uninstall(bare.rt)
+
+    assert sandbox_state(bare) == before
+    config = load_config(bare.config_path)
+    assert config.zendesk.webhook_id is None and config.jira.webhook_id is None
+    assert all(getattr(config.zendesk.fields, s.key) is None for s in FIELDS)
+    assert "# Our connector config: keep this comment" in bare.config_path.read_text()
+
+
+def test_install_repairs_drift(bare: LocalStack) -> None:
+    install(bare)
+    hook_id = bare.rt.config.jira.webhook_id
+    bare.rt.jira.update_webhook(str(hook_id), {"enabled": False})  # someone paused it
+    zd_hook = bare.rt.config.zendesk.webhook_id
+    bare.rt.zendesk.update_webhook(str(zd_hook), {"status": "inactive"})
+
+    plan = install(bare)
+
+    assert sorted((s.side, s.kind) for s in plan.changes) == [
+        ("jira", "webhook"),
+        ("zendesk", "webhook"),
+    ]
+    [jira_hook] = bare.rt.jira.list_webhooks()
+    assert jira_hook["enabled"] and jira_hook["url"].endswith("/webhooks/jira")
+    [hook] = bare.rt.zendesk.list_webhooks()
+    assert hook["status"] == "active"
+    assert install(bare).changes == []
+
+
+def cli_env(stack: LocalStack) -> dict[str, str]:
+    return {k: v for k, v in stack.process_env().items() if k.startswith("CONNECTOR_")}
+
+
+def run_cli(stack: LocalStack, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    monkeypatch.chdir(stack.workdir)  # `.env` is read from and written to the working directory
+    for name in list(__import__("os").environ):
+        if name.startswith("CONNECTOR_"):
+            monkeypatch.delenv(name)
+    return CliRunner().invoke(cli, list(args), env=cli_env(stack), catch_exceptions=False)
+
+
+def test_cli_install_write_env_then_again_then_uninstall(
+    bare: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_unrelated(bare)
+    before = sandbox_state(bare)
+
+    first = run_cli(bare, monkeypatch, "install", "--write-env")
+    assert first.exit_code == 0, first.output
+    assert "install done: 10 change(s)" in first.output
+    assert "webhook secrets written to .env" in first.output
+    env = dotenv_values(bare.workdir / ".env")
+    hook_id = load_config(bare.config_path).zendesk.webhook_id
+    assert env["CONNECTOR_ZENDESK_WEBHOOK_SECRET"] == bare.zendesk.state.webhook_secrets[hook_id]
+    [jira_hook] = [h for h in bare.jira.state.webhooks.values() if h.name == JIRA_HOOK]
+    assert env["CONNECTOR_JIRA_WEBHOOK_SECRET"] == jira_hook.secret
+    for secret in env.values():  # shown nowhere once written to .env
+        assert secret and secret not in first.output
+
+    writes_before, state_before = writes(bare), sandbox_state(bare)
+    second = run_cli(bare, monkeypatch, "install")  # reads the secrets back from .env
+    assert second.exit_code == 0, second.output
+    assert "already installed: no change" in second.output
+    assert writes(bare) == writes_before and sandbox_state(bare) == state_before
+
+    gone = run_cli(bare, monkeypatch, "uninstall")
+    assert gone.exit_code == 0, gone.output
+    assert "uninstall done: 10 removed" in gone.output
+    assert sandbox_state(bare) == before
+
+
+def test_cli_install_without_write_env_prints_the_secrets_to_set(
+    bare: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run_cli(bare, monkeypatch, "install")
+    assert result.exit_code == 0, result.output
+    assert "CONNECTOR_ZENDESK_WEBHOOK_SECRET=" in result.output
+    assert "CONNECTOR_JIRA_WEBHOOK_SECRET=" in result.output
+    assert not (bare.workdir / ".env").exists()
+
+
+def test_cli_install_without_public_url_exits_2(
+    bare: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("CONNECTOR_")}
+    env |= {k: v for k, v in cli_env(bare).items() if k != "CONNECTOR_PUBLIC_URL"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector", "install"],
+        cwd=bare.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "CONNECTOR_PUBLIC_URL" in proc.stderr
+    assert bare.rt.zendesk.list_webhooks() == []
