@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from connector.sandbox.stack import LocalStack
 from tests.e2e.conftest import config_with
 from tests.e2e.test_linking import links, problem_ticket
@@ -114,3 +116,49 @@ def test_duplicate_and_reordered_deliveries_end_as_one_clean_delivery(
         assert accepted, "some deliveries were answered as duplicates"
     finally:
         messy.stop()
+
+
+def test_impact_goes_into_jira_number_fields_with_the_summed_customer_value(
+    tmp_path: Path, database_url: str
+) -> None:
+    text = config_with(
+        impact_debounce_seconds=0,
+        zendesk={"organization_value_field": "annual_value"},
+        jira={
+            "impact_fields": {
+                "tickets": "customfield_10052",
+                "organizations": "customfield_10053",
+                "value": "customfield_10054",
+            }
+        },
+    )
+    stack = LocalStack(tmp_path, database_url=database_url, config_text=text).start()
+    try:
+        created = requests.post(  # as an admin would, in Admin Center
+            f"{stack.zendesk.url}/api/v2/organization_fields.json",
+            auth=("admin@example.com/token", "sandbox"),
+            json={
+                "organization_field": {"key": "annual_value", "title": "Value", "type": "decimal"}
+            },
+            timeout=10,
+        )
+        assert created.status_code == 201
+        big = stack.zendesk.create_organization("Big", {"annual_value": 120000})["id"]
+        small = stack.zendesk.create_organization("Small", {"annual_value": 5000.5})["id"]
+        pid = problem_ticket(stack)
+        for n, org in enumerate((big, big, small)):
+            stack.zendesk.agent_create_ticket(
+                subject=f"Charged twice {n}",
+                comment={"body": "?"},
+                type="incident",
+                problem_id=pid,
+                organization_id=org,
+            )
+        stack.drain()
+        key = links(stack)[pid][0]
+        fields = stack.jira.issue(key)["fields"]
+        assert (fields["customfield_10052"], fields["customfield_10053"]) == (4, 2)
+        assert fields["customfield_10054"] == 125000.5
+        assert stack.jira.properties(key)["zendesk.impact"]["customer_value"] == 125000.5
+    finally:
+        stack.stop()
