@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from connector.logs import log_event
 from connector.store.models import EventState, InboundEvent
@@ -129,9 +129,9 @@ def _record_failure(runtime: Runtime, events: list[InboundEvent], exc: Exception
 def stale_pending_count(runtime: Runtime, older_than: timedelta) -> int:
     cutoff = datetime.now(UTC) - older_than
     with runtime.db.session() as session:
-        rows = session.scalars(
-            select(InboundEvent.id).where(
+        count = session.scalar(
+            select(func.count()).where(
                 InboundEvent.state == EventState.PENDING, InboundEvent.received_at < cutoff
             )
         )
-        return len(list(rows))
+        return int(count or 0)

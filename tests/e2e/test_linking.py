@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from connector.sandbox.stack import LocalStack
@@ -201,3 +202,28 @@ def test_the_connectors_own_changes_are_not_reprocessed(stack: LocalStack) -> No
     stack.drain()  # the echo of our own update has been delivered and skipped
     assert stack.zendesk.counters.get("GET /tickets/show_many", 0) == reads_before
     assert sum(len(internal_notes(stack, t["id"])) for t in stack.zendesk.tickets()) == notes_before
+
+
+def test_an_event_whose_trigger_was_lost_is_processed_by_reconcile(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from connector import tasks
+    from connector.store.models import InboundEvent, utcnow
+
+    def lost(_runtime: object) -> None:
+        raise ConnectionError("queue unreachable")
+
+    monkeypatch.setattr(tasks, "request_processing", lost)
+    pid = problem_ticket(stack)
+    stack.drain()
+    assert links(stack) == {}  # stored and acknowledged, but nobody was told
+    with stack.rt.db.session() as s:
+        s.execute(update(InboundEvent).values(received_at=utcnow() - timedelta(minutes=1)))
+    monkeypatch.undo()
+    stack.rt.huey.connector_tasks["reconcile"].call_local()
+    stack.drain()
+    assert links(stack)[pid][1] is LinkVia.PROBLEM_TICKET
