@@ -208,6 +208,7 @@ def main() -> None:
         for name, app, path in (
             ("ours", "connector.webhook_app:create_app()", "/webhooks/zendesk"),
             ("bare", "bare_wsgi:app", "/"),
+            ("flask", "bare_flask:app", "/"),
         ):
             port = free_port()
             server = start_gunicorn(app, port, env, args, work)  # cwd: no stray .env or config
@@ -219,12 +220,13 @@ def main() -> None:
                 server.wait(timeout=30)
             print(result.line(), flush=True)
             results.append(result)
-        ours, bare = results
+        ours, bare, flask = results
         accepted = ours.statuses[202]
         stored = stored_events(database_url)
         print(f"ours: {accepted} accepted in the measured window, {stored} events stored in all")
         if any(status != 202 for status in ours.statuses):
             print(f"WARNING: non-202 answers from ours: {dict(ours.statuses)}")
+        print(f"against a bare Flask route: ratio={ours.rps / flask.rps:.2f}")
         print(
             f"ingest ratio={ours.rps / bare.rps:.2f} ours_rps={ours.rps:.0f} "
             f"bare_rps={bare.rps:.0f} p99_ms={ours.percentile(0.99):.1f}"
