@@ -71,12 +71,11 @@ def mirror_issue(
         schedule(problem_id, due)
     with runtime.db.session() as session:
         problem = session.get_one(Problem, problem_id)
-        now_state, outcome = problem.state, problem.outcome
+        now_state, outcome, kind = problem.state, problem.outcome, problem.solution_kind
     if now_state is ProblemState.RESOLVED and issue.duplicate_of and outcome == "duplicate":
         relink_duplicate(runtime, problem_id, issue.duplicate_of)
-    if now_state is ProblemState.RESOLVED or (
-        runtime.config.replies.send_workaround and problem.solution_kind == "workaround"
-    ):
+    workaround = runtime.config.replies.send_workaround and kind == "workaround"
+    if now_state is ProblemState.RESOLVED or workaround:
         on_resolved(problem_id)
     if was is not now_state:
         log_event(log, f"problem.{now_state.value}", problem=issue.key, outcome=outcome)
