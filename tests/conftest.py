@@ -19,6 +19,9 @@ from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.store.migrate import upgrade
 
+# The dashboard and API tests share their seeded runtime and client fixtures.
+pytest_plugins = ["ops_fixtures"]
+
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_ADMIN_URL = os.environ.get(
     "CONNECTOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+from flask.testing import FlaskClient
 from pydantic import SecretStr
 
 from connector.config import load_config
@@ -23,6 +27,7 @@ from connector.store.models import (
     ReplyState,
     utcnow,
 )
+from connector.webhook_app import create_app
 
 ADMIN_TOKEN = "admin-token-for-tests-0123456789"
 JIRA_URL = "https://acme.atlassian.net"
@@ -203,3 +208,21 @@ def seed(runtime: Runtime) -> dict[str, int]:
             "done": done.id,
             "gone": gone.id,
         }
+
+
+# ---- fixtures shared by the dashboard and API tests (loaded by tests/conftest.py) ---------------
+@pytest.fixture
+def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
+    runtime = ops_runtime(database_url, str(tmp_path / "queue.db"))
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def ids(rt: Runtime) -> dict[str, int]:
+    return seed(rt)
+
+
+@pytest.fixture
+def client(rt: Runtime) -> FlaskClient:
+    return create_app(runtime=rt).test_client()

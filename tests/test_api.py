@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL, ops_runtime, seed
+from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL, ops_runtime
 from sqlalchemy import select
 
 from connector.ops import approve as approve_module
@@ -17,23 +16,6 @@ from connector.store.models import AuditEntry, Problem
 from connector.webhook_app import create_app
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture
-def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = ops_runtime(database_url, str(tmp_path / "queue.db"))
-    yield runtime
-    runtime.close()
-
-
-@pytest.fixture
-def ids(rt: Runtime) -> dict[str, int]:
-    return seed(rt)
-
-
-@pytest.fixture
-def client(rt: Runtime) -> FlaskClient:
-    return create_app(runtime=rt).test_client()
 
 
 def get(client: FlaskClient, path: str, **kwargs: Any) -> Any:

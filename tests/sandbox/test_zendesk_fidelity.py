@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,22 +38,6 @@ def assert_same_shape(recorded: Any, actual: Any, where: str = "$") -> None:
             assert_same_shape(value, actual[key], f"{where}.{key}")
     elif isinstance(recorded, list) and recorded and actual:
         assert_same_shape(recorded[0], actual[0], f"{where}[0]")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ZendeskSandbox]:
-    sb = ZendeskSandbox(job_seconds_per_ticket=0.02)
-    sb.start()
-    yield sb
-    sb.stop()
-
-
-@pytest.fixture
-def http(sandbox: ZendeskSandbox) -> requests.Session:
-    sandbox.reset()
-    session = requests.Session()
-    session.auth = ("admin@example.com/token", "sandbox")
-    return session
 
 
 def replay(

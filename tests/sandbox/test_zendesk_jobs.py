@@ -4,31 +4,13 @@ results (closed tickets fail inside the job), the 100-ticket and 30-job limits."
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 from zendesk_client import zenpy_client
 from zenpy.lib.api_objects import Comment, Ticket
 
 from connector.sandbox.zendesk import ZendeskSandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[ZendeskSandbox]:
-    sb = ZendeskSandbox(job_seconds_per_ticket=0.02)
-    sb.start()
-    yield sb
-    sb.stop()
-
-
-@pytest.fixture
-def http(sandbox: ZendeskSandbox) -> requests.Session:
-    sandbox.reset()
-    session = requests.Session()
-    session.auth = ("admin@example.com/token", "sandbox")
-    return session
 
 
 def make_tickets(http: requests.Session, url: str, count: int) -> list[int]:
