@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +16,9 @@ from sqlalchemy import func, select
 
 from connector.sandbox.stack import LocalStack
 from connector.store.models import EventState, InboundEvent, Link, Problem, ProblemState
+from connector.sync.replies.approval import status
 from tests.e2e.conftest import config_with
+from tests.waiting import wait_until
 
 CAUSES = 10
 TICKETS = 1000
@@ -41,15 +42,6 @@ def scale_config() -> str:
         mirror_debounce_seconds=0,
         jira={"solution_field": "customfield_10050", "solution_kind_field": "customfield_10051"},
     )
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_scale_out_keeps_every_guarantee(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
@@ -91,7 +83,7 @@ def test_scale_out_keeps_every_guarantee(tmp_path: Path, postgres_url: str, redi
         for n in range(4)
     ]
     try:
-        wait_for(lambda: _up(port), 60, "the web tier")
+        wait_until(lambda: _up(port), 60, "the web tier")
         stack.zendesk.webhook_knobs(duplicate=True)
         orgs = [stack.zendesk.create_organization(f"Customer {n}")["id"] for n in range(20)]
 
@@ -120,7 +112,7 @@ def test_scale_out_keeps_every_guarantee(tmp_path: Path, postgres_url: str, redi
                 )
             return pending == 0 and confirmed == TICKETS
 
-        wait_for(linked_and_confirmed, 240, "every ticket linked and confirmed")
+        wait_until(linked_and_confirmed, 240, "every ticket linked and confirmed")
         with stack.rt.db.session() as s:
             problems = {p.id: p.cause_key for p in s.scalars(select(Problem))}
             keys = {p.id: p.jira_key for p in s.scalars(select(Problem))}
@@ -145,8 +137,15 @@ def test_scale_out_keeps_every_guarantee(tmp_path: Path, postgres_url: str, redi
                 return False
             return all(_public_replies(stack, t) >= 1 for t in tickets[-5:])
 
-        wait_for(all_replied, 240, "the replies")
-        time.sleep(2)  # let any straggling duplicate send show itself
+        wait_until(all_replied, 240, "the replies")
+
+        def all_settled() -> bool:
+            # Every fan-out recorded as sent with its summary posted, and no update_many job
+            # queued or working in Zendesk: no duplicate can still be on its way.
+            done = all(status(stack.rt, pid).summary_posted for pid in problems)
+            return done and stack.zendesk.wait_for_jobs(0)
+
+        wait_until(all_settled, 120, "every fan-out to settle", every=0.5)
         counts = [_public_replies(stack, t) for t in tickets]
         assert counts.count(1) == TICKETS, {c: counts.count(c) for c in set(counts)}
         codes = [a["status_code"] for d in stack.zendesk.deliveries for a in d["attempts"]]

@@ -120,3 +120,27 @@ def test_thirty_jobs_at_most(sandbox: ZendeskSandbox, http: requests.Session) ->
         assert [j["status"] for j in listed.json()["job_statuses"]] == ["queued"] * 3
     assert sandbox.wait_for_jobs(10)
     assert http.put(url, params={"ids": ticket_id}, json=body).status_code == 200
+
+
+def test_released_jobs_run_while_the_rest_stay_held(
+    sandbox: ZendeskSandbox, http: requests.Session
+) -> None:
+    [ticket_id] = make_tickets(http, sandbox.url, 1)
+    url = f"{sandbox.url}/api/v2/tickets/update_many.json"
+    body = {"ticket": {"additional_tags": ["x"]}}
+    with sandbox.pause_jobs():
+        jobs = [http.put(url, params={"ids": ticket_id}, json=body) for _ in range(3)]
+        ids = [j.json()["job_status"]["id"] for j in jobs]
+        target = sandbox.jobs.completed_count() + 2
+        sandbox.jobs.release(2)
+        deadline = time.monotonic() + 10
+        while sandbox.jobs.completed_count() < target:
+            assert time.monotonic() < deadline, "released jobs did not complete"
+            time.sleep(0.05)
+        assert [poll(http, sandbox.url, i)["status"] for i in ids] == [
+            "completed",
+            "completed",
+            "queued",
+        ]
+    assert sandbox.wait_for_jobs(10)
+    assert poll(http, sandbox.url, ids[2])["status"] == "completed"

@@ -2,6 +2,10 @@
 then `working` with a growing progress and "Updating ticket #n", then `completed` with one result
 per ticket, as in the recorded exchanges. A background thread works through queued jobs in order,
 `seconds_per_ticket` apart; at most `max_jobs` may be queued or working (429 `TooManyJobs`).
+
+Tests hold jobs back with `paused`, and let a given number through with `release(n)`: each
+released job then runs to completion while the others stay queued, so a test can wait for a
+state ("two more jobs completed") instead of racing the clock.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ class JobRunner:
         self.seconds_per_ticket = seconds_per_ticket
         self.max_jobs = max_jobs
         self._paused = False
+        self._allowance = 0  # jobs that may start while paused (see `release`)
+        self._released: set[str] = set()
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -34,7 +40,22 @@ class JobRunner:
     def paused(self, value: bool) -> None:
         with self._st.changed:
             self._paused = value
+            if not value:
+                self._allowance = 0  # nothing left held back
             self._st.changed.notify_all()
+
+    def release(self, jobs: int) -> None:
+        """While paused, let the next `jobs` queued jobs (as they come) run to completion."""
+        with self._st.changed:
+            self._allowance += jobs
+            self._st.changed.notify_all()
+
+    def completed_count(self) -> int:
+        with self._st.lock:
+            return sum(1 for job in self._st.jobs.values() if job["status"] == "completed")
+
+    def _may_start(self) -> bool:
+        return not self._paused or self._allowance > 0
 
     def start(self) -> None:
         if self._thread is None:
@@ -82,12 +103,15 @@ class JobRunner:
         while True:
             with st.changed:
                 st.changed.wait_for(
-                    lambda: self._stopping or (not self._paused and self._next_job() is not None)
+                    lambda: self._stopping or (self._may_start() and self._next_job() is not None)
                 )
                 if self._stopping:
                     return
                 job = self._next_job()
                 assert job is not None
+                if self._paused:
+                    self._allowance -= 1
+                    self._released.add(job["id"])
                 job.update(status="working", progress=0, message="Updating tickets")
                 items = st.job_payloads.pop(job["id"], [])
             self._work(job, items)
@@ -99,7 +123,9 @@ class JobRunner:
         for index, (ticket_id, payload) in enumerate(items, start=1):
             self._sleep()
             with st.changed:
-                st.changed.wait_for(lambda: self._stopping or not self._paused)
+                st.changed.wait_for(
+                    lambda: self._stopping or not self._paused or job["id"] in self._released
+                )
                 if st.jobs.get(job["id"]) is not job:  # the sandbox was reset meanwhile
                     return
                 results.append(_update_result(st, ticket_id, payload, update_ticket))
@@ -107,6 +133,7 @@ class JobRunner:
         with st.changed:
             message = time.strftime("Completed at %Y-%m-%d %H:%M:%S +0000", time.gmtime())
             job.update(status="completed", progress=len(items), message=message, results=results)
+            self._released.discard(job["id"])
             st.changed.notify_all()
 
     def _sleep(self) -> None:
