@@ -34,8 +34,8 @@ sys.path.insert(0, str(REPO))
 
 SANDBOX = r"""
 import json, sys, threading, time
-from connector.sandbox.zendesk import ZendeskSandbox, tickets
-from connector.sandbox.zendesk import jobs as jobs_module
+from connector_sandboxes.zendesk import ZendeskSandbox, tickets
+from connector_sandboxes.zendesk import jobs as jobs_module
 
 n, limit = int(sys.argv[1]), int(sys.argv[2])
 window, per_ticket = float(sys.argv[3]), float(sys.argv[4])

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from connector.config import embedded_defaults_text
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 
 JIRA_WRITES = ("POST", "PUT", "DELETE")
 ZENDESK_READS = ("GET /tickets/show_many", "GET /tickets/{id}", "GET /tickets")

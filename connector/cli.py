@@ -251,7 +251,7 @@ def sandbox() -> None:
 @click.option("--token", default="sandbox", show_default=True)
 def sandbox_zendesk(host: str, port: int, email: str, token: str) -> None:
     """Run the Zendesk sandbox."""
-    from connector.sandbox.zendesk import ZendeskSandbox
+    from connector_sandboxes.zendesk import ZendeskSandbox
 
     ZendeskSandbox(email=email, token=token).serve_forever(host, port)
 
@@ -267,7 +267,7 @@ def sandbox_jira(
 ) -> None:
     """Run the Jira sandbox."""
     from connector.config import load_config
-    from connector.sandbox.jira import JiraSandbox
+    from connector_sandboxes.jira import JiraSandbox
 
     kwargs: dict[str, Any] = {}
     if config_path:

@@ -18,8 +18,8 @@ import pytest
 from ops_fixtures import ADMIN_TOKEN, ops_runtime, seed
 
 from connector.runtime import Runtime
-from connector.sandbox.server import BackgroundServer
 from connector.webhook_app import create_app
+from connector_sandboxes.server import BackgroundServer
 
 CHROMIUM = os.environ.get("CONNECTOR_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = [

@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from connector import logs
+from connector.demo.stack import LocalStack
 from connector.ops.doctor import run_doctor
-from connector.sandbox.stack import LocalStack
 
 ZENDESK_TOKEN = "zd-api-token-5b1f0e7c"
 JIRA_TOKEN = "jira-api-token-9d2c4a61"
@@ -127,6 +127,6 @@ def test_no_secret_or_customer_text_in_the_logs(stack: LocalStack, captured: io.
     assert SOLUTION_MARKER not in text, "the customer-facing solution text reached the logs"
 
     ours = [line for line in lines if line["logger"].startswith("connector.")]
-    ours = [line for line in ours if not line["logger"].startswith("connector.sandbox")]
+    ours = [line for line in ours if not line["logger"].startswith("connector_sandboxes")]
     unstable = sorted({line["event"] for line in ours if not EVENT_NAME.match(line["event"])})
     assert unstable == [], unstable

@@ -10,10 +10,10 @@ import requests
 from ops_fixtures import ops_runtime, seed
 from prometheus_client.parser import text_string_to_metric_families
 
+from connector.demo.stack import LocalStack
 from connector.errors import TransientError
 from connector.ops.metrics import instrument_huey
 from connector.runtime import Runtime
-from connector.sandbox.stack import LocalStack
 from connector.store.models import Problem
 from connector.webhook_app import create_app
 

@@ -17,13 +17,14 @@ import socket
 def refuse(*args, **kwargs):
     raise AssertionError("connected at import or build time")
 socket.socket.connect = refuse
-from connector.webhook_app import create_app
+from webhook_app import create_app  # the installed top-level module gunicorn is pointed at
 create_app()
 print("built")
 """
 
 
 def test_importing_and_building_the_app_connects_to_nothing(tmp_path: Path) -> None:
+    # Run outside the checkout (cwd = tmp_path): `webhook_app` comes from the installed copy.
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
     env["CONNECTOR_REDIS_URL"] = "redis://127.0.0.1:6379/0"
     result = subprocess.run(

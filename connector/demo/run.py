@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from connector.demo.scenario import Story, demo_config
+from connector.demo.stack import LocalStack
 from connector.demo.summary import Summary, summarise
-from connector.sandbox.stack import LocalStack
 
 
 def run_demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> Summary:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from connector.config import embedded_defaults_text
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 from connector.sync.signals import known_problem_value
 
 SOLUTION_FIELD, KIND_FIELD = "customfield_10050", "customfield_10051"

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 from connector.store.models import Link, Problem, ProblemState
 from connector.sync.replies.templates import TAG_PREFIX
 

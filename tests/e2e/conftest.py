@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from connector.config import embedded_defaults_text
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 
 
 def config_with(**overrides: Any) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 from connector.store.models import AuditEntry, Link, LinkVia, Problem
 
 

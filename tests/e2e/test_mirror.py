@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 from connector.store.models import AuditEntry, Problem, ProblemState
 from tests.e2e.conftest import config_with
 from tests.e2e.test_linking import field_value, internal_notes, links, problem_ticket

@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import update
 
 from connector.config import embedded_defaults_text
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 from connector.store.models import Link, LinkVia, Problem, ProblemState, utcnow
 from connector.sync.replies.fanout import Tuning
 from connector.sync.replies.service import problems_with_unfinished_replies, run_fanout

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 from connector.store.models import Link, LinkVia
 from connector.sync.replies.approval import status
 from connector.sync.replies.tasks import request_fanout

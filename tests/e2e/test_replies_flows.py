@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from connector.cli_replies import replies
 from connector.config import parse_config
-from connector.sandbox.stack import EMAIL, TOKEN, LocalStack
+from connector.demo.stack import EMAIL, TOKEN, LocalStack
 from connector.store.models import Link, Problem
 from connector.sync.replies.approval import preview, status
 from tests.e2e.test_replies import (

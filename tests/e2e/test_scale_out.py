@@ -14,7 +14,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import func, select
 
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 from connector.store.models import EventState, InboundEvent, Link, Problem, ProblemState
 from connector.sync.replies.approval import status
 from tests.e2e.conftest import config_with

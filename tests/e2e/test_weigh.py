@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from connector.sandbox.stack import LocalStack
+from connector.demo.stack import LocalStack
 from tests.e2e.conftest import config_with
 from tests.e2e.test_linking import links, problem_ticket
 

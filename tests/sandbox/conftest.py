@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from connector.sandbox.zendesk import ZendeskSandbox
+from connector_sandboxes.zendesk import ZendeskSandbox
 
 
 @pytest.fixture(scope="module")

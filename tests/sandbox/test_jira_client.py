@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from jira import JIRA, JIRAError
 
-from connector.sandbox.jira import JiraSandbox
+from connector_sandboxes.jira import JiraSandbox
 
 OPTIONS = {"rest_api_version": "2"}
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from openapi_schema_validator import OAS30Validator
 
-from connector.sandbox.jira import JiraSandbox
+from connector_sandboxes.jira import JiraSandbox
 
 SCHEMAS = json.loads((Path(__file__).parents[1] / "data" / "jira" / "schemas.json").read_text())
 AUTH = ("admin@example.com", "sandbox")

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from connector.sandbox.jira import jql
-from connector.sandbox.jira.fields import JiraError
-from connector.sandbox.jira.sandbox import JiraSandbox
+from connector_sandboxes.jira import jql
+from connector_sandboxes.jira.fields import JiraError
+from connector_sandboxes.jira.sandbox import JiraSandbox
 
 
 @pytest.fixture(scope="module")

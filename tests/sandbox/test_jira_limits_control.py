@@ -12,7 +12,7 @@ import pytest
 import requests
 from jira import JIRA, JIRAError
 
-from connector.sandbox.jira import JiraSandbox
+from connector_sandboxes.jira import JiraSandbox
 
 AUTH = ("admin@example.com", "sandbox")
 

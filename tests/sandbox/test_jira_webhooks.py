@@ -16,8 +16,8 @@ import pytest
 import requests
 from flask import Flask, request
 
-from connector.sandbox.jira import JiraSandbox
-from connector.sandbox.server import BackgroundServer
+from connector_sandboxes.jira import JiraSandbox
+from connector_sandboxes.server import BackgroundServer
 
 SECRET = "It's a Secret to Everybody"
 

@@ -13,7 +13,7 @@ from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, CustomField, Organization, Ticket, TicketField, User
 from zenpy.lib.exception import APIException, RecordNotFoundException
 
-from connector.sandbox.zendesk import ZendeskSandbox
+from connector_sandboxes.zendesk import ZendeskSandbox
 
 
 @pytest.fixture(scope="module")

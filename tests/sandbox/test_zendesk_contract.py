@@ -15,7 +15,7 @@ import pytest
 import requests
 from openapi_schema_validator import OAS30Validator
 
-from connector.sandbox.zendesk import ZendeskSandbox
+from connector_sandboxes.zendesk import ZendeskSandbox
 
 SCHEMAS = json.loads((Path(__file__).parents[1] / "data" / "zendesk" / "schemas.json").read_text())
 

@@ -11,7 +11,7 @@ import requests
 from zendesk_client import zenpy_client
 from zenpy.lib.api_objects import Comment, Ticket
 
-from connector.sandbox.zendesk import ZendeskSandbox
+from connector_sandboxes.zendesk import ZendeskSandbox
 
 AUTH = ("admin@example.com/token", "sandbox")
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from connector.sandbox.zendesk import ZendeskSandbox
+from connector_sandboxes.zendesk import ZendeskSandbox
 
 RECORDED = {
     r["index"]: r

@@ -10,7 +10,7 @@ import requests
 from zendesk_client import zenpy_client
 from zenpy.lib.api_objects import Comment, Ticket
 
-from connector.sandbox.zendesk import ZendeskSandbox
+from connector_sandboxes.zendesk import ZendeskSandbox
 
 
 def make_tickets(http: requests.Session, url: str, count: int) -> list[int]:

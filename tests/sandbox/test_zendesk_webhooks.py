@@ -17,8 +17,8 @@ from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, CustomField, Ticket, TicketField, Webhook
 from zenpy.lib.exception import APIException
 
-from connector.sandbox.zendesk import ZendeskSandbox
-from connector.sandbox.zendesk.delivery import sign
+from connector_sandboxes.zendesk import ZendeskSandbox
+from connector_sandboxes.zendesk.delivery import sign
 
 BODY = json.dumps(
     {

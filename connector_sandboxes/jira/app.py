@@ -1,0 +1,114 @@
+"""Fakes a Jira site's HTTP front door: the Flask app factory with authentication (basic email +
+API token, or bearer PAT), per-endpoint counters, injected faults, rate limiting and Jira-shaped
+error bodies in front of the endpoint modules."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from flask import Flask, Response, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from connector_sandboxes.jira import control, issues, meta, search, webhooks
+from connector_sandboxes.jira.fields import JiraError
+from connector_sandboxes.jira.web import EXTENSION, jira_error, sandbox
+
+if TYPE_CHECKING:
+    from connector_sandboxes.jira.sandbox import JiraSandbox
+
+log = logging.getLogger(__name__)
+ANONYMOUS_OK = {"/serverInfo"}
+PREFIXES = ("/rest/api/<any('2','3'):v>", "/rest/webhooks/1.0")
+
+
+def create_app(sandbox: JiraSandbox) -> Flask:
+    app = Flask("jira_sandbox")
+    app.extensions[EXTENSION] = sandbox
+    for blueprint in (meta.bp, issues.bp, search.bp, webhooks.bp, control.bp):
+        app.register_blueprint(blueprint)
+    app.before_request(_guard)
+    app.after_request(_hold_back)
+    app.register_error_handler(JiraError, jira_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _crash)
+    return app
+
+
+def family(method: str, rule: str | None, path: str) -> str:
+    """Endpoint family for counters: `POST /issue`, `GET /issue/comment`, `GET /search/jql`."""
+    if rule is None:
+        return f"{method} {path}"
+    for prefix in PREFIXES:
+        rule = rule.removeprefix(prefix)
+    parts = [p for p in rule.split("/") if p and not p.startswith("<")]
+    return f"{method} /" + "/".join(parts)
+
+
+def _guard() -> ResponseReturnValue | None:
+    if request.path.startswith("/_sandbox"):
+        return None
+    sb = sandbox()
+    rule = request.url_rule.rule if request.url_rule else None
+    sb.count(family(request.method, rule, request.path))
+    if sb.state.deployment_type != "Cloud" and request.path.startswith("/rest/api/3/"):
+        raise JiraError(404, ["Null for uri: " + request.path])
+    fault = sb.faults.pick(request.method, request.path)
+    if fault and fault.kind == "timeout":
+        g.hold_back = fault.delay
+    elif fault:
+        status = int(fault.kind)
+        headers = {"Retry-After": "1"} if status in (429, 503) else {}
+        message = f"Injected sandbox fault ({status})."
+        return jsonify(errorMessages=[message], errors={}), status, headers
+    account = _authenticate(sb)
+    if account is None and not (
+        "Authorization" not in request.headers
+        and any(request.path.endswith(p) for p in ANONYMOUS_OK)
+    ):
+        body = {"errorMessages": ["Client must be authenticated to access this resource."]}
+        return jsonify({**body, "errors": {}}), 401, {"WWW-Authenticate": 'Basic realm="Jira"'}
+    g.account_id = account
+    limited = sb.limiter.check()
+    if limited:
+        return jsonify(errorMessages=["Rate limit exceeded."], errors={}), 429, limited
+    return None
+
+
+def _authenticate(sb: JiraSandbox) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and sb.pat and value == sb.pat:
+        return sb.api_account_id
+    if scheme.lower() == "basic":
+        try:
+            email, _, token = base64.b64decode(value).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        if email.lower() == sb.email.lower() and token == sb.token:
+            return sb.api_account_id
+    return None
+
+
+def _hold_back(response: Response) -> Response:
+    delay = g.get("hold_back")
+    if delay:
+        # The change is already applied: this is the "timed out, but it happened" case.
+        time.sleep(delay)
+    return response
+
+
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    message = exc.description or exc.name
+    if exc.code == 404:
+        message = "Null for uri: " + request.path
+    return jsonify(errorMessages=[message], errors={}), exc.code or 500
+
+
+def _crash(exc: Exception) -> ResponseReturnValue:
+    log.exception("jira sandbox: unhandled error on %s %s", request.method, request.path)
+    return jsonify(errorMessages=[f"Internal server error: {exc}"], errors={}), 500
