@@ -123,8 +123,8 @@ def main() -> None:
 def run(url: str, n: int, database_url: str, limit: int, window: float) -> dict[str, object]:
     from sqlalchemy import insert, update
 
+    from connector.bootstrap import WorkerContext
     from connector.config import load_config
-    from connector.runtime import Runtime
     from connector.settings import Settings
     from connector.store.migrate import upgrade
     from connector.store.models import Link, LinkVia, Problem, ProblemState, utcnow
@@ -141,7 +141,7 @@ def run(url: str, n: int, database_url: str, limit: int, window: float) -> dict[
         zendesk_requests_per_minute=int(limit * 60 / window),
     )
     upgrade(settings.database_url)
-    runtime = Runtime(settings, load_config())
+    runtime = WorkerContext(settings, load_config())
     with runtime.db.session() as s:
         problem = Problem(cause_key="bench", team="billing", summary="Double charge")
         s.add(problem)

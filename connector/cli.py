@@ -21,10 +21,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _runtime() -> Any:
+    from connector.bootstrap import WorkerContext
     from connector.logs import configure_logging
-    from connector.runtime import Runtime
 
-    runtime = Runtime()
+    runtime = WorkerContext()
     configure_logging(runtime.settings.log_level, runtime.settings.log_json)
     return runtime
 
@@ -176,7 +176,7 @@ def reconcile() -> None:
 
     runtime = _runtime()
     upgrade(runtime.settings.database_url)
-    summary = runtime.huey.connector_tasks["reconcile"].call_local()
+    summary = runtime.tasks["reconcile"].call_local()
     click.echo(" ".join(f"{k}={v}" for k, v in summary.items()))
 
 
@@ -300,8 +300,10 @@ def main() -> None:
 
 
 # Commands that live in their own modules (they import helpers from this one).
+from connector.cli_events import events  # noqa: E402
 from connector.cli_ops import doctor  # noqa: E402
 from connector.cli_replies import replies  # noqa: E402
 
 cli.add_command(doctor)
+cli.add_command(events)
 cli.add_command(replies)

@@ -22,12 +22,12 @@ def doctor(as_json: bool) -> None:
 
     Changes nothing. Exit code 0 when no check fails, 1 otherwise, 2 for bad settings.
     """
+    from connector.bootstrap import WorkerContext
     from connector.logs import configure_logging
     from connector.ops.doctor import passed, run_doctor
-    from connector.runtime import Runtime
 
     try:
-        runtime = Runtime()
+        runtime = WorkerContext()
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

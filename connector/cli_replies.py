@@ -8,11 +8,11 @@ import click
 
 
 def _runtime() -> Any:
+    from connector.bootstrap import WorkerContext
     from connector.logs import configure_logging
-    from connector.runtime import Runtime
     from connector.store.migrate import upgrade
 
-    runtime = Runtime()
+    runtime = WorkerContext()
     configure_logging(runtime.settings.log_level, runtime.settings.log_json)
     upgrade(runtime.settings.database_url)
     return runtime

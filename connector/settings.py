@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=4, gt=0)
     event_batch_size: int = Field(default=500, gt=0)
     event_coalesce_seconds: float = Field(default=2.0, ge=0)
+    event_claim_timeout_seconds: float = Field(default=300.0, gt=0)
+    event_max_attempts: int = Field(default=8, gt=0)
     log_json: bool = False
     log_level: str = "INFO"
 

@@ -1,116 +1,177 @@
-"""Queue tasks. Each is a trigger that re-reads the database and converges; repeats are harmless."""
+"""Queue tasks, registered once per queue by the composition root (`connector.bootstrap`).
+
+Each task is a trigger that re-reads the database and converges; repeats are harmless.
+`QueueTasks` is also the sync core's `Scheduler`: what the core asks for later becomes a task.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from huey import Huey, crontab
+from huey.api import TaskWrapper
 
+from connector.config import Config
 from connector.logs import log_event
 from connector.ops.metrics import instrument_huey
-from connector.store.models import Problem
+from connector.settings import Settings
 from connector.sync import events, jira_events, zendesk_events
+from connector.sync.impact import write_impact
+from connector.sync.jira_poll import poll_jira
 from connector.sync.known_problems import sync_known_problem_options
+from connector.sync.ports import Services
 from connector.sync.reconcile import reconcile_store
-from connector.sync.refresh import Hooks
-from connector.sync.replies.tasks import (
-    problems_with_unfinished_replies,
-    register_reply_tasks,
-    request_fanout,
-)
-
-if TYPE_CHECKING:
-    from connector.runtime import Runtime
+from connector.sync.refresh import refresh_problems
+from connector.sync.replies.service import problems_with_unfinished_replies, run_fanout
 
 log = logging.getLogger(__name__)
 RETRIES = {"retries": 8, "retry_delay": 5}
+# Past a due time, a scheduled task runs this much later so the due check sees it as due.
+AFTER_DUE = timedelta(milliseconds=50)
 
 
-def register_tasks(huey: Huey, runtime: Runtime) -> None:
-    """Register the tasks on `huey`; the web tier registers them too, to enqueue them."""
-    instrument_huey(huey)
-    interval_minutes = max(1, runtime.config.reconcile_interval_seconds // 60)
+class QueueTasks:
+    """The connector's tasks on one Huey instance, and the `Scheduler` that enqueues them.
 
-    @huey.task(name="process_events", **RETRIES)
-    def process_events() -> int:
-        handled = events.process_pending(runtime)
-        if handled:
-            log_event(log, "task.process_events.done", events=handled)
-        if handled >= runtime.settings.event_batch_size:
-            # A full batch: more are waiting (a storm). Chain rather than hold the worker.
-            process_events()
-        return handled
+    Task bodies ask `services()` for what they work with when they run (in a worker); enqueuing
+    needs only the settings, so the web tier schedules without any vendor client.
+    """
 
-    @huey.task(name="write_impact", **RETRIES)
-    def write_impact(problem_id: int) -> None:
-        from connector.sync.impact import write_impact as write
+    def __init__(
+        self,
+        huey: Huey,
+        settings: Settings,
+        config: Config,
+        services: Callable[[], Services],
+    ) -> None:
+        self.huey = huey
+        self.settings = settings
+        self.config = config
+        self.services = services
+        self._next_processing_at = 0.0
+        self._lock = threading.Lock()
+        self.handlers: dict[str, events.Handler] = {
+            "zendesk": zendesk_events.handle,
+            "jira": jira_events.handle,
+        }
+        instrument_huey(huey)
+        self._register()
 
-        due = write(runtime, problem_id)
-        if due is not None:
-            schedule_impact(problem_id, due)
+    # -- the Scheduler the sync core uses -------------------------------------------------------
+    def process_events(self) -> None:
+        """Ask for pending events to be processed, coalescing a burst into one batch.
 
-    def schedule_impact(problem_id: int, due: datetime) -> None:
-        write_impact.schedule(args=(problem_id,), eta=due + timedelta(milliseconds=50))
+        The task runs `event_coalesce_seconds` after the first event of a burst; events that
+        arrive before it runs are taken by it (it claims every pending event), so one task is
+        scheduled per window and a storm costs one ticket read per 100 tickets, not per event.
+        An event arriving as the task starts is safe too: a run that handled events runs again.
+        """
+        delay = self.settings.event_coalesce_seconds
+        if delay <= 0:
+            self.process_events_task()
+            return
+        now = time.monotonic()
+        with self._lock:
+            if self._next_processing_at > now:
+                return
+            self._next_processing_at = now + delay
+        self.process_events_task.schedule(delay=delay)
 
-    @huey.task(name="mirror", **RETRIES)
-    def mirror(problem_id: int) -> None:
-        with runtime.db.session() as session:
-            problem = session.get(Problem, problem_id)
-            issue_id = problem.jira_issue_id if problem else None
-        if issue_id:
-            jira_events.sync_issue(runtime, issue_id, schedule_mirror, fanout)
+    def refresh(self, problem_ids: Iterable[int]) -> None:
+        self.refresh_task(sorted(set(problem_ids)))
 
-    def schedule_mirror(problem_id: int, due: datetime) -> None:
-        mirror.schedule(args=(problem_id,), eta=due + timedelta(milliseconds=50))
+    def write_impact_at(self, problem_id: int, due: datetime) -> None:
+        self.write_impact_task.schedule(args=(problem_id,), eta=due + AFTER_DUE)
 
-    def fanout(problem_id: int) -> None:
-        request_fanout(runtime, problem_id)
+    def mirror_at(self, problem_id: int, due: datetime) -> None:
+        self.mirror_task.schedule(args=(problem_id,), eta=due + AFTER_DUE)
 
-    hooks = Hooks(schedule_impact=schedule_impact, fanout=fanout)
+    def fanout(self, problem_id: int) -> None:
+        self.fanout_task(problem_id)
+        log_event(log, "replies.fanout.requested", problem_id=problem_id)
 
-    @huey.task(name="refresh_problems", **RETRIES)
-    def refresh(problem_ids: list[int]) -> None:
-        from connector.sync.refresh import refresh_problems
+    def __getitem__(self, name: str) -> TaskWrapper:
+        """A registered task by its queue name (for the CLI, tests and the admin API)."""
+        return self.by_name[name]
 
-        refresh_problems(runtime, problem_ids, hooks)
+    # -- the tasks ------------------------------------------------------------------------------
+    def _register(self) -> None:
+        huey, services = self.huey, self.services
+        interval_minutes = max(1, self.config.reconcile_interval_seconds // 60)
 
-    @huey.periodic_task(crontab(minute=f"*/{interval_minutes}"), name="reconcile")
-    def reconcile() -> dict[str, Any]:
-        return run_reconcile(runtime, process_events, refresh, schedule_mirror, fanout)
+        @huey.task(name="process_events", **RETRIES)
+        def process_events_task() -> int:
+            handled = events.process_pending(services(), self.handlers)
+            if handled:
+                log_event(log, "task.process_events.done", events=handled)
+            if handled >= self.settings.event_batch_size:
+                # A full batch: more are waiting (a storm). Chain rather than hold the worker.
+                process_events_task()
+            return handled
 
-    register_reply_tasks(huey, runtime)
-    events.SOURCE_HANDLERS["zendesk"] = zendesk_events.make_handler(hooks)
-    events.SOURCE_HANDLERS["jira"] = jira_events.make_handler(schedule_mirror, fanout)
-    huey.connector_tasks = {
-        "process_events": process_events,
-        "reconcile": reconcile,
-        "write_impact": write_impact,
-        "refresh_problems": refresh,
-        "mirror": mirror,
-    }
+        @huey.task(name="write_impact", **RETRIES)
+        def write_impact_task(problem_id: int) -> None:
+            due = write_impact(services(), problem_id)
+            if due is not None:
+                self.write_impact_at(problem_id, due)
+
+        @huey.task(name="mirror", **RETRIES)
+        def mirror_task(problem_id: int) -> None:
+            jira_events.mirror_problem_now(services(), problem_id)
+
+        @huey.task(name="refresh_problems", **RETRIES)
+        def refresh_task(problem_ids: list[int]) -> None:
+            refresh_problems(services(), problem_ids)
+
+        @huey.task(retries=8, retry_delay=10, name="replies_fanout")
+        def fanout_task(problem_id: int) -> dict[str, Any]:
+            result = run_fanout(services(), problem_id)
+            if result.again_in is not None:
+                delay = max(result.again_in, 0.05)
+                fanout_task.schedule(args=(problem_id,), delay=delay)
+                log_event(
+                    log, "task.replies_fanout.again", problem_id=problem_id, delay=round(delay, 2)
+                )
+            return {"problem_id": problem_id, "outcome": result.outcome, "held": result.held}
+
+        @huey.periodic_task(crontab(minute=f"*/{interval_minutes}"), name="reconcile")
+        def reconcile_task() -> dict[str, Any]:
+            return run_reconcile(services(), self)
+
+        self.process_events_task = process_events_task
+        self.write_impact_task = write_impact_task
+        self.mirror_task = mirror_task
+        self.refresh_task = refresh_task
+        self.fanout_task = fanout_task
+        self.reconcile_task = reconcile_task
+        self.by_name: dict[str, TaskWrapper] = {
+            "process_events": process_events_task,
+            "write_impact": write_impact_task,
+            "mirror": mirror_task,
+            "refresh_problems": refresh_task,
+            "replies_fanout": fanout_task,
+            "reconcile": reconcile_task,
+        }
 
 
-def run_reconcile(
-    runtime: Runtime, process_events: Any, refresh: Any, schedule_mirror: Any, fanout: Any
-) -> dict[str, Any]:
+def run_reconcile(services: Services, tasks: QueueTasks) -> dict[str, Any]:
     """Re-derive pending work from the database and poll Jira, so lost triggers and missed
     webhooks heal by themselves."""
-    from connector.sync.jira_poll import poll_jira
-
-    summary = reconcile_store(runtime)
+    summary = reconcile_store(services)
     if summary["stale_events"]:
-        process_events()
+        tasks.process_events_task()
     if summary["problems"]:
-        refresh(summary["problems"])
-    behind = poll_jira(runtime, schedule_mirror, fanout) if summary["tracked"] else 0
-    sync_known_problem_options(runtime)  # resolved problems leave after the grace period
-    unfinished = problems_with_unfinished_replies(runtime)
+        tasks.refresh(summary["problems"])
+    behind = poll_jira(services) if summary["tracked"] else 0
+    sync_known_problem_options(services)  # resolved problems leave after the grace period
+    unfinished = problems_with_unfinished_replies(services)
     for problem_id in unfinished:
-        fanout(problem_id)
+        tasks.fanout(problem_id)
     result = {
         "stale_events": summary["stale_events"],
         "problems": len(summary["problems"]),
@@ -119,34 +180,3 @@ def run_reconcile(
     }
     log_event(log, "task.reconcile.done", **result)
     return result
-
-
-def enqueue(runtime: Runtime, name: str, *args: Any) -> None:
-    if name == "process_events":
-        request_processing(runtime)
-        return
-    runtime.huey.connector_tasks[name](*args)
-
-
-_next_run_lock = threading.Lock()
-
-
-def request_processing(runtime: Runtime) -> None:
-    """Ask for the pending events to be processed, coalescing a burst into one batch.
-
-    The task runs `event_coalesce_seconds` after the first event of a burst; events that
-    arrive before it runs are taken by it (it claims every pending event), so only one task
-    is scheduled per window and a storm costs one ticket read per 100 tickets, not per event.
-    An event arriving as the task starts is safe too: a run that handled events runs again.
-    """
-    delay = runtime.settings.event_coalesce_seconds
-    task = runtime.huey.connector_tasks["process_events"]
-    if delay <= 0:
-        task()
-        return
-    now = time.monotonic()
-    with _next_run_lock:
-        if runtime.next_processing_at > now:
-            return
-        runtime.next_processing_at = now + delay
-    task.schedule(delay=delay)

@@ -11,12 +11,13 @@ from typing import Any
 
 from flask import Flask, jsonify
 
+from connector.bootstrap import WebContext
 from connector.config import Config
 from connector.logs import log_event
 from connector.ops.metrics import metrics_view
 from connector.queue import ping_queue
-from connector.runtime import Runtime
 from connector.settings import Settings
+from connector.sync.ports import AppContext
 from connector.web.api import build_api
 from connector.web.dashboard import build_dashboard
 from connector.web.webhooks import build_webhooks
@@ -25,9 +26,13 @@ log = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings | None = None, config: Config | None = None, runtime: Runtime | None = None
+    settings: Settings | None = None,
+    config: Config | None = None,
+    runtime: AppContext | None = None,
 ) -> Flask:
-    runtime = runtime or Runtime(settings, config)
+    """The web tier: `runtime` is a web context built from the settings and config unless one
+    is given (the demo and tests share theirs with a worker)."""
+    runtime = runtime or WebContext(settings, config)
     app = Flask("connector")
     app.config["RUNTIME"] = runtime
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.webhook_max_body_bytes

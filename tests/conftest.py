@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
-from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.store.migrate import upgrade
 

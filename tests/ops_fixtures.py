@@ -11,8 +11,8 @@ import pytest
 from flask.testing import FlaskClient
 from pydantic import SecretStr
 
+from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
-from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.store.migrate import upgrade
 from connector.store.models import (

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL, ops_runtime
 from sqlalchemy import select
 
-from connector.ops import approve as approve_module
-from connector.runtime import Runtime
-from connector.store.models import AuditEntry, Problem
+from connector.bootstrap import WorkerContext as Runtime
+from connector.store.models import AuditEntry
+from connector.store.reply_models import ReplyRun
 from connector.webhook_app import create_app
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -110,47 +109,70 @@ def approvals(rt: Runtime, problem_id: int) -> list[str | None]:
         return [a.actor for a in entries if "approv" in a.action]
 
 
-def test_approve_with_bearer_sets_the_flag_once_and_audits(
-    client: FlaskClient, rt: Runtime, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(approve_module, "_replies_module", lambda: None)  # no fan-out module
-    url = f"/api/problems/{ids['middle']}/approve"
-    first = client.post(url, headers=AUTH)
-    assert first.status_code == 200 and first.get_json()["changed"] is True
-    again = client.post(url, headers=AUTH)
-    assert again.status_code == 200 and again.get_json()["changed"] is False
+def approved_outcomes(rt: Runtime, problem_id: int) -> list[str]:
     with rt.db.session() as s:
-        assert s.get(Problem, ids["middle"]).replies_approved is True  # type: ignore[union-attr]
-    assert approvals(rt, ids["middle"]) == ["api"]
-    assert client.post("/api/problems/999999/approve", headers=AUTH).status_code == 404
+        runs = s.scalars(select(ReplyRun).where(ReplyRun.problem_id == problem_id))
+        return [r.outcome for r in runs if r.approved]
 
 
-def test_approve_a_resolved_problem_through_the_replies_module(
+def test_approve_with_bearer_approves_once_and_audits(
     client: FlaskClient, rt: Runtime, ids: dict[str, int]
 ) -> None:
-    if approve_module._replies_module() is None:
-        pytest.skip("connector.sync.replies.approval is not installed")
-    response = client.post(f"/api/problems/{ids['done']}/approve", headers=AUTH)
-    assert response.status_code == 200, response.get_json()
-    with rt.db.session() as s:
-        assert s.get(Problem, ids["done"]).replies_approved is True  # type: ignore[union-attr]
+    url = f"/api/problems/{ids['done']}/approve"
+    first = client.post(url, headers=AUTH)
+    assert first.status_code == 200, first.get_json()
+    assert first.get_json()["changed"] is True
+    again = client.post(url, headers=AUTH)
+    assert again.status_code == 200 and again.get_json()["changed"] is False
+    assert approved_outcomes(rt, ids["done"]) == ["fixed"]
     assert approvals(rt, ids["done"]) == ["api"]
     detail = get(client, f"/api/problems/{ids['done']}")
     assert detail["reply"]["outcome"] == "fixed" and detail["reply"]["approved"] is True
+    assert client.post("/api/problems/999999/approve", headers=AUTH).status_code == 404
+
+
+def test_approving_a_problem_that_owes_no_reply_is_a_conflict(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    answer = client.post(f"/api/problems/{ids['middle']}/approve", headers=AUTH)
+    assert answer.status_code == 409, answer.get_json()
+    assert approved_outcomes(rt, ids["middle"]) == []
+    assert approvals(rt, ids["middle"]) == []
 
 
 def test_browser_session_needs_the_csrf_token_to_approve(
-    client: FlaskClient, rt: Runtime, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
 ) -> None:
-    monkeypatch.setattr(approve_module, "_replies_module", lambda: None)
     login = client.post("/login", data={"token": ADMIN_TOKEN, "next": "/"})
     assert login.status_code == 303
     assert client.get("/api/status").status_code == 200  # the cookie is enough to read
-    url = f"/api/problems/{ids['small']}/approve"
+    url = f"/api/problems/{ids['done']}/approve"
     assert client.post(url).status_code == 403
     assert client.post(url, headers={"X-CSRF-Token": "forged"}).status_code == 403
-    assert approvals(rt, ids["small"]) == []
+    assert approvals(rt, ids["done"]) == []
     with client.session_transaction() as session:
         csrf = session["csrf"]
     assert client.post(url, headers={"X-CSRF-Token": csrf}).status_code == 200
-    assert approvals(rt, ids["small"]) == ["api"]
+    assert approvals(rt, ids["done"]) == ["api"]
+
+
+def test_failed_events_are_put_back_in_the_queue(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    from connector.store.models import EventState, InboundEvent
+
+    with rt.db.session() as s:
+        failed = [e.id for e in s.scalars(select(InboundEvent)) if e.state is EventState.FAILED]
+    assert failed, "the seed has a failed event"
+    url = "/api/events/retry"
+    for body in (None, {}, {"ids": []}, {"ids": ["1"]}, {"all": True, "ids": failed}):
+        answer = client.post(url, headers=AUTH, json=body)
+        assert answer.status_code == 400, (body, answer.get_json())
+    answer = client.post(url, headers=AUTH, json={"ids": failed})
+    assert answer.status_code == 200
+    assert answer.get_json() == {"retried": failed, "count": len(failed)}
+    with rt.db.session() as s:
+        states = {e.id: (e.state, e.attempts) for e in s.scalars(select(InboundEvent))}
+    assert all(states[i] == (EventState.PENDING, 0) for i in failed)
+    assert client.post(url, headers=AUTH, json={"all": True}).get_json()["count"] == 0
+    assert client.post(url, json={"all": True}).status_code == 401

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask.testing import FlaskClient
 from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL
 from sqlalchemy import select
 
-from connector.ops import approve as approve_module
-from connector.runtime import Runtime
-from connector.store.models import AuditEntry, Problem
+from connector.bootstrap import WorkerContext as Runtime
+from connector.store.models import AuditEntry
+from connector.store.reply_models import ReplyRun
 
 
 def logged_in(client: FlaskClient) -> FlaskClient:
@@ -97,23 +96,23 @@ def audit_actions(rt: Runtime, problem_id: int) -> list[str]:
 
 
 def test_approve_needs_the_session_csrf_token(
-    client: FlaskClient, rt: Runtime, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
 ) -> None:
-    monkeypatch.setattr(approve_module, "_replies_module", lambda: None)
     logged_in(client)
-    url = f"/problems/{ids['middle']}/approve"
+    url = f"/problems/{ids['done']}/approve"
     assert client.post(url).status_code == 400
     assert client.post(url, data={"csrf_token": "forged"}).status_code == 400
-    assert audit_actions(rt, ids["middle"]) == []
-    page = client.get(f"/problems/{ids['middle']}").get_data(as_text=True)
+    assert audit_actions(rt, ids["done"]) == []
+    page = client.get(f"/problems/{ids['done']}").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     done = client.post(url, data={"csrf_token": csrf})
     assert done.status_code == 303
     after = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "Replies approved." in after and 'id="approved"' in after and 'id="approve"' not in after
-    assert audit_actions(rt, ids["middle"]) == ["replies.approved"]
+    assert audit_actions(rt, ids["done"]) == ["replies.approved"]
     with rt.db.session() as s:
-        assert s.get(Problem, ids["middle"]).replies_approved is True  # type: ignore[union-attr]
+        run = s.scalars(select(ReplyRun).where(ReplyRun.problem_id == ids["done"])).one()
+        assert run.approved and run.approved_by == "dashboard"
 
 
 def test_logout_ends_the_session(client: FlaskClient, ids: dict[str, int]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from ops_fixtures import ADMIN_TOKEN, ops_runtime, seed
 
-from connector.runtime import Runtime
+from connector.bootstrap import WorkerContext as Runtime
 from connector.webhook_app import create_app
 from connector_sandboxes.server import BackgroundServer
 

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
 
+from connector.bootstrap import WorkerContext as Runtime
 from connector.cli_ops import doctor
 from connector.config import embedded_defaults_text, load_config
 from connector.demo.stack import EMAIL, TOKEN, LocalStack
 from connector.ops.doctor import FAIL, OK, Check, passed, run_doctor
-from connector.runtime import Runtime
 from connector.store.models import EventState, InboundEvent, Reply, ReplyState
 
 

@@ -10,10 +10,10 @@ import requests
 from ops_fixtures import ops_runtime, seed
 from prometheus_client.parser import text_string_to_metric_families
 
+from connector.bootstrap import WorkerContext as Runtime
 from connector.demo.stack import LocalStack
 from connector.errors import TransientError
 from connector.ops.metrics import instrument_huey
-from connector.runtime import Runtime
 from connector.store.models import Problem
 from connector.webhook_app import create_app
 
@@ -58,7 +58,7 @@ def test_store_gauges_are_read_at_scrape_time(rt: Runtime) -> None:
 
     with rt.db.session() as s:
         s.add(Problem(cause_key="new", team="docs", summary="new"))
-    rt.huey.enqueue(rt.huey.connector_tasks["write_impact"].s(1))
+    rt.huey.enqueue(rt.tasks["write_impact"].s(1))
     again = samples(client.get("/metrics").get_data(as_text=True))
     assert value(again, "connector_problems", state="open") == 4
     assert value(again, "connector_queue_depth") == 1

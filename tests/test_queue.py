@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
 from connector.queue import build_huey, queue_depth
-from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.store.migrate import upgrade
 from connector.store.models import EventState, InboundEvent
@@ -63,7 +63,7 @@ def event_states(runtime: Runtime) -> list[EventState]:
 
 
 def test_enqueued_tasks_persist_until_consumed(queue_runtime: Runtime) -> None:
-    tasks = queue_runtime.huey.connector_tasks
+    tasks = queue_runtime.tasks
     store_event(queue_runtime)
     tasks["process_events"]()
     tasks["process_events"]()
@@ -95,7 +95,7 @@ def test_worker_process_consumes_and_stops_cleanly_on_sigterm(
         **({"CONNECTOR_REDIS_URL": s.redis_url} if s.redis_url else {}),
     )
     store_event(queue_runtime)
-    queue_runtime.huey.connector_tasks["process_events"]()
+    queue_runtime.tasks["process_events"]()
     worker = subprocess.Popen(
         [sys.executable, "-m", "connector", "worker", "--threads", "2"],
         cwd=tmp_path,

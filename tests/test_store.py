@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from connector.runtime import Runtime
+from connector.bootstrap import WorkerContext as Runtime
 from connector.store.migrate import current_revision, head_revision, is_up_to_date, upgrade
 from connector.store.models import (
     AuditEntry,

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
-from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.webhook_app import create_app
 

@@ -26,8 +26,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
-from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.store.models import InboundEvent
 from connector.sync.inbound import JIRA_HANDLED, ZENDESK_HANDLED, ZENDESK_IGNORED

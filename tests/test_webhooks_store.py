@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from connector.runtime import Runtime
+from connector.bootstrap import WorkerContext as Runtime
 from connector.store.events_repo import store_event
 from connector.store.models import EventState, InboundEvent
 

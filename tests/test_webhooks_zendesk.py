@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from connector.runtime import Runtime
+from connector.bootstrap import WorkerContext as Runtime
 from connector.settings import Settings
 from connector.store.models import InboundEvent
 from connector.webhook_app import create_app

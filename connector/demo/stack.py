@@ -15,9 +15,9 @@ from typing import Any
 from huey import Huey
 from pydantic import SecretStr
 
+from connector.bootstrap import WorkerContext
 from connector.config import embedded_defaults_text, load_config
 from connector.install.run import finish_install, plan_install
-from connector.runtime import Runtime
 from connector.settings import Settings
 from connector.store.migrate import upgrade
 from connector.webhook_app import create_app
@@ -51,7 +51,7 @@ class LocalStack:
         self.zendesk = ZendeskSandbox(email=EMAIL, token=TOKEN, **(zendesk or {}))
         self.jira = JiraSandbox(email=EMAIL, token=TOKEN, **(jira or {}))
         self._web: BackgroundServer | None = None
-        self.runtime: Runtime | None = None
+        self.runtime: WorkerContext | None = None
 
     def start(self, install: bool = True) -> LocalStack:
         zendesk_url = self.zendesk.start()
@@ -77,7 +77,7 @@ class LocalStack:
             },
         )
         upgrade(settings.database_url)
-        self.runtime = Runtime(settings, load_config(self.config_path))
+        self.runtime = WorkerContext(settings, load_config(self.config_path))
         self._web = BackgroundServer(create_app(runtime=self.runtime))
         settings.public_url = self._web.start()  # type: ignore[assignment]
         if install:
@@ -126,7 +126,7 @@ class LocalStack:
         return {**env, **values, **overrides}
 
     @property
-    def rt(self) -> Runtime:
+    def rt(self) -> WorkerContext:
         if self.runtime is None:
             raise RuntimeError("stack not started")
         return self.runtime

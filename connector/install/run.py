@@ -16,7 +16,7 @@ from connector.install.zendesk_setup import FIELDS, plan_zendesk, plan_zendesk_r
 from connector.logs import register_secrets
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Installed:
         return values
 
 
-def public_url(runtime: Runtime) -> str:
+def public_url(runtime: Services) -> str:
     if runtime.settings.public_url is None:
         raise ConfigError(
             "environment",
@@ -50,7 +50,7 @@ def public_url(runtime: Runtime) -> str:
     return str(runtime.settings.public_url)
 
 
-def plan_install(runtime: Runtime) -> tuple[Plan, Installed]:
+def plan_install(runtime: Services) -> tuple[Plan, Installed]:
     url = public_url(runtime)
     plan, installed = Plan(), Installed()
     plan_zendesk(runtime, url, installed, plan)
@@ -58,7 +58,7 @@ def plan_install(runtime: Runtime) -> tuple[Plan, Installed]:
     return plan, installed
 
 
-def finish_install(runtime: Runtime, installed: Installed) -> None:
+def finish_install(runtime: Services, installed: Installed) -> None:
     """After applying: read back the Zendesk signing secret and record every id."""
     if installed.zendesk_webhook_id:
         installed.zendesk_webhook_secret = runtime.zendesk.webhook_signing_secret(
@@ -68,18 +68,18 @@ def finish_install(runtime: Runtime, installed: Installed) -> None:
     write_config(runtime, installed.config_values())
 
 
-def plan_uninstall(runtime: Runtime) -> Plan:
+def plan_uninstall(runtime: Services) -> Plan:
     plan = Plan()
     plan_zendesk_removal(runtime, plan)
     plan_jira_removal(runtime, plan)
     return plan
 
 
-def finish_uninstall(runtime: Runtime) -> None:
+def finish_uninstall(runtime: Services) -> None:
     write_config(runtime, {key: None for key in Installed().config_values()})
 
 
-def write_config(runtime: Runtime, values: dict[str, object]) -> Path:
+def write_config(runtime: Services, values: dict[str, object]) -> Path:
     path = runtime.settings.config_path
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +88,7 @@ def write_config(runtime: Runtime, values: dict[str, object]) -> Path:
     return path
 
 
-def secret_lines(installed: Installed, runtime: Runtime) -> dict[str, str]:
+def secret_lines(installed: Installed, runtime: Services) -> dict[str, str]:
     """The secrets the admin must set, when they differ from the running settings."""
     lines: dict[str, str] = {}
     current_zd = runtime.settings.zendesk_webhook_secret

@@ -12,7 +12,7 @@ from connector.sync.inbound import ZENDESK_TRIGGER_BODY
 
 if TYPE_CHECKING:
     from connector.install.run import Installed
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 WEBHOOK_NAME = "Zendesk-Jira connector"
 TRIGGER_TITLE = "Zendesk-Jira connector: notify on ticket change"
@@ -38,7 +38,7 @@ FIELDS = (
 )
 
 
-def field_options(runtime: Runtime, spec: FieldSpec) -> list[dict[str, str]]:
+def field_options(runtime: Services, spec: FieldSpec) -> list[dict[str, str]]:
     if spec.key == "owning_team":
         return [{"name": t.name or key, "value": key} for key, t in runtime.config.teams.items()]
     if spec.key == "known_problem":
@@ -46,7 +46,7 @@ def field_options(runtime: Runtime, spec: FieldSpec) -> list[dict[str, str]]:
     return []
 
 
-def plan_zendesk(runtime: Runtime, public_url: str, installed: Installed, plan: Plan) -> None:
+def plan_zendesk(runtime: Services, public_url: str, installed: Installed, plan: Plan) -> None:
     zendesk = runtime.zendesk
     existing = {f["id"]: f for f in zendesk.list_ticket_fields()}
     by_title = {(f["title"], f.get("type")): f for f in existing.values()}
@@ -192,7 +192,7 @@ def _comparable(trigger: dict[str, Any]) -> dict[str, Any]:
 
 
 def _create_field(
-    runtime: Runtime, spec: FieldSpec, options: list[dict[str, str]], installed: Installed
+    runtime: Services, spec: FieldSpec, options: list[dict[str, str]], installed: Installed
 ) -> Any:
     def run() -> None:
         body: dict[str, Any] = {
@@ -209,7 +209,7 @@ def _create_field(
     return run
 
 
-def _add_options(runtime: Runtime, field_id: int, options: list[dict[str, str]]) -> Any:
+def _add_options(runtime: Services, field_id: int, options: list[dict[str, str]]) -> Any:
     def run() -> None:
         for option in options:
             runtime.zendesk.upsert_field_option(field_id, option["name"], option["value"])
@@ -217,26 +217,26 @@ def _add_options(runtime: Runtime, field_id: int, options: list[dict[str, str]])
     return run
 
 
-def _create_webhook(runtime: Runtime, body: dict[str, Any], installed: Installed) -> Any:
+def _create_webhook(runtime: Services, body: dict[str, Any], installed: Installed) -> Any:
     def run() -> None:
         installed.zendesk_webhook_id = str(runtime.zendesk.create_webhook(body)["id"])
 
     return run
 
 
-def _create_trigger(runtime: Runtime, installed: Installed) -> None:
+def _create_trigger(runtime: Services, installed: Installed) -> None:
     assert installed.zendesk_webhook_id, "the webhook is created before the trigger"
     created = runtime.zendesk.create_trigger(trigger_body(installed.zendesk_webhook_id))
     installed.zendesk_trigger_id = int(created["id"])
 
 
-def _update_trigger(runtime: Runtime, installed: Installed) -> None:
+def _update_trigger(runtime: Services, installed: Installed) -> None:
     assert installed.zendesk_webhook_id and installed.zendesk_trigger_id
     body = trigger_body(installed.zendesk_webhook_id)
     runtime.zendesk.update_trigger(installed.zendesk_trigger_id, body)
 
 
-def plan_zendesk_removal(runtime: Runtime, plan: Plan) -> None:
+def plan_zendesk_removal(runtime: Services, plan: Plan) -> None:
     """Remove what install created: found by the ids in the config, or by their names."""
     zendesk = runtime.zendesk
     triggers = {t["id"]: t for t in zendesk.list_triggers()}

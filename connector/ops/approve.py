@@ -1,28 +1,25 @@
 """Approving a problem's resolution replies from the dashboard or the admin API.
 
-The replies fan-out owns approval when it is installed (`connector.sync.replies.approval`);
-until then this sets the flag itself, records it on the timeline and triggers the fan-out
-task when one is registered. Either way the result is the same: approved once, audited once.
+The replies fan-out owns approval (`connector.sync.replies.approval`): this adds what the web
+surfaces need: a missing problem is `ProblemNotFound` (404), one that owes no reply is
+`NothingToApprove` (409), and an approval already given changes nothing.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from connector.errors import ConnectorError
 from connector.logs import log_event
-from connector.store.models import AuditEntry, Problem, ProblemState
+from connector.store.models import Problem, ProblemState
+from connector.sync.replies import approval as replies
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import AppContext
 
 log = logging.getLogger(__name__)
-AUDIT_ACTION = "replies.approved"
-FANOUT_TASK = "fanout"
 
 
 class ProblemNotFound(LookupError):
@@ -39,42 +36,7 @@ class Approval:
     changed: bool  # False: it was already approved
 
 
-def approve(runtime: Runtime, problem_id: int, actor: str = "dashboard") -> Approval:
-    delegate = _replies_module()
-    if delegate is not None:
-        return _approve_with_fanout(runtime, delegate, problem_id, actor)
-    with runtime.db.session() as session:
-        problem = session.get(Problem, problem_id)
-        if problem is None or problem.state == ProblemState.DELETED:
-            raise ProblemNotFound(problem_id)
-        if problem.replies_approved:
-            log_event(log, "replies.approve.noop", problem_id=problem_id, actor=actor)
-            return Approval(problem_id, changed=False)
-        problem.replies_approved = True
-        session.add(
-            AuditEntry(
-                problem_id=problem_id, action=AUDIT_ACTION, actor=actor, detail={"via": actor}
-            )
-        )
-    _trigger_fanout(runtime, problem_id)
-    log_event(log, "replies.approved", problem_id=problem_id, actor=actor)
-    return Approval(problem_id, changed=True)
-
-
-def reply_preview(runtime: Runtime, problem_id: int) -> dict[str, Any] | None:
-    """The reply the fan-out would send (outcome, body, why held, approved), when it knows."""
-    module = _replies_module()
-    if module is None or not hasattr(module, "preview"):
-        return None
-    try:
-        data = module.preview(runtime, problem_id)
-        return dict(data.as_dict() if hasattr(data, "as_dict") else data)
-    except Exception as exc:  # the page still shows everything else
-        log_event(log, "replies.preview_failed", level=logging.WARNING, error=type(exc).__name__)
-        return None
-
-
-def _approve_with_fanout(runtime: Runtime, module: Any, problem_id: int, actor: str) -> Approval:
+def approve(runtime: AppContext, problem_id: int, actor: str = "dashboard") -> Approval:
     with runtime.db.session() as session:
         problem = session.get(Problem, problem_id)
         if problem is None or problem.state == ProblemState.DELETED:
@@ -83,33 +45,19 @@ def _approve_with_fanout(runtime: Runtime, module: Any, problem_id: int, actor: 
     if current is not None and current.get("outcome") and current.get("approved"):
         log_event(log, "replies.approve.noop", problem_id=problem_id, actor=actor)
         return Approval(problem_id, changed=False)
-    kwargs = {"actor": actor} if "actor" in inspect.signature(module.approve).parameters else {}
     try:
-        module.approve(runtime, problem_id, **kwargs)
+        replies.approve(runtime, problem_id, actor=actor)
+    except replies.UnknownProblem:
+        raise ProblemNotFound(problem_id) from None
     except ConnectorError as exc:
-        if type(exc).__name__ == "UnknownProblem":
-            raise ProblemNotFound(problem_id) from None
         raise NothingToApprove(str(exc)) from None
     return Approval(problem_id, changed=True)
 
 
-def _replies_module() -> Any:
+def reply_preview(runtime: AppContext, problem_id: int) -> dict[str, Any] | None:
+    """The reply the fan-out would send (outcome, body, why held, approved)."""
     try:
-        module = importlib.import_module("connector.sync.replies.approval")
-    except ImportError:
+        return replies.preview(runtime, problem_id).as_dict()
+    except Exception as exc:  # the page still shows everything else
+        log_event(log, "replies.preview_failed", level=logging.WARNING, error=type(exc).__name__)
         return None
-    return module if hasattr(module, "approve") else None
-
-
-def _trigger_fanout(runtime: Runtime, problem_id: int) -> None:
-    try:
-        tasks: dict[str, Any] = getattr(runtime.huey, "connector_tasks", {}) or {}
-        task = tasks.get(FANOUT_TASK)
-        if task is None:
-            return
-        params = inspect.signature(getattr(task, "func", task)).parameters
-        task(problem_id) if params else task()
-    except Exception as exc:  # approval is stored; the periodic reconcile picks the work up
-        log_event(
-            log, "replies.approve.enqueue_failed", level=logging.WARNING, error=type(exc).__name__
-        )

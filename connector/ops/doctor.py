@@ -21,7 +21,7 @@ from connector.ops import queries
 from connector.store.models import utcnow
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 QUEUE_BACKLOG_WARN = 1000
@@ -43,7 +43,7 @@ class Check:
         return asdict(self)
 
 
-def run_doctor(runtime: Runtime) -> list[Check]:
+def run_doctor(runtime: Services) -> list[Check]:
     checks: list[Check] = []
     for section in (_settings, _zendesk, _jira, _store):
         checks.extend(section(runtime))
@@ -55,7 +55,7 @@ def passed(checks: list[Check]) -> bool:
 
 
 # -- settings -----------------------------------------------------------------------------------
-def _settings(runtime: Runtime) -> Iterator[Check]:
+def _settings(runtime: Services) -> Iterator[Check]:
     s = runtime.settings
     if s.public_url:
         yield Check("public URL", OK, str(s.public_url))
@@ -79,7 +79,7 @@ def _settings(runtime: Runtime) -> Iterator[Check]:
 
 
 # -- Zendesk ------------------------------------------------------------------------------------
-def _zendesk(runtime: Runtime) -> Iterator[Check]:
+def _zendesk(runtime: Services) -> Iterator[Check]:
     name = "zendesk credentials"
     try:
         me = runtime.zendesk.me()
@@ -105,7 +105,7 @@ def _zendesk(runtime: Runtime) -> Iterator[Check]:
         yield from _guarded(label, "zendesk", runtime, probe)
 
 
-def _zendesk_fields(runtime: Runtime) -> Iterator[Check]:
+def _zendesk_fields(runtime: Services) -> Iterator[Check]:
     configured = runtime.config.zendesk.fields
     path = runtime.settings.config_path
     unset = [s.key for s in FIELDS if getattr(configured, s.key) is None]
@@ -130,7 +130,7 @@ def _zendesk_fields(runtime: Runtime) -> Iterator[Check]:
         yield Check("zendesk fields", OK, f"all {len(FIELDS)} ticket fields exist")
 
 
-def _zendesk_webhook(runtime: Runtime) -> Iterator[Check]:
+def _zendesk_webhook(runtime: Services) -> Iterator[Check]:
     want = _endpoint(runtime, "zendesk")
     hooks = runtime.zendesk.list_webhooks()
     hook = next((h for h in hooks if h["id"] == runtime.config.zendesk.webhook_id), None) or next(
@@ -149,7 +149,7 @@ def _zendesk_webhook(runtime: Runtime) -> Iterator[Check]:
     yield _zendesk_secret(runtime, str(hook["id"]))
 
 
-def _zendesk_secret(runtime: Runtime, hook_id: str) -> Check:
+def _zendesk_secret(runtime: Services, hook_id: str) -> Check:
     configured = runtime.settings.zendesk_webhook_secret
     name = "zendesk webhook secret"
     fix = (
@@ -168,7 +168,7 @@ def _zendesk_secret(runtime: Runtime, hook_id: str) -> Check:
     return Check(name, OK, "matches the webhook's signing secret")
 
 
-def _zendesk_trigger(runtime: Runtime) -> Iterator[Check]:
+def _zendesk_trigger(runtime: Services) -> Iterator[Check]:
     triggers = runtime.zendesk.list_triggers()
     trigger = next(
         (t for t in triggers if t["id"] == runtime.config.zendesk.trigger_id), None
@@ -187,7 +187,7 @@ def _zendesk_trigger(runtime: Runtime) -> Iterator[Check]:
 
 
 # -- Jira ---------------------------------------------------------------------------------------
-def _jira(runtime: Runtime) -> Iterator[Check]:
+def _jira(runtime: Services) -> Iterator[Check]:
     name = "jira credentials"
     try:
         me = runtime.jira.myself()
@@ -204,7 +204,7 @@ def _jira(runtime: Runtime) -> Iterator[Check]:
     yield from _guarded("jira webhook", "jira", runtime, _jira_webhook)
 
 
-def _jira_projects(runtime: Runtime) -> Iterator[Check]:
+def _jira_projects(runtime: Services) -> Iterator[Check]:
     path = runtime.settings.config_path
     for team_key, team in runtime.config.teams.items():
         name = f"jira project {team.jira_project} (team {team_key})"
@@ -243,7 +243,7 @@ def _jira_projects(runtime: Runtime) -> Iterator[Check]:
             yield Check(name, OK, f"exists, issue type {team.issue_type} available")
 
 
-def _jira_priorities(runtime: Runtime) -> Iterator[Check]:
+def _jira_priorities(runtime: Services) -> Iterator[Check]:
     wanted = [step.priority for step in runtime.config.priority]
     if not wanted:
         yield Check("jira priorities", OK, "no priority steps configured")
@@ -263,7 +263,7 @@ def _jira_priorities(runtime: Runtime) -> Iterator[Check]:
         yield Check("jira priorities", OK, f"all exist: {', '.join(dict.fromkeys(wanted))}")
 
 
-def _jira_resolutions(runtime: Runtime) -> Iterator[Check]:
+def _jira_resolutions(runtime: Services) -> Iterator[Check]:
     wanted = list(runtime.config.outcomes)
     if not wanted:
         yield Check(
@@ -287,7 +287,7 @@ def _jira_resolutions(runtime: Runtime) -> Iterator[Check]:
         yield Check("jira resolutions", OK, f"all exist: {', '.join(wanted)}")
 
 
-def _jira_webhook(runtime: Runtime) -> Iterator[Check]:
+def _jira_webhook(runtime: Services) -> Iterator[Check]:
     want = _endpoint(runtime, "jira")
     hooks = runtime.jira.list_webhooks()
     hook = next(
@@ -319,7 +319,7 @@ def _jira_webhook(runtime: Runtime) -> Iterator[Check]:
 
 
 def _webhook_problems(
-    runtime: Runtime, key: str, actual: Any, want: str | None, active: bool
+    runtime: Services, key: str, actual: Any, want: str | None, active: bool
 ) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     fixes: list[str] = []
@@ -332,13 +332,13 @@ def _webhook_problems(
     return problems, fixes
 
 
-def _endpoint(runtime: Runtime, side: str) -> str | None:
+def _endpoint(runtime: Services, side: str) -> str | None:
     url = runtime.settings.public_url
     return f"{str(url).rstrip('/')}/webhooks/{side}" if url else None
 
 
 # -- database and queue ------------------------------------------------------------------------
-def _store(runtime: Runtime) -> Iterator[Check]:
+def _store(runtime: Services) -> Iterator[Check]:
     from connector.store.migrate import is_up_to_date
 
     try:
@@ -361,7 +361,7 @@ def _store(runtime: Runtime) -> Iterator[Check]:
     yield from _replies(runtime)
 
 
-def _queue(runtime: Runtime) -> Check:
+def _queue(runtime: Services) -> Check:
     from connector.queue import queue_depth
 
     try:
@@ -384,7 +384,7 @@ def _queue(runtime: Runtime) -> Check:
     return Check("queue", OK, f"{depth} task(s) waiting")
 
 
-def _deliveries(runtime: Runtime) -> Iterator[Check]:
+def _deliveries(runtime: Services) -> Iterator[Check]:
     now = utcnow()
     for side, at in queries.last_deliveries(runtime.db).items():
         name = f"last {side} delivery"
@@ -404,7 +404,7 @@ def _deliveries(runtime: Runtime) -> Iterator[Check]:
             yield Check(name, OK, f"{at.isoformat(timespec='seconds')} ({_ago(now - at)} ago)")
 
 
-def _failed_events(runtime: Runtime) -> Check:
+def _failed_events(runtime: Services) -> Check:
     failed = queries.failed_events(runtime.db, limit=1)
     counts = queries.event_counts(runtime.db)
     total = sum(n for (_, state), n in counts.items() if state == "failed")
@@ -422,7 +422,7 @@ def _failed_events(runtime: Runtime) -> Check:
     )
 
 
-def _replies(runtime: Runtime) -> Iterator[Check]:
+def _replies(runtime: Services) -> Iterator[Check]:
     counts = queries.reply_counts(runtime.db)
     failed, pending = counts.get("failed", 0), counts.get("pending", 0)
     if failed:
@@ -447,7 +447,7 @@ def _replies(runtime: Runtime) -> Iterator[Check]:
 
 # -- helpers -----------------------------------------------------------------------------------
 def _guarded(
-    name: str, side: str, runtime: Runtime, probe: Callable[[Runtime], Iterator[Check]]
+    name: str, side: str, runtime: Services, probe: Callable[[Services], Iterator[Check]]
 ) -> Iterator[Check]:
     try:
         yield from list(probe(runtime))
@@ -460,7 +460,7 @@ def _skipped(names: tuple[str, ...], because: str) -> Iterator[Check]:
         yield Check(name, SKIP, f"not checked: {because} failed")
 
 
-def _api_failure(name: str, side: str, exc: Exception, runtime: Runtime) -> Check:
+def _api_failure(name: str, side: str, exc: Exception, runtime: Services) -> Check:
     s = runtime.settings
     label = "Zendesk" if side == "zendesk" else "Jira"
     url = s.zendesk_url if side == "zendesk" else s.jira_url

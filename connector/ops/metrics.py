@@ -29,7 +29,7 @@ from connector.store.models import EventState, ProblemState, ReplyState
 if TYPE_CHECKING:
     from huey import Huey
 
-    from connector.runtime import Runtime
+    from connector.sync.ports import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def instrument_huey(huey: Huey) -> None:
 class StoreCollector:
     """Gauges derived from the database and the queue, computed when Prometheus scrapes."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: AppContext) -> None:
         self.runtime = runtime
 
     def describe(self) -> list[Metric]:
@@ -156,7 +156,7 @@ def _by_label(
     return family
 
 
-def metrics_view(runtime: Runtime) -> Callable[[], Response]:
+def metrics_view(runtime: AppContext) -> Callable[[], Response]:
     store = CollectorRegistry(auto_describe=False)
     store.register(StoreCollector(runtime))
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from connector.store.models import (
     AuditEntry,
@@ -24,10 +24,11 @@ from connector.store.models import (
     ReplyState,
     utcnow,
 )
+from connector.store.reply_models import ReplyRun
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
     from connector.store.db import Database
+    from connector.sync.ports import AppContext
 
 STATES = ("open", "resolved", "all")
 FAILED_SHOWN = 20
@@ -54,7 +55,6 @@ class ProblemSummary:
     overdue: bool
     outcome: str | None
     resolved_at: datetime | None
-    replies_approved: bool
     replies: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -145,7 +145,7 @@ class ProblemDetail:
 class Links:
     """Where a problem and a ticket live for a person (Jira browse page, Zendesk agent view)."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: AppContext) -> None:
         s = runtime.settings
         self.jira = str(s.jira_url).rstrip("/") if s.jira_url else None
         self.zendesk = str(s.zendesk_url).rstrip("/") if s.zendesk_url else None
@@ -159,7 +159,7 @@ class Links:
 
 
 def list_problems(
-    runtime: Runtime, state: str = "open", team: str | None = None, limit: int = 500
+    runtime: AppContext, state: str = "open", team: str | None = None, limit: int = 500
 ) -> list[ProblemSummary]:
     """Open problems by impact (most tickets first); resolved ones most recent first."""
     if state not in STATES:
@@ -184,7 +184,7 @@ def list_problems(
         return [_summary(p, links, counts.get(p.id, {})) for p in problems]
 
 
-def problem_detail(runtime: Runtime, problem_id: int) -> ProblemDetail | None:
+def problem_detail(runtime: AppContext, problem_id: int) -> ProblemDetail | None:
     links = Links(runtime)
     with runtime.db.session() as session:
         problem = session.get(Problem, problem_id)
@@ -301,7 +301,7 @@ def failed_events(db: Database, limit: int = FAILED_SHOWN) -> list[dict[str, Any
         ]
 
 
-def status(runtime: Runtime) -> dict[str, Any]:
+def status(runtime: AppContext) -> dict[str, Any]:
     """Queue depth, last deliveries, and counts of what waits or failed."""
     from connector.queue import queue_depth
 
@@ -323,15 +323,19 @@ def status(runtime: Runtime) -> dict[str, Any]:
     }
 
 
-def awaiting_approval(runtime: Runtime) -> int:
-    """Problems with pending replies that wait for an admin's approval."""
+def awaiting_approval(runtime: AppContext) -> int:
+    """Problems with pending replies of an outcome that waits for an admin's approval."""
     if not runtime.config.replies.require_approval:
         return 0
+    approved = exists().where(
+        ReplyRun.problem_id == Reply.problem_id,
+        ReplyRun.outcome == Reply.outcome,
+        ReplyRun.approved.is_(True),
+    )
+    query = select(func.count(func.distinct(Reply.problem_id))).where(
+        Reply.state == ReplyState.PENDING, ~approved
+    )
     with runtime.db.session() as session:
-        waiting = select(Reply.problem_id).where(Reply.state == ReplyState.PENDING)
-        query = select(func.count(Problem.id)).where(
-            Problem.replies_approved.is_(False), Problem.id.in_(waiting)
-        )
         return int(session.scalar(query) or 0)
 
 
@@ -373,7 +377,6 @@ def _summary(p: Problem, links: Links, replies: dict[str, int]) -> ProblemSummar
         overdue=overdue,
         outcome=p.outcome,
         resolved_at=p.resolved_at,
-        replies_approved=p.replies_approved,
         replies=replies,
     )
 

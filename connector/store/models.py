@@ -135,12 +135,9 @@ class Problem(Base):
     # Who is creating the Jira issue right now (compare-and-set), so only one process does.
     jira_claim: Mapped[str | None] = mapped_column(String(64))
     jira_claimed_at: Mapped[datetime | None]
-    impact_dirty: Mapped[bool] = mapped_column(Boolean, default=False)
-    mirror_dirty: Mapped[bool] = mapped_column(Boolean, default=False)
     mirrored: Mapped[dict[str, Any] | None]
     mirror_written_at: Mapped[datetime | None]
     mirror_due_at: Mapped[datetime | None]
-    replies_approved: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     resolved_at: Mapped[datetime | None]

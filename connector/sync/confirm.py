@@ -18,16 +18,16 @@ from connector.zendesk.client import MAX_BATCH
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 
 
-def jira_browse_url(runtime: Runtime, key: str) -> str:
+def jira_browse_url(runtime: Services, key: str) -> str:
     return f"{str(runtime.settings.jira_url or '').rstrip('/')}/browse/{key}"
 
 
-def confirm_links(runtime: Runtime, problem_id: int) -> int:
+def confirm_links(runtime: Services, problem_id: int) -> int:
     """Write the key and the note to every not-yet-confirmed ticket of a problem."""
     with runtime.db.session() as session:
         problem = session.get_one(Problem, problem_id)
@@ -65,7 +65,7 @@ def confirm_links(runtime: Runtime, problem_id: int) -> int:
     return len(ticket_ids)
 
 
-def confirm_unlinks(runtime: Runtime) -> int:
+def confirm_unlinks(runtime: Services) -> int:
     """Clear the key and leave one note on tickets that left their problem."""
     with runtime.db.session() as session:
         pending = [
@@ -93,7 +93,7 @@ def confirm_unlinks(runtime: Runtime) -> int:
     return len(pending)
 
 
-def note_unknown_keys(runtime: Runtime, unknown: dict[int, str]) -> None:
+def note_unknown_keys(runtime: Services, unknown: dict[int, str]) -> None:
     """One internal note per ticket and pasted key that the connector cannot follow."""
     for ticket_id, key in unknown.items():
         with runtime.db.session() as session:
@@ -113,6 +113,6 @@ def note_unknown_keys(runtime: Runtime, unknown: dict[int, str]) -> None:
         log_event(log, "zendesk.unknown_key.noted", ticket_id=ticket_id, key=key)
 
 
-def _key_field(runtime: Runtime, key: str | None) -> dict[int, str | None]:
+def _key_field(runtime: Services, key: str | None) -> dict[int, str | None]:
     field_id = runtime.config.zendesk.fields.jira_issue
     return {field_id: key} if field_id is not None else {}

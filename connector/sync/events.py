@@ -1,137 +1,127 @@
-"""Inbound events: stored by the web tier, processed here by the handler for their type.
+"""Inbound events: stored by the web tier, processed here by the handler of their source.
 
-Handlers are registered per (source, event type). A type with no handler is recorded as
-ignored, so the sender is never asked to retry it and nothing waits on it forever.
+The handlers are given by the caller (the queue task, built once by the composition root); a
+source with no handler is recorded as ignored, so nothing waits on it forever.
+
+A batch is handled whole first (one Zendesk read per 100 tickets in a storm). When that fails,
+it is handled again subject by subject (a ticket, an issue), so one bad ticket fails only its
+own events; when Zendesk or Jira asks to slow down, the subjects not yet tried are given back
+untried rather than hammered one by one.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select, update
-
+from connector.errors import TransientError
 from connector.logs import log_event
+from connector.store import inbox
 from connector.store.models import EventState, InboundEvent
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[["Runtime", list[InboundEvent]], None]
-HANDLERS: dict[tuple[str, str], Handler] = {}
-SOURCE_HANDLERS: dict[str, Handler] = {}
-MAX_ATTEMPTS = 8
-CLAIM_TTL = timedelta(minutes=5)
+Handler = Callable[["Services", list[InboundEvent]], None]
 
 
-def handles(source: str, *event_types: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for event_type in event_types:
-            HANDLERS[(source, event_type)] = fn
-        return fn
+def process_pending(
+    services: Services, handlers: Mapping[str, Handler], limit: int | None = None
+) -> int:
+    """Process one batch of pending events; returns how many were taken.
 
-    return register
-
-
-def handles_source(source: str) -> Callable[[Handler], Handler]:
-    """Handle every stored event of a source (the web tier stores only handled types)."""
-
-    def register(fn: Handler) -> Handler:
-        SOURCE_HANDLERS[source] = fn
-        return fn
-
-    return register
-
-
-def handler_for(event: InboundEvent) -> Handler | None:
-    return HANDLERS.get((event.source, event.event_type)) or SOURCE_HANDLERS.get(event.source)
-
-
-def claim_events(runtime: Runtime, limit: int) -> list[InboundEvent]:
-    """Claim up to `limit` pending events for this worker (compare-and-set on each row).
-
-    A claim older than CLAIM_TTL is taken over: its worker died mid-batch.
+    Raises the first failure after every subject had its chance, so the queue retries the
+    task (the failed events stay pending until their attempts run out).
     """
-    token, now = uuid.uuid4().hex, datetime.now(UTC)
-    free = or_(InboundEvent.claimed_by.is_(None), InboundEvent.claimed_at < now - CLAIM_TTL)
-    with runtime.db.session() as session:
-        ids = list(
-            session.scalars(
-                select(InboundEvent.id)
-                .where(InboundEvent.state == EventState.PENDING, free)
-                .order_by(InboundEvent.id)
-                .limit(limit)
-            )
-        )
-        if not ids:
-            return []
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id.in_(ids), InboundEvent.state == EventState.PENDING, free)
-            .values(claimed_by=token, claimed_at=now)
-        )
-    with runtime.db.session() as session:
-        claimed = select(InboundEvent).where(InboundEvent.claimed_by == token)
-        return list(session.scalars(claimed.order_by(InboundEvent.id)))
-
-
-def process_pending(runtime: Runtime, limit: int | None = None) -> int:
-    """Process one batch of pending events, grouped by handler; returns how many were handled."""
-    events = claim_events(runtime, limit or runtime.settings.event_batch_size)
-    groups: dict[Handler | None, list[InboundEvent]] = {}
-    for event in events:
-        groups.setdefault(handler_for(event), []).append(event)
-    for handler, batch in groups.items():
+    settings = services.settings
+    batch = inbox.claim(
+        services.db,
+        limit or settings.event_batch_size,
+        timedelta(seconds=settings.event_claim_timeout_seconds),
+    )
+    by_source: dict[str, list[InboundEvent]] = {}
+    for event in batch:
+        by_source.setdefault(event.source, []).append(event)
+    failures: list[Exception] = []
+    for source, events in by_source.items():
+        handler = handlers.get(source)
         if handler is None:
-            _finish(runtime, batch, EventState.IGNORED)
-            for event in batch:
+            inbox.finish(services.db, [e.id for e in events], EventState.IGNORED)
+            for event in events:
                 log_event(log, "event.ignored", source=event.source, type=event.event_type)
             continue
+        failures += _handle(services, handler, events)
+    if failures:
+        raise failures[0]
+    return len(batch)
+
+
+def _handle(services: Services, handler: Handler, events: list[InboundEvent]) -> list[Exception]:
+    try:
+        handler(services, events)
+    except Exception as exc:
+        subjects = by_subject(events)
+        if len(subjects) == 1:
+            _failed(services, events, exc)
+            return [exc]
+        log_event(
+            log,
+            "events.batch_failed",
+            level=logging.WARNING,
+            events=len(events),
+            subjects=len(subjects),
+            error=type(exc).__name__,
+        )
+        return _handle_each(services, handler, list(subjects.values()))
+    inbox.finish(services.db, [e.id for e in events], EventState.PROCESSED)
+    return []
+
+
+def _handle_each(
+    services: Services, handler: Handler, groups: list[list[InboundEvent]]
+) -> list[Exception]:
+    failures: list[Exception] = []
+    for index, events in enumerate(groups):
         try:
-            handler(runtime, batch)
+            handler(services, events)
+        except TransientError as exc:
+            _failed(services, events, exc)
+            failures.append(exc)
+            if exc.retry_after is not None:  # asked to slow down: the rest wait, untried
+                inbox.release(services.db, [e.id for g in groups[index + 1 :] for e in g])
+                break
         except Exception as exc:
-            _record_failure(runtime, batch, exc)
-            raise
-        _finish(runtime, batch, EventState.PROCESSED)
-    return len(events)
+            _failed(services, events, exc)
+            failures.append(exc)
+        else:
+            inbox.finish(services.db, [e.id for e in events], EventState.PROCESSED)
+    return failures
 
 
-def _finish(runtime: Runtime, events: list[InboundEvent], state: EventState) -> None:
-    ids = [e.id for e in events]
-    with runtime.db.session() as session:
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id.in_(ids), InboundEvent.state == EventState.PENDING)
-            .values(state=state, processed_at=datetime.now(UTC), payload=None, content_hash=None)
-        )
+def by_subject(events: list[InboundEvent]) -> dict[str, list[InboundEvent]]:
+    """Events grouped by what they are about (a ticket, an issue), in order of arrival."""
+    groups: dict[str, list[InboundEvent]] = {}
+    for event in events:
+        groups.setdefault(event.subject_id or f"event:{event.id}", []).append(event)
+    return groups
 
 
-def _record_failure(runtime: Runtime, events: list[InboundEvent], exc: Exception) -> None:
-    ids = [e.id for e in events]
-    with runtime.db.session() as session:
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id.in_(ids))
-            .values(attempts=InboundEvent.attempts + 1, error=str(exc)[:500], claimed_by=None)
-        )
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id.in_(ids), InboundEvent.attempts >= MAX_ATTEMPTS)
-            .values(state=EventState.FAILED)
-        )
-
-
-def stale_pending_count(runtime: Runtime, older_than: timedelta) -> int:
-    cutoff = datetime.now(UTC) - older_than
-    with runtime.db.session() as session:
-        count = session.scalar(
-            select(func.count()).where(
-                InboundEvent.state == EventState.PENDING, InboundEvent.received_at < cutoff
-            )
-        )
-        return int(count or 0)
+def _failed(services: Services, events: list[InboundEvent], exc: Exception) -> None:
+    inbox.record_failure(
+        services.db,
+        [e.id for e in events],
+        f"{type(exc).__name__}: {exc}",
+        services.settings.event_max_attempts,
+    )
+    log_event(
+        log,
+        "events.failed",
+        level=logging.WARNING,
+        events=len(events),
+        subject=events[0].subject_id,
+        error=type(exc).__name__,
+    )

@@ -22,7 +22,7 @@ from connector.store.models import AuditEntry, Link, Problem, utcnow
 from connector.sync.signals import OPEN_STATUSES
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 PROPERTY_KEY = "zendesk.impact"
@@ -81,7 +81,9 @@ def rank(priority: str | None) -> int:
     return PRIORITY_RANK.get(priority or "", 0)
 
 
-def write_impact(runtime: Runtime, problem_id: int, now: datetime | None = None) -> datetime | None:
+def write_impact(
+    runtime: Services, problem_id: int, now: datetime | None = None
+) -> datetime | None:
     """Write the impact if it changed and the interval allows; returns when to try again."""
     now = now or utcnow()
     debounce = timedelta(seconds=runtime.config.impact_debounce_seconds)
@@ -144,7 +146,7 @@ def write_impact(runtime: Runtime, problem_id: int, now: datetime | None = None)
     return None
 
 
-def _customer_value(runtime: Runtime, session: Session, problem_id: int) -> float:
+def _customer_value(runtime: Services, session: Session, problem_id: int) -> float:
     """The summed customer value of the distinct organisations a problem hurts."""
     field_key = str(runtime.config.zendesk.organization_value_field)
     org_ids: list[int] = sorted(
@@ -186,7 +188,7 @@ def _impact_fields(config: Config, impact: Impact) -> dict[str, Any]:
 
 
 def _write_remote_link(
-    runtime: Runtime, issue_id: str, ticket_id: int | None, key: str | None
+    runtime: Services, issue_id: str, ticket_id: int | None, key: str | None
 ) -> None:
     zendesk = str(runtime.settings.zendesk_url or "").rstrip("/")
     if ticket_id:

@@ -5,8 +5,6 @@ account are skipped."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -16,7 +14,6 @@ from connector.errors import NotFoundError
 from connector.jira.models import JiraIssue
 from connector.logs import log_event
 from connector.store.models import AuditEntry, InboundEvent, Link, LinkVia, Problem, ProblemState
-from connector.sync import events
 from connector.sync.confirm import confirm_links
 from connector.sync.mirror import mirror_problem, tracked_problem
 from connector.sync.problems import Cause, ensure_problem
@@ -24,11 +21,9 @@ from connector.zendesk.client import MAX_BATCH
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
-ScheduleMirror = Callable[[int, datetime], None]
-OnResolved = Callable[[int], None]
 
 
 def issues_to_read(batch: list[InboundEvent], own_account: str | None) -> dict[str, str]:
@@ -42,9 +37,16 @@ def issues_to_read(batch: list[InboundEvent], own_account: str | None) -> dict[s
     return wanted
 
 
-def sync_issue(
-    runtime: Runtime, issue_id: str, schedule: ScheduleMirror, on_resolved: OnResolved
-) -> None:
+def mirror_problem_now(runtime: Services, problem_id: int) -> None:
+    """The mirror task: read the problem's issue now and mirror it (its debounce fell due)."""
+    with runtime.db.session() as session:
+        problem = session.get(Problem, problem_id)
+        issue_id = problem.jira_issue_id if problem else None
+    if issue_id:
+        sync_issue(runtime, issue_id)
+
+
+def sync_issue(runtime: Services, issue_id: str) -> None:
     with runtime.db.session() as session:
         problem = tracked_problem(session, issue_id)
         if problem is None or problem.state is ProblemState.DELETED:
@@ -55,20 +57,18 @@ def sync_issue(
     except NotFoundError:
         close_deleted(runtime, problem_id)
         return
-    mirror_issue(runtime, problem_id, issue, was, schedule, on_resolved)
+    mirror_issue(runtime, problem_id, issue, was)
 
 
 def mirror_issue(
-    runtime: Runtime,
+    runtime: Services,
     problem_id: int,
     issue: JiraIssue,
     was: ProblemState,
-    schedule: ScheduleMirror,
-    on_resolved: OnResolved,
 ) -> None:
     due = mirror_problem(runtime, problem_id, issue)
     if due is not None:
-        schedule(problem_id, due)
+        runtime.scheduler.mirror_at(problem_id, due)
     with runtime.db.session() as session:
         problem = session.get_one(Problem, problem_id)
         now_state, outcome, kind = problem.state, problem.outcome, problem.solution_kind
@@ -76,12 +76,12 @@ def mirror_issue(
         relink_duplicate(runtime, problem_id, issue.duplicate_of)
     workaround = runtime.config.replies.send_workaround and kind == "workaround"
     if now_state is ProblemState.RESOLVED or workaround:
-        on_resolved(problem_id)
+        runtime.scheduler.fanout(problem_id)
     if was is not now_state:
         log_event(log, f"problem.{now_state.value}", problem=issue.key, outcome=outcome)
 
 
-def close_deleted(runtime: Runtime, problem_id: int) -> None:
+def close_deleted(runtime: Services, problem_id: int) -> None:
     """A deleted issue: an internal note on the tickets, the problem closed, no customer reply."""
     with runtime.db.session() as session:
         problem = session.get_one(Problem, problem_id)
@@ -115,7 +115,7 @@ def close_deleted(runtime: Runtime, problem_id: int) -> None:
     log_event(log, "problem.deleted", problem=key, tickets=len(ticket_ids))
 
 
-def relink_duplicate(runtime: Runtime, problem_id: int, survivor_key: str) -> None:
+def relink_duplicate(runtime: Services, problem_id: int, survivor_key: str) -> None:
     """Resolved as a duplicate: its tickets follow the surviving issue's problem."""
     with runtime.db.session() as session:
         survivor = session.scalars(select(Problem).where(Problem.jira_key == survivor_key)).first()
@@ -146,11 +146,9 @@ def relink_duplicate(runtime: Runtime, problem_id: int, survivor_key: str) -> No
     log_event(log, "problem.duplicate.relinked", survivor=survivor_key, tickets=moved)
 
 
-def make_handler(schedule: ScheduleMirror, on_resolved: OnResolved) -> events.Handler:
-    def handle(runtime: Runtime, batch: list[InboundEvent]) -> None:
-        wanted = issues_to_read(batch, runtime.jira_account_id)
-        for issue_id in sorted(wanted):
-            sync_issue(runtime, issue_id, schedule, on_resolved)
-        log_event(log, "jira.events.handled", events=len(batch), issues=len(wanted))
-
-    return handle
+def handle(runtime: Services, batch: list[InboundEvent]) -> None:
+    """The handler of Jira events: re-read each issue they name and mirror it."""
+    wanted = issues_to_read(batch, runtime.jira_account_id)
+    for issue_id in sorted(wanted):
+        sync_issue(runtime, issue_id)
+    log_event(log, "jira.events.handled", events=len(batch), issues=len(wanted))

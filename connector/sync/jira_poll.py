@@ -13,10 +13,10 @@ from sqlalchemy import select
 from connector.batching import batched
 from connector.logs import log_event
 from connector.store.models import Problem, ProblemState, Watermark, utcnow
-from connector.sync.jira_events import OnResolved, ScheduleMirror, mirror_issue
+from connector.sync.jira_events import mirror_issue
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 WATERMARK = "jira.poll"
@@ -24,7 +24,7 @@ OVERLAP = timedelta(minutes=2)  # Jira's `updated` and our clock may disagree a 
 IDS_PER_QUERY = 100
 
 
-def poll_jira(runtime: Runtime, schedule: ScheduleMirror, on_resolved: OnResolved) -> int:
+def poll_jira(runtime: Services) -> int:
     """Mirror every tracked issue changed since the last poll; returns how many were behind."""
     started = utcnow()
     with runtime.db.session() as session:
@@ -50,7 +50,7 @@ def poll_jira(runtime: Runtime, schedule: ScheduleMirror, on_resolved: OnResolve
                 problem_id, state, seen = tracked[issue.id]
                 if seen is None or issue.updated is None or issue.updated > seen:
                     behind += 1
-                    mirror_issue(runtime, problem_id, issue, state, schedule, on_resolved)
+                    mirror_issue(runtime, problem_id, issue, state)
             token = page.next_page_token
             if not token:
                 break

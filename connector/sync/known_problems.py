@@ -15,13 +15,13 @@ from connector.store.models import Problem, ProblemState, utcnow
 from connector.sync.signals import KNOWN_PROBLEM_PREFIX, known_problem_value
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 OPTION_NAME_LIMIT = 120
 
 
-def desired_options(runtime: Runtime) -> dict[str, str]:
+def desired_options(runtime: Services) -> dict[str, str]:
     """Option value -> option name for every problem that belongs in the dropdown."""
     cutoff = utcnow() - timedelta(hours=runtime.config.known_problem_grace_hours)
     with runtime.db.session() as session:
@@ -40,7 +40,7 @@ def desired_options(runtime: Runtime) -> dict[str, str]:
         }
 
 
-def sync_known_problem_options(runtime: Runtime) -> tuple[int, int]:
+def sync_known_problem_options(runtime: Services) -> tuple[int, int]:
     """Add missing options, rename changed ones, remove stale ones; returns (added, removed)."""
     field_id = runtime.config.zendesk.fields.known_problem
     if field_id is None:

@@ -20,7 +20,7 @@ from connector.sync.signals import read_signals
 from connector.zendesk.models import Ticket
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class Outcome:
 
 
 def evaluate_tickets(
-    runtime: Runtime, tickets: list[Ticket], actors: dict[int, int | None] | None = None
+    runtime: Services, tickets: list[Ticket], actors: dict[int, int | None] | None = None
 ) -> Outcome:
     outcome = Outcome()
     for ticket in tickets:
@@ -44,7 +44,7 @@ def evaluate_tickets(
     return outcome
 
 
-def unlink_missing(runtime: Runtime, ticket_ids: list[int], outcome: Outcome) -> None:
+def unlink_missing(runtime: Services, ticket_ids: list[int], outcome: Outcome) -> None:
     """Tickets Zendesk no longer returns (deleted) leave their problem."""
     with runtime.db.session() as session:
         for link in session.scalars(select(Link).where(Link.ticket_id.in_(ticket_ids))):
@@ -55,7 +55,7 @@ def unlink_missing(runtime: Runtime, ticket_ids: list[int], outcome: Outcome) ->
 
 def evaluate(
     session: Session,
-    runtime: Runtime,
+    runtime: Services,
     ticket: Ticket,
     outcome: Outcome,
     actor: int | None = None,
@@ -116,7 +116,7 @@ def evaluate(
 
 def _resolve(
     session: Session,
-    runtime: Runtime,
+    runtime: Services,
     ticket: Ticket,
     target: Target | None,
     outcome: Outcome,
@@ -139,7 +139,7 @@ def _resolve(
 
 
 def _problem_of_ticket(
-    session: Session, runtime: Runtime, problem_ticket_id: int, outcome: Outcome, depth: int
+    session: Session, runtime: Services, problem_ticket_id: int, outcome: Outcome, depth: int
 ) -> Problem | None:
     found = session.scalars(
         select(Problem).where(Problem.zendesk_problem_ticket_id == problem_ticket_id)
@@ -159,7 +159,7 @@ def _problem_of_ticket(
 
 
 def _adopt(
-    session: Session, runtime: Runtime, ticket: Ticket, key: str, outcome: Outcome
+    session: Session, runtime: Services, ticket: Ticket, key: str, outcome: Outcome
 ) -> Problem | None:
     """A pasted Jira key: the problem we track for it, or the issue adopted as a new problem."""
     known = session.scalars(select(Problem).where(Problem.jira_key == key)).first()

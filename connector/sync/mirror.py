@@ -26,7 +26,7 @@ from connector.zendesk.client import MAX_BATCH
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 CATEGORY_TAG = "jira_status_"
@@ -123,7 +123,9 @@ def _category_sentence(s: Snapshot) -> str:
     return f"Jira issue {s.key} is {s.status or 'open'}."
 
 
-def ticket_update(runtime: Runtime, before: dict[str, Any], after: Snapshot) -> TicketUpdate | None:
+def ticket_update(
+    runtime: Services, before: dict[str, Any], after: Snapshot
+) -> TicketUpdate | None:
     """The one update every linked ticket gets, or None when nothing they show changed."""
     ids = runtime.config.zendesk.fields
     wanted = {
@@ -160,7 +162,7 @@ def ticket_update(runtime: Runtime, before: dict[str, Any], after: Snapshot) -> 
 
 
 def mirror_problem(
-    runtime: Runtime, problem_id: int, issue: JiraIssue, now: datetime | None = None
+    runtime: Services, problem_id: int, issue: JiraIssue, now: datetime | None = None
 ) -> datetime | None:
     """Bring the problem and its tickets in line with the issue; returns when to retry if the
     debounce interval holds the write back."""
@@ -206,7 +208,7 @@ def mirror_problem(
     return None
 
 
-def prime_mirror(runtime: Runtime, problem_id: int) -> None:
+def prime_mirror(runtime: Services, problem_id: int) -> None:
     """Record a new issue's state as mirrored without writing: the tickets' confirmation, which
     follows, carries it (one Zendesk update instead of two)."""
     with runtime.db.session() as session:

@@ -21,10 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from connector.logs import log_event
-from connector.store.models import AuditEntry, Problem, ProblemState
+from connector.store.models import AuditEntry, Problem
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=2)
@@ -77,7 +77,7 @@ def ensure_problem(session: Session, cause: Cause) -> Problem:
         return found
 
 
-def claim_jira_creation(runtime: Runtime, problem_id: int) -> str | None:
+def claim_jira_creation(runtime: Services, problem_id: int) -> str | None:
     """Compare-and-set: the caller that gets a token creates the Jira issue."""
     token = uuid.uuid4().hex
     now = datetime.now(UTC)
@@ -94,7 +94,7 @@ def claim_jira_creation(runtime: Runtime, problem_id: int) -> str | None:
         return token if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
-def create_jira_issue(runtime: Runtime, problem_id: int) -> bool:
+def create_jira_issue(runtime: Services, problem_id: int) -> bool:
     """Create (or adopt after a crash) the Jira issue of a problem; True if this call did."""
     token = claim_jira_creation(runtime, problem_id)
     if token is None:
@@ -124,7 +124,7 @@ def create_jira_issue(runtime: Runtime, problem_id: int) -> bool:
     return True
 
 
-def _release_claim(runtime: Runtime, problem_id: int, token: str) -> None:
+def _release_claim(runtime: Services, problem_id: int, token: str) -> None:
     with runtime.db.session() as session:
         session.execute(
             update(Problem)
@@ -134,7 +134,7 @@ def _release_claim(runtime: Runtime, problem_id: int, token: str) -> None:
 
 
 def issue_fields(
-    runtime: Runtime, team_key: str, summary: str, label: str, ticket_id: int | None
+    runtime: Services, team_key: str, summary: str, label: str, ticket_id: int | None
 ) -> dict[str, Any]:
     team = runtime.config.teams[team_key]
     zendesk = str(runtime.settings.zendesk_url or "").rstrip("/")
@@ -156,11 +156,3 @@ def issue_fields(
     if team.components:
         fields["components"] = [{"name": c} for c in team.components]
     return fields
-
-
-def open_problem_by_key(session: Session, key: str) -> Problem | None:
-    return session.scalars(select(Problem).where(Problem.jira_key == key)).first()
-
-
-def problem_is_open(problem: Problem) -> bool:
-    return problem.state is ProblemState.OPEN

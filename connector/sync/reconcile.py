@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 
+from connector.store import inbox
 from connector.store.models import Link, Problem, ProblemState, utcnow
-from connector.sync import events
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 STALE_AFTER = timedelta(seconds=30)
 
 
-def reconcile_store(runtime: Runtime) -> dict[str, Any]:
+def reconcile_store(runtime: Services) -> dict[str, Any]:
     now = utcnow()
     with runtime.db.session() as session:
         unconfirmed = select(Link.problem_id).where(Link.confirmed.is_(False))
@@ -40,6 +40,6 @@ def reconcile_store(runtime: Runtime) -> dict[str, Any]:
         )
     return {
         "tracked": tracked is not None,
-        "stale_events": events.stale_pending_count(runtime, STALE_AFTER),
+        "stale_events": inbox.stale_pending_count(runtime.db, STALE_AFTER),
         "problems": problem_ids,
     }

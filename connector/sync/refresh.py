@@ -6,9 +6,7 @@ crash half-way, converges to the same state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from connector.store.models import Problem, ProblemState
@@ -19,23 +17,15 @@ from connector.sync.mirror import prime_mirror
 from connector.sync.problems import create_jira_issue
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 
-def _is_resolved(runtime: Runtime, problem_id: int) -> bool:
+def _is_resolved(runtime: Services, problem_id: int) -> bool:
     with runtime.db.session() as session:
         return session.get_one(Problem, problem_id).state is ProblemState.RESOLVED
 
 
-@dataclass(frozen=True)
-class Hooks:
-    """What refreshing may set in motion elsewhere (queue tasks, in production)."""
-
-    schedule_impact: Callable[[int, datetime], None]
-    fanout: Callable[[int], None]  # a resolved problem gained tickets: reply to them
-
-
-def refresh_problems(runtime: Runtime, problem_ids: Iterable[int], hooks: Hooks) -> None:
+def refresh_problems(runtime: Services, problem_ids: Iterable[int]) -> None:
     created = False
     for problem_id in sorted(set(problem_ids)):
         if create_jira_issue(runtime, problem_id):
@@ -43,10 +33,10 @@ def refresh_problems(runtime: Runtime, problem_ids: Iterable[int], hooks: Hooks)
             prime_mirror(runtime, problem_id)
         confirm_links(runtime, problem_id)
         if _is_resolved(runtime, problem_id):
-            hooks.fanout(problem_id)
+            runtime.scheduler.fanout(problem_id)  # it gained tickets: reply to them
         due = write_impact(runtime, problem_id)
         if due is not None:
-            hooks.schedule_impact(problem_id, due)
+            runtime.scheduler.write_impact_at(problem_id, due)
     confirm_unlinks(runtime)
     if created:
         sync_known_problem_options(runtime)

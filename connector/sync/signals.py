@@ -103,7 +103,3 @@ def read_signals(ticket: Ticket, config: Config) -> Signals:
         jira_key=parse_jira_key(ticket.field(fields.jira_issue)),
         rule=rule_cause(rule) if rule else None,
     )
-
-
-def is_open(status: str | None) -> bool:
-    return (status or "new") in OPEN_STATUSES

@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING
 from connector.batching import batched
 from connector.logs import log_event
 from connector.store.models import InboundEvent
-from connector.sync import events
 from connector.sync.confirm import note_unknown_keys
 from connector.sync.linking import Outcome, evaluate_tickets, unlink_missing
-from connector.sync.refresh import Hooks, refresh_problems
+from connector.sync.refresh import refresh_problems
 from connector.zendesk.client import MAX_BATCH
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +38,9 @@ def tickets_to_read(
 
 
 def sync_tickets(
-    runtime: Runtime,
+    runtime: Services,
     ticket_ids: list[int],
     actors: dict[int, int | None],
-    hooks: Hooks,
 ) -> Outcome:
     outcome = Outcome()
     for chunk in batched(ticket_ids, MAX_BATCH):
@@ -52,23 +50,21 @@ def sync_tickets(
         outcome.touched |= part.touched
         outcome.unknown_keys.update(part.unknown_keys)
         unlink_missing(runtime, [t for t in chunk if t not in found], outcome)
-    refresh_problems(runtime, outcome.touched, hooks)
+    refresh_problems(runtime, outcome.touched)
     note_unknown_keys(runtime, outcome.unknown_keys)
     return outcome
 
 
-def make_handler(hooks: Hooks) -> events.Handler:
-    def handle(runtime: Runtime, batch: list[InboundEvent]) -> None:
-        ticket_ids, actors = tickets_to_read(batch, runtime.zendesk_user_id)
-        skipped = len(batch) - len(ticket_ids)
-        if ticket_ids:
-            sync_tickets(runtime, ticket_ids, actors, hooks)
-        log_event(
-            log,
-            "zendesk.events.handled",
-            events=len(batch),
-            tickets=len(ticket_ids),
-            skipped=skipped,
-        )
-
-    return handle
+def handle(runtime: Services, batch: list[InboundEvent]) -> None:
+    """The handler of Zendesk events: one ticket read per 100 tickets, then re-link."""
+    ticket_ids, actors = tickets_to_read(batch, runtime.zendesk_user_id)
+    skipped = len(batch) - len(ticket_ids)
+    if ticket_ids:
+        sync_tickets(runtime, ticket_ids, actors)
+    log_event(
+        log,
+        "zendesk.events.handled",
+        events=len(batch),
+        tickets=len(ticket_ids),
+        skipped=skipped,
+    )

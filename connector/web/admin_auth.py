@@ -21,7 +21,7 @@ from flask import request, session
 from flask.sansio.app import App
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import AppContext
 
 SESSION_KEY = "admin"
 CSRF_KEY = "csrf"
@@ -29,7 +29,7 @@ CSRF_HEADER = "X-CSRF-Token"
 DISABLED = "The dashboard and admin API are disabled: set CONNECTOR_ADMIN_TOKEN to enable them."
 
 
-def configure_sessions(app: App, runtime: Runtime) -> None:
+def configure_sessions(app: App, runtime: AppContext) -> None:
     token = _token(runtime)
     if token:
         digest = hashlib.sha256(b"connector-dashboard-session\0" + token.encode()).hexdigest()
@@ -43,18 +43,18 @@ def configure_sessions(app: App, runtime: Runtime) -> None:
     )
 
 
-def enabled(runtime: Runtime) -> bool:
+def enabled(runtime: AppContext) -> bool:
     return _token(runtime) is not None
 
 
-def token_matches(runtime: Runtime, candidate: str | None) -> bool:
+def token_matches(runtime: AppContext, candidate: str | None) -> bool:
     token = _token(runtime)
     if not token or not candidate:
         return False
     return hmac.compare_digest(candidate.encode(), token.encode())
 
 
-def bearer_ok(runtime: Runtime) -> bool:
+def bearer_ok(runtime: AppContext) -> bool:
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     return scheme.lower() == "bearer" and token_matches(runtime, value.strip())
 
@@ -63,7 +63,7 @@ def session_ok() -> bool:
     return bool(session.get(SESSION_KEY))
 
 
-def authenticated(runtime: Runtime) -> bool:
+def authenticated(runtime: AppContext) -> bool:
     return bearer_ok(runtime) or session_ok()
 
 
@@ -86,7 +86,7 @@ def csrf_token() -> str:
     return str(token)
 
 
-def csrf_ok(runtime: Runtime) -> bool:
+def csrf_ok(runtime: AppContext) -> bool:
     """Bearer requests cannot be forged by a browser; cookie ones must echo the CSRF token."""
     if bearer_ok(runtime):
         return True
@@ -95,7 +95,7 @@ def csrf_ok(runtime: Runtime) -> bool:
     return bool(expected and sent) and hmac.compare_digest(str(sent), str(expected))
 
 
-def _token(runtime: Runtime) -> str | None:
+def _token(runtime: AppContext) -> str | None:
     value = runtime.settings.admin_token
     secret = value.get_secret_value() if value else ""
     return secret or None

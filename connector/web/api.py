@@ -4,6 +4,7 @@ GET  /api/problems?state=open|resolved|all&team=KEY&limit=N
 GET  /api/problems/<id>                   links, audit timeline, replies summary
 POST /api/problems/<id>/approve           approve the resolution replies
 GET  /api/status                          queue depth, last deliveries, counts, failures
+POST /api/events/retry                    {"ids": [..]} or {"all": true}: failed events back
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from flask import Blueprint, jsonify, request
 from connector.logs import log_event
 from connector.ops import queries
 from connector.ops.approve import NothingToApprove, ProblemNotFound, approve, reply_preview
+from connector.ops.events import retry_failed_events
 from connector.web import admin_auth
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import AppContext
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 1000
 
 
-def build_api(runtime: Runtime) -> Blueprint:
+def build_api(runtime: AppContext) -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix="/api")
 
     @bp.before_request
@@ -82,6 +84,21 @@ def build_api(runtime: Runtime) -> Blueprint:
     @bp.get("/status")
     def status() -> Any:
         return jsonify(queries.status(runtime))
+
+    @bp.post("/events/retry")
+    def retry_events() -> Any:
+        if not admin_auth.csrf_ok(runtime):
+            log_event(log, "api.csrf_rejected", level=logging.WARNING, action="events.retry")
+            return _error(403, "csrf", f"send the session's CSRF token in {admin_auth.CSRF_HEADER}")
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _error(400, "bad_request", 'send {"ids": [event ids]} or {"all": true}')
+        ids, retry_all = body.get("ids"), body.get("all") is True
+        valid_ids = isinstance(ids, list) and ids and all(type(i) is int for i in ids)
+        if retry_all == bool(valid_ids) or (ids is not None and not valid_ids):
+            return _error(400, "bad_request", 'send {"ids": [event ids]} or {"all": true}')
+        retried = retry_failed_events(runtime, None if retry_all else ids, actor="api")
+        return jsonify(retried=retried, count=len(retried))
 
     @bp.route("/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def unknown(_rest: str) -> Any:

@@ -30,7 +30,7 @@ from connector.store.models import utcnow
 from connector.web import admin_auth
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import AppContext
 
 log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"dashboard.login", "dashboard.static"}
@@ -46,7 +46,7 @@ SECURITY_HEADERS = {
 }
 
 
-def build_dashboard(runtime: Runtime) -> Blueprint:
+def build_dashboard(runtime: AppContext) -> Blueprint:
     bp = Blueprint(
         "dashboard",
         __name__,
@@ -158,7 +158,7 @@ def build_dashboard(runtime: Runtime) -> Blueprint:
     return bp
 
 
-def _login_from_query(runtime: Runtime, token: str) -> BaseResponse:
+def _login_from_query(runtime: AppContext, token: str) -> BaseResponse:
     """`?token=` logs in and redirects to the same page without it (out of history and logs)."""
     args = {k: v for k, v in request.args.items(multi=True) if k != "token"}
     clean = request.path + (f"?{urlencode(args)}" if args else "")
@@ -184,7 +184,7 @@ def _page(template: str, status: int, **context: Any) -> Response:
     return response
 
 
-def _teams(runtime: Runtime) -> dict[str, str]:
+def _teams(runtime: AppContext) -> dict[str, str]:
     return {key: team.name or key for key, team in runtime.config.teams.items()}
 
 

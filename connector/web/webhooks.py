@@ -30,7 +30,6 @@ from connector.sync.inbound import (
     normalise_jira,
     normalise_zendesk,
 )
-from connector.tasks import enqueue
 from connector.web.signatures import (
     SignatureRejected,
     StaleSignature,
@@ -39,7 +38,7 @@ from connector.web.signatures import (
 )
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +93,7 @@ ZENDESK = Source("zendesk", "X-Zendesk-Webhook-Invocation-Id", _verify_zendesk, 
 JIRA = Source("jira", "X-Atlassian-Webhook-Identifier", _verify_jira, normalise_jira)
 
 
-def build_webhooks(runtime: Runtime) -> Blueprint:
+def build_webhooks(runtime: AppContext) -> Blueprint:
     bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
     for source in (ZENDESK, JIRA):
         bp.add_url_rule(
@@ -107,7 +106,7 @@ def build_webhooks(runtime: Runtime) -> Blueprint:
     return bp
 
 
-def _view(runtime: Runtime, source: Source) -> Callable[[], tuple[Response, int]]:
+def _view(runtime: AppContext, source: Source) -> Callable[[], tuple[Response, int]]:
     def receive() -> tuple[Response, int]:
         try:
             result = _receive(runtime, source)
@@ -121,7 +120,7 @@ def _view(runtime: Runtime, source: Source) -> Callable[[], tuple[Response, int]
     return receive
 
 
-def _receive(runtime: Runtime, source: Source) -> Outcome:
+def _receive(runtime: AppContext, source: Source) -> Outcome:
     settings, name = runtime.settings, source.name
     try:
         body = _read_body(settings.webhook_max_body_bytes)
@@ -144,7 +143,7 @@ def _receive(runtime: Runtime, source: Source) -> Outcome:
     return _store(runtime, source, event, body)
 
 
-def _store(runtime: Runtime, source: Source, event: NormalisedEvent, body: bytes) -> Outcome:
+def _store(runtime: AppContext, source: Source, event: NormalisedEvent, body: bytes) -> Outcome:
     content_hash = hashlib.sha256(body).hexdigest()
     delivery_id = _delivery_id(request.headers.get(source.delivery_header), content_hash)
     try:
@@ -167,7 +166,7 @@ def _store(runtime: Runtime, source: Source, event: NormalisedEvent, body: bytes
     fields["event_id"] = event_id
     log_event(log, f"webhook.{source.name}.accepted", subject=event.subject_id, **fields)
     try:
-        enqueue(runtime, "process_events")
+        runtime.scheduler.process_events()
     except Exception as exc:  # stored is enough: the periodic reconcile picks it up
         log_event(log, "webhook.enqueue_failed", level=logging.WARNING, error=_name(exc))
     return Outcome(202, "accepted", {"status": "accepted", "event_id": event_id})

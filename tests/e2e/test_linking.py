@@ -211,19 +211,18 @@ def test_an_event_whose_trigger_was_lost_is_processed_by_reconcile(
 
     from sqlalchemy import update
 
-    from connector import tasks
     from connector.store.models import InboundEvent, utcnow
 
-    def lost(_runtime: object) -> None:
+    def lost() -> None:
         raise ConnectionError("queue unreachable")
 
-    monkeypatch.setattr(tasks, "request_processing", lost)
+    monkeypatch.setattr(stack.rt.tasks, "process_events", lost)
     pid = problem_ticket(stack)
     stack.drain()
     assert links(stack) == {}  # stored and acknowledged, but nobody was told
     with stack.rt.db.session() as s:
         s.execute(update(InboundEvent).values(received_at=utcnow() - timedelta(minutes=1)))
     monkeypatch.undo()
-    stack.rt.huey.connector_tasks["reconcile"].call_local()
+    stack.rt.tasks["reconcile"].call_local()
     stack.drain()
     assert links(stack)[pid][1] is LinkVia.PROBLEM_TICKET

@@ -112,7 +112,7 @@ def test_a_dropped_webhook_is_healed_by_reconcile(mstack: LocalStack) -> None:
     mstack.jira.human_transition(key, "In Progress")
     mstack.drain()
     assert field_value(mstack, tickets[0], "jira_status") != "In Progress"
-    mstack.rt.huey.connector_tasks["reconcile"].call_local()
+    mstack.rt.tasks["reconcile"].call_local()
     mstack.drain()
     assert field_value(mstack, tickets[0], "jira_status") == "In Progress"
 

@@ -16,7 +16,6 @@ from connector.demo.stack import LocalStack
 from connector.store.models import Link, LinkVia, Problem, ProblemState, utcnow
 from connector.sync.replies.fanout import Tuning
 from connector.sync.replies.service import problems_with_unfinished_replies, run_fanout
-from connector.sync.replies.tasks import request_fanout
 from connector.sync.replies.templates import reply_tag
 
 FAST = Tuning(claim_timeout=3.0, poll_min=0.02, poll_max=0.3, slice_seconds=30)
@@ -163,7 +162,7 @@ def summaries(stack: LocalStack, pid: int) -> list[str]:
 def settle(stack: LocalStack, pid: int | None = None, tuning: Tuning = FAST) -> None:
     """Run the queue, then the fan-out until nothing is owed (claims wait out their timeout)."""
     if pid is not None:
-        request_fanout(stack.rt, pid)
+        stack.rt.scheduler.fanout(pid)
     stack.drain(timeout=60)
     for _ in range(60):
         owed = problems_with_unfinished_replies(stack.rt)

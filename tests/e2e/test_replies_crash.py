@@ -19,7 +19,6 @@ from sqlalchemy import insert
 from connector.demo.stack import LocalStack
 from connector.store.models import Link, LinkVia
 from connector.sync.replies.approval import status
-from connector.sync.replies.tasks import request_fanout
 from connector.sync.replies.templates import reply_tag
 from tests.e2e.test_replies import (
     make_stack,
@@ -94,7 +93,7 @@ def test_sigkilled_workers_end_with_exactly_one_reply_per_ticket(
             [{"ticket_id": t, "problem_id": pid, "via": LinkVia.RULE} for t in tickets],
         )
     resolve(stack, pid, "fixed")
-    request_fanout(stack.rt, pid)
+    stack.rt.scheduler.fanout(pid)
 
     # The sandbox holds every update_many job back and lets two through per round, so the
     # fan-out cannot finish before the six kills, however fast the machine (20 jobs at least).
@@ -115,7 +114,7 @@ def test_sigkilled_workers_end_with_exactly_one_reply_per_ticket(
             workers[victim].send_signal(signal.SIGKILL)
             workers[victim].wait()
             workers[victim] = spawn(env, tmp_path, 10 + kills)
-            request_fanout(stack.rt, pid)  # what the periodic reconcile does after a restart
+            stack.rt.scheduler.fanout(pid)  # what the periodic reconcile does after a restart
         hit = status(stack.rt, pid).counts
         print(f"kills done at {time.monotonic() - started:.1f}s", hit)
         jobs.paused = False
@@ -123,7 +122,7 @@ def test_sigkilled_workers_end_with_exactly_one_reply_per_ticket(
         def converged() -> bool:
             if status(stack.rt, pid).summary_posted:
                 return True
-            request_fanout(stack.rt, pid)
+            stack.rt.scheduler.fanout(pid)
             return False
 
         wait_until(converged, 90, "the fan-out to converge", every=0.5)

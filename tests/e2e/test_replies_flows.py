@@ -224,7 +224,6 @@ def test_missing_solution_text_is_held_until_approved(stack: LocalStack) -> None
 def test_tickets_linked_after_resolution_are_answered_through_the_real_linking_path(
     tmp_path: Path,
 ) -> None:
-    from connector.sync.replies.tasks import request_fanout
 
     stack = make_stack(tmp_path, install=True)
     try:
@@ -253,7 +252,7 @@ def test_tickets_linked_after_resolution_are_answered_through_the_real_linking_p
         late = agent_links("Late")
         with stack.rt.db.session() as s:
             assert s.get_one(Link, late).problem_id == pid
-        request_fanout(stack.rt, pid)  # what linking calls for a resolved problem
+        stack.rt.scheduler.fanout(pid)  # what linking calls for a resolved problem
         settle(stack)
         assert public(stack, late) == [
             "Hi Late, the problem you reported is fixed. We refunded the second charge."

@@ -17,7 +17,7 @@ from connector.sync.replies import rows
 from connector.sync.replies.plan import ensure_run_record, load_run
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Status:
         return asdict(self)
 
 
-def find_problem_id(runtime: Runtime, ref: str | int) -> int:
+def find_problem_id(runtime: AppContext, ref: str | int) -> int:
     text = str(ref).strip()
     with runtime.db.session() as session:
         if text.isdigit() and session.get(Problem, int(text)) is not None:
@@ -70,7 +70,7 @@ def find_problem_id(runtime: Runtime, ref: str | int) -> int:
     return int(found)
 
 
-def preview(runtime: Runtime, ref: str | int) -> Preview:
+def preview(runtime: AppContext, ref: str | int) -> Preview:
     """The rendered reply and what will happen per ticket; sends nothing."""
     problem_id = find_problem_id(runtime, ref)
     with runtime.db.session() as session:
@@ -126,10 +126,8 @@ def _will_happen(
     return counts
 
 
-def approve(runtime: Runtime, ref: str | int, actor: str = "cli") -> Preview:
+def approve(runtime: AppContext, ref: str | int, actor: str = "cli") -> Preview:
     """Approve the current outcome's reply and start sending it."""
-    from connector.sync.replies.tasks import request_fanout
-
     problem_id = find_problem_id(runtime, ref)
     with runtime.db.session() as session:
         problem = session.get_one(Problem, problem_id)
@@ -142,7 +140,6 @@ def approve(runtime: Runtime, ref: str | int, actor: str = "cli") -> Preview:
         record = ensure_run_record(session, problem_id, run.outcome)
         record.approved, record.approved_by, record.approved_at = True, actor, utcnow()
         record.held_reason = None
-        problem.replies_approved = True
         session.add(
             AuditEntry(
                 problem_id=problem_id,
@@ -152,11 +149,11 @@ def approve(runtime: Runtime, ref: str | int, actor: str = "cli") -> Preview:
             )
         )
     log_event(log, "replies.approved", problem_id=problem_id, outcome=run.outcome, actor=actor)
-    request_fanout(runtime, problem_id)
+    runtime.scheduler.fanout(problem_id)
     return preview(runtime, problem_id)
 
 
-def status(runtime: Runtime, ref: str | int, limit: int = 50) -> Status:
+def status(runtime: AppContext, ref: str | int, limit: int = 50) -> Status:
     """Delivery state of the current outcome: counts, and the tickets not answered, with why."""
     problem_id = find_problem_id(runtime, ref)
     with runtime.db.session() as session:

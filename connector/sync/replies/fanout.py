@@ -29,7 +29,7 @@ from connector.sync.replies.plan import Run
 from connector.zendesk.models import Comment, JobStatus, Ticket, TicketUpdate
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 CLOSED_MARKERS = ("closed prevents ticket update", "status: closed")
@@ -85,7 +85,7 @@ def reply_update(run: Run) -> TicketUpdate:
 
 
 class Fanout:
-    def __init__(self, runtime: Runtime, run: Run, tuning: Tuning) -> None:
+    def __init__(self, runtime: Services, run: Run, tuning: Tuning) -> None:
         self.runtime = runtime
         self.run = run
         self.tuning = tuning

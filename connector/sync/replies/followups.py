@@ -22,13 +22,13 @@ from connector.sync.replies.fanout import Tuning, reply_update
 from connector.sync.replies.plan import Run
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 CLAIM = 20
 
 
-def deliver_followups(runtime: Runtime, run: Run, tuning: Tuning) -> float | None:
+def deliver_followups(runtime: Services, run: Run, tuning: Tuning) -> float | None:
     """Create the owed follow-ups; returns a delay to try again after, or None when done."""
     deadline = time.monotonic() + tuning.slice_seconds
     failures = 0
@@ -53,7 +53,7 @@ def deliver_followups(runtime: Runtime, run: Run, tuning: Tuning) -> float | Non
 
 
 def _one(
-    runtime: Runtime,
+    runtime: Services,
     run: Run,
     token: str,
     ticket_id: int,
@@ -90,7 +90,7 @@ def _one(
     )
 
 
-def find_followup(runtime: Runtime, closed_id: int, tag: str) -> int | None:
+def find_followup(runtime: Services, closed_id: int, tag: str) -> int | None:
     """The follow-up of `closed_id` carrying the reply tag, if an earlier attempt created it."""
     followups = runtime.zendesk.get_ticket(closed_id).followup_ids
     if not followups:
@@ -101,7 +101,7 @@ def find_followup(runtime: Runtime, closed_id: int, tag: str) -> int | None:
     return None
 
 
-def _claim(runtime: Runtime, run: Run, timeout: timedelta) -> str | None:
+def _claim(runtime: Services, run: Run, timeout: timedelta) -> str | None:
     token, now = uuid.uuid4().hex, utcnow()
     free = (Reply.batch_id.is_(None)) | (Reply.claimed_at < now - timeout)
     owed = [
@@ -123,7 +123,7 @@ def _claim(runtime: Runtime, run: Run, timeout: timedelta) -> str | None:
     return token if result.rowcount else None  # type: ignore[attr-defined]
 
 
-def _claimed(runtime: Runtime, token: str) -> list[tuple[int, bool, int | None]]:
+def _claimed(runtime: Services, token: str) -> list[tuple[int, bool, int | None]]:
     with runtime.db.session() as session:
         found = session.execute(
             select(Reply.ticket_id, Reply.job_id, Link.requester_id)
@@ -134,7 +134,7 @@ def _claimed(runtime: Runtime, token: str) -> list[tuple[int, bool, int | None]]
     return [(t, job == rows.FOLLOWUP_MARK, r) for t, job, r in found]
 
 
-def _mark_attempted(runtime: Runtime, guard: list[Any]) -> None:
+def _mark_attempted(runtime: Services, guard: list[Any]) -> None:
     with runtime.db.session() as session:
         session.execute(
             update(Reply)
@@ -144,7 +144,7 @@ def _mark_attempted(runtime: Runtime, guard: list[Any]) -> None:
         )
 
 
-def _done(runtime: Runtime, guard: list[Any], followup_id: int) -> None:
+def _done(runtime: Services, guard: list[Any], followup_id: int) -> None:
     with runtime.db.session() as session:
         session.execute(
             update(Reply)
@@ -154,7 +154,7 @@ def _done(runtime: Runtime, guard: list[Any], followup_id: int) -> None:
         )
 
 
-def _release(runtime: Runtime, token: str, ticket_id: int | None = None) -> None:
+def _release(runtime: Services, token: str, ticket_id: int | None = None) -> None:
     one = [Reply.ticket_id == ticket_id] if ticket_id is not None else []
     with runtime.db.session() as session:
         session.execute(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, literal, select, update
+from sqlalchemy import exists, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,7 @@ from connector.sync.replies.templates import (
 )
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 WORKAROUND = "workaround"
 UNMAPPED = "unmapped"
@@ -131,7 +131,7 @@ def _run_record(session: Session, problem_id: int, outcome: str) -> ReplyRun | N
     return session.scalars(query).first()
 
 
-def plan_rows(runtime: Runtime, run: Run) -> int:
+def plan_rows(runtime: Services, run: Run) -> int:
     """Add a pending Reply row for every linked ticket that has none for this outcome, in one
     INSERT ... SELECT (nothing is loaded into memory); pending rows of tickets that left the
     problem are skipped. Returns the number of rows added."""
@@ -169,15 +169,6 @@ def plan_rows(runtime: Runtime, run: Run) -> int:
             .execution_options(synchronize_session=False)
         )
     return max(int(added or 0), 0)  # -1 where the driver cannot tell
-
-
-def linked_and_row(run_problem_id: int, outcome: str) -> Any:
-    """Links of a problem outer-joined to their Reply row for the outcome (for counting)."""
-    return and_(
-        Reply.ticket_id == Link.ticket_id,
-        Reply.problem_id == run_problem_id,
-        Reply.outcome == outcome,
-    )
 
 
 def _insert(session: Session, model: Any) -> Any:

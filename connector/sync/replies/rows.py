@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from connector.store.models import Reply, ReplyState, utcnow
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import AppContext, Services
     from connector.sync.replies.plan import Run
 
 BATCH = 100
@@ -34,7 +34,7 @@ def of_run(run: Run) -> list[ColumnElement[bool]]:
     return [Reply.problem_id == run.problem_id, Reply.outcome == run.outcome]
 
 
-def claim_pending(runtime: Runtime, run: Run, size: int = BATCH) -> Claim | None:
+def claim_pending(runtime: Services, run: Run, size: int = BATCH) -> Claim | None:
     """Claim up to `size` pending rows in one UPDATE (the problem ticket goes last: solving it
     in Zendesk copies its comment to its open incidents, so they must be answered first)."""
     token, now = uuid.uuid4().hex, utcnow()
@@ -65,7 +65,7 @@ def claim_pending(runtime: Runtime, run: Run, size: int = BATCH) -> Claim | None
     return Claim(token, tickets) if tickets else None
 
 
-def _others_open(runtime: Runtime, run: Run) -> bool:
+def _others_open(runtime: Services, run: Run) -> bool:
     with runtime.db.session() as session:
         found = session.scalar(
             select(Reply.id)
@@ -79,7 +79,7 @@ def _others_open(runtime: Runtime, run: Run) -> bool:
     return found is not None
 
 
-def claim_stale_unknown(runtime: Runtime, run: Run, timeout: timedelta) -> Claim | None:
+def claim_stale_unknown(runtime: Services, run: Run, timeout: timedelta) -> Claim | None:
     """Take over claimed rows with no job on record whose claim is older than `timeout`: their
     update may or may not have happened (a crash, a timeout), so the caller reads the tags."""
     token, now = uuid.uuid4().hex, utcnow()
@@ -113,7 +113,7 @@ def claim_stale_unknown(runtime: Runtime, run: Run, timeout: timedelta) -> Claim
     return Claim(token, tickets) if tickets else None
 
 
-def record_job(runtime: Runtime, claim: Claim, job_id: str) -> int:
+def record_job(runtime: Services, claim: Claim, job_id: str) -> int:
     with runtime.db.session() as session:
         result = session.execute(
             update(Reply)
@@ -124,7 +124,7 @@ def record_job(runtime: Runtime, claim: Claim, job_id: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def release(runtime: Runtime, claim: Claim) -> None:
+def release(runtime: Services, claim: Claim) -> None:
     """Zendesk refused the call (429): nothing happened, so the attempt does not count."""
     with runtime.db.session() as session:
         session.execute(
@@ -141,7 +141,7 @@ def release(runtime: Runtime, claim: Claim) -> None:
         )
 
 
-def mark_unknown(runtime: Runtime, claim: Claim, reason: str) -> None:
+def mark_unknown(runtime: Services, claim: Claim, reason: str) -> None:
     """The update may have reached Zendesk: keep the claim; the tags tell after the timeout."""
     with runtime.db.session() as session:
         session.execute(
@@ -152,7 +152,7 @@ def mark_unknown(runtime: Runtime, claim: Claim, reason: str) -> None:
         )
 
 
-def active_jobs(runtime: Runtime, run: Run) -> set[str]:
+def active_jobs(runtime: Services, run: Run) -> set[str]:
     with runtime.db.session() as session:
         return set(
             session.scalars(
@@ -167,13 +167,13 @@ def active_jobs(runtime: Runtime, run: Run) -> set[str]:
         )
 
 
-def tickets_where(runtime: Runtime, *conditions: Any) -> list[int]:
+def tickets_where(runtime: Services, *conditions: Any) -> list[int]:
     with runtime.db.session() as session:
         return list(session.scalars(select(Reply.ticket_id).where(*conditions)))
 
 
 def set_state(
-    runtime: Runtime,
+    runtime: Services,
     guard: Sequence[ColumnElement[bool]],
     ticket_ids: Iterable[int],
     state: ReplyState,
@@ -199,7 +199,7 @@ def set_state(
 
 
 def retry_or_fail(
-    runtime: Runtime,
+    runtime: Services,
     guard: Sequence[ColumnElement[bool]],
     ticket_ids: Iterable[int],
     error: str,
@@ -221,7 +221,7 @@ def retry_or_fail(
             )
 
 
-def count_states(runtime: Runtime, run: Run) -> dict[str, int]:
+def count_states(runtime: AppContext, run: Run) -> dict[str, int]:
     """Rows of the run by state; `followup_open` counts follow-ups not yet created."""
     with runtime.db.session() as session:
         rows = session.execute(
@@ -238,7 +238,7 @@ def count_states(runtime: Runtime, run: Run) -> dict[str, int]:
     return counts
 
 
-def oldest_claim(runtime: Runtime, run: Run) -> datetime | None:
+def oldest_claim(runtime: Services, run: Run) -> datetime | None:
     with runtime.db.session() as session:
         return session.scalar(
             select(func.min(Reply.claimed_at)).where(

@@ -19,7 +19,7 @@ from connector.sync.replies.plan import UNMAPPED, WORKAROUND, Run, load_run, pla
 from connector.sync.replies.summary import is_finished, post_summary
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,12 @@ class FanoutResult:
     again_in: float | None = None  # run again after this many seconds (None: finished)
 
 
-def current_run(runtime: Runtime, problem_id: int) -> Run | None:
+def current_run(runtime: Services, problem_id: int) -> Run | None:
     with runtime.db.session() as session:
         return load_run(session, runtime.config, problem_id)
 
 
-def run_fanout(runtime: Runtime, problem_id: int, tuning: Tuning | None = None) -> FanoutResult:
+def run_fanout(runtime: Services, problem_id: int, tuning: Tuning | None = None) -> FanoutResult:
     """Converge one problem's replies with Zendesk; safe to call any number of times, anywhere."""
     tuning = tuning or Tuning.from_env()
     run = current_run(runtime, problem_id)
@@ -82,7 +82,7 @@ def run_fanout(runtime: Runtime, problem_id: int, tuning: Tuning | None = None) 
     return result
 
 
-def problems_with_unfinished_replies(runtime: Runtime) -> list[int]:
+def problems_with_unfinished_replies(runtime: Services) -> list[int]:
     """Problems owing replies for their current outcome: linked tickets without a row, rows not
     delivered, or a finished run whose Jira summary is missing."""
     replies = runtime.config.replies

@@ -21,7 +21,7 @@ from connector.sync.replies import rows
 from connector.sync.replies.plan import Run
 
 if TYPE_CHECKING:
-    from connector.runtime import Runtime
+    from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(minutes=2)
@@ -47,7 +47,7 @@ def summary_text(run: Run, counts: dict[str, int]) -> str:
     )
 
 
-def post_summary(runtime: Runtime, run: Run) -> bool:
+def post_summary(runtime: Services, run: Run) -> bool:
     """Post the summary if the run is finished and nobody did yet; True if this call did."""
     if not run.issue_key:
         return False
@@ -71,14 +71,14 @@ def post_summary(runtime: Runtime, run: Run) -> bool:
     return True
 
 
-def _already_there(runtime: Runtime, run: Run) -> bool:
+def _already_there(runtime: Services, run: Run) -> bool:
     assert run.issue_key is not None
     issue = runtime.jira.get_issue(run.issue_key)
     comments: Any = (issue.fields.get("comment") or {}).get("comments") or []
     return any(marker(run) in str(c.get("body") or "") for c in comments)
 
 
-def _claim(runtime: Runtime, run: Run) -> str | None:
+def _claim(runtime: Services, run: Run) -> str | None:
     token, now = uuid.uuid4().hex, utcnow()
     with runtime.db.session() as session:
         result = session.execute(
@@ -98,7 +98,7 @@ def _claim(runtime: Runtime, run: Run) -> str | None:
     return token if result.rowcount else None  # type: ignore[attr-defined]
 
 
-def _finish(runtime: Runtime, run: Run, token: str, text: str | None) -> None:
+def _finish(runtime: Services, run: Run, token: str, text: str | None) -> None:
     values: dict[str, Any] = {"summary_claim": None}
     if text is not None:
         values |= {"summary_posted_at": utcnow(), "summary": text}

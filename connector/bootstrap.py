@@ -1,4 +1,13 @@
-"""Everything a process needs, built lazily from settings and config: nothing connects on import."""
+"""The composition root: the one place that builds what a process needs, from settings and
+config, lazily (nothing connects on import or build).
+
+- `WebContext`: the web tier's needs: the store and the queue to enqueue on. It has no Zendesk
+  or Jira client: the web tier never calls them.
+- `WorkerContext`: adds both vendor clients and who the connector is on each side; it is the
+  sync core's `Services`. The CLI's commands that call Zendesk or Jira use it too.
+
+The queue's tasks are registered here, once per context, on its own Huey instance.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +24,17 @@ from connector.queue import build_huey
 from connector.ratelimit import CallBudget, budget_storage_uri
 from connector.settings import Settings, load_settings
 from connector.store.db import Database
+from connector.sync.ports import Scheduler, Services
+from connector.tasks import QueueTasks
 from connector.zendesk.client import ZendeskClient
 
 
-class Runtime:
+class WebContext:
+    """Settings, config, the store and the queue (tasks are only enqueued from here)."""
+
     def __init__(self, settings: Settings | None = None, config: Config | None = None) -> None:
         self.settings = settings or load_settings()
         self.config = config or load_config(self.settings.config)
-        self.calls: Counter[str] = Counter()
-        self.next_processing_at = 0.0  # see connector.tasks.request_processing
         register_secrets(
             s.get_secret_value() if s else None
             for s in (
@@ -41,12 +52,34 @@ class Runtime:
         return Database(self.settings.database_url)
 
     @cached_property
-    def huey(self) -> Huey:
-        from connector.tasks import register_tasks
+    def tasks(self) -> QueueTasks:
+        return QueueTasks(build_huey(self.settings), self.settings, self.config, self._services)
 
-        huey = build_huey(self.settings)
-        register_tasks(huey, self)
-        return huey
+    @property
+    def huey(self) -> Huey:
+        return self.tasks.huey
+
+    @property
+    def scheduler(self) -> Scheduler:
+        return self.tasks
+
+    def _services(self) -> Services:
+        raise RuntimeError("tasks run in a worker (`connector worker`), never in the web tier")
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()
+
+
+class WorkerContext(WebContext):
+    """Everything a worker needs: the web context plus both vendor clients (the `Services`)."""
+
+    def __init__(self, settings: Settings | None = None, config: Config | None = None) -> None:
+        super().__init__(settings, config)
+        self.calls: Counter[str] = Counter()
+
+    def _services(self) -> Services:
+        return self
 
     @cached_property
     def zendesk(self) -> ZendeskClient:
@@ -106,7 +139,3 @@ class Runtime:
         """The connector's own Jira account: its changes are not mirrored back."""
         me = self.jira.myself()
         return me.get("accountId") or me.get("name")
-
-    def close(self) -> None:
-        if "db" in self.__dict__:
-            self.db.dispose()

@@ -1,0 +1,70 @@
+"""One lease primitive for every claim: a row is taken by writing a fresh token and the time
+into its claim columns with a compare-and-set `UPDATE`, and only where the row is free (no
+token, or a token older than the timeout: its holder died). Two processes can never hold the
+same row; a crashed holder's rows come free by themselves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from connector.store.models import utcnow
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The claim columns of one table (`token`, `claimed_at`) and how long a claim holds."""
+
+    token: InstrumentedAttribute[Any]
+    claimed_at: InstrumentedAttribute[Any]
+    timeout: timedelta
+
+    @property
+    def model(self) -> Any:
+        return self.token.class_
+
+    def free(self, now: datetime | None = None) -> ColumnElement[bool]:
+        expired = (now or utcnow()) - self.timeout
+        return or_(self.token.is_(None), self.claimed_at < expired)
+
+    def take(
+        self,
+        session: Session,
+        *where: ColumnElement[bool],
+        order_by: Sequence[Any] = (),
+        limit: int | None = None,
+    ) -> str | None:
+        """Claim the free rows matching `where` (at most `limit`, in `order_by` order);
+        the new token, or None when no row was free."""
+        token, now = uuid.uuid4().hex, utcnow()
+        conditions = [*where, self.free(now)]
+        if limit is not None:
+            ids = list(
+                session.scalars(
+                    select(self.model.id).where(*conditions).order_by(*order_by).limit(limit)
+                )
+            )
+            if not ids:
+                return None
+            conditions.insert(0, self.model.id.in_(ids))
+        result = session.execute(
+            update(self.model)
+            .where(*conditions)
+            .values({self.token.key: token, self.claimed_at.key: now})
+            .execution_options(synchronize_session=False)
+        )
+        return token if result.rowcount else None  # type: ignore[attr-defined]
+
+    def held(self, token: str) -> ColumnElement[bool]:
+        return self.token == token
+
+    def released(self) -> dict[str, Any]:
+        """The values that free a row (to merge into the update that records the outcome)."""
+        return {self.token.key: None, self.claimed_at.key: None}

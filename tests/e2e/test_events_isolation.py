@@ -1,0 +1,60 @@
+"""One bad ticket in a batch of webhook events fails only its own events, over HTTP with the
+real clients: the others are linked at once, the bad one waits, runs out of attempts and is
+linked after `connector events retry` once the cause is gone."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from connector.demo.stack import LocalStack
+from connector.ops.events import retry_failed_events
+from connector.store.models import EventState, InboundEvent
+from tests.e2e.test_linking import cf, links
+from tests.waiting import wait_until
+
+
+def event_states(stack: LocalStack) -> dict[int, EventState]:
+    with stack.rt.db.session() as s:
+        return {
+            int(e.subject_id or 0): e.state
+            for e in s.scalars(select(InboundEvent).where(InboundEvent.source == "zendesk"))
+        }
+
+
+def test_one_bad_ticket_does_not_hold_back_the_rest_of_its_batch(stack: LocalStack) -> None:
+    adopted = stack.jira.human_create("SHIP", "Parcels stuck in Leipzig hub")
+    # Reading that issue fails (Jira answers 500) until the fault is cleared.
+    stack.jira.inject_faults(fraction=1.0, paths=[f"GET /rest/api/*/issue/{adopted}"])
+    stack.rt.settings.event_coalesce_seconds = 3600  # hold processing: one batch for all
+    good = [
+        stack.zendesk.agent_create_ticket(
+            subject=f"Parcel lost {n}", comment={"body": "?"}, tags=["parcel_lost"]
+        )["id"]
+        for n in range(3)
+    ]
+    bad = stack.zendesk.agent_create_ticket(
+        subject="Where is my parcel",
+        comment={"body": "?"},
+        custom_fields=cf(stack, jira_issue=adopted),
+    )["id"]
+    assert stack.zendesk.wait_for_deliveries(10)
+    wait_until(lambda: len(event_states(stack)) == 4, 10, "the four events stored")
+    assert set(event_states(stack).values()) == {EventState.PENDING}
+
+    stack.run_queue(include_future=True)  # the batch, then the queue's retries of the task
+
+    states = event_states(stack)
+    assert [states[t] for t in good] == [EventState.PROCESSED] * 3
+    assert states[bad] is EventState.FAILED
+    linked = links(stack)
+    assert bad not in linked
+    assert len({linked[t][0] for t in good}) == 1 and all(t in linked for t in good)
+
+    stack.jira.clear_faults()
+    stack.rt.settings.event_coalesce_seconds = 0
+    with stack.rt.db.session() as s:
+        failed = [e.id for e in s.scalars(select(InboundEvent)) if e.state is EventState.FAILED]
+    assert retry_failed_events(stack.rt, failed) == failed
+    stack.drain()
+    assert event_states(stack)[bad] is EventState.PROCESSED
+    assert links(stack)[bad][0] == adopted
