@@ -30,6 +30,14 @@ def server_info(deployment: str = "Cloud") -> None:
     )
 
 
+def field_list() -> None:
+    """The library reads `/field` once per client to translate JQL clause names in `fields`."""
+    responses.get(
+        f"{BASE}/rest/api/2/field",
+        json=[{"id": "status", "name": "Status", "clauseNames": ["status"]}],
+    )
+
+
 def issue_json(
     key: str = "FIN-1", status: str = "Done", category: str = "done"
 ) -> dict[str, object]:
@@ -109,6 +117,7 @@ def test_unauthorised_and_missing(client: JiraClient) -> None:
 @responses.activate
 def test_cloud_search_uses_search_jql_with_page_tokens(client: JiraClient) -> None:
     server_info()
+    field_list()
     responses.get(
         f"{BASE}/rest/api/2/search/jql",
         match=[
@@ -125,6 +134,7 @@ def test_cloud_search_uses_search_jql_with_page_tokens(client: JiraClient) -> No
 @responses.activate
 def test_data_center_search_uses_start_at() -> None:
     server_info("Server")
+    field_list()
     client = JiraClient(BASE, pat="pat-1", timeout=3)
     responses.get(
         f"{BASE}/rest/api/2/search", json={"issues": [issue_json()], "total": 2, "startAt": 0}
