@@ -38,13 +38,14 @@ def snapshot_of(issue: JiraIssue, config: Config, own_account: str | None) -> Sn
 def material_changes(before: Snapshot, after: Snapshot) -> list[str]:
     """What deserves a note for the agent: one line per field whose material facts changed.
 
-    A fact the stored snapshot does not know (stored before it existed) is not a change.
+    A fact the stored snapshot does not know (stored before the fact existed) is shown on the
+    tickets but not reported as a change.
     """
     changes = []
     for spec in MIRRORED_FIELDS:
-        if spec.note is None or not all(before.has(fact) for fact in spec.material):
-            continue
-        if any(before[fact] != after[fact] for fact in spec.material):
+        if spec.note and any(
+            before.has(fact) and before[fact] != after[fact] for fact in spec.material
+        ):
             line = spec.note(before, after)
             if line:
                 changes.append(line)
