@@ -238,7 +238,3 @@ TICKET_FIELDS = (
 )
 MIRRORED_FIELDS = tuple(f for f in TICKET_FIELDS if f.mirrors is not None)
 FIELD_KEYS = tuple(f.key for f in TICKET_FIELDS)
-
-
-def field(key: str) -> TicketField:
-    return next(f for f in TICKET_FIELDS if f.key == key)
