@@ -40,7 +40,9 @@ class _FieldIds(Strict):
         return value
 
 
-# One optional id per ticket field of the catalog (`connector.fields.TICKET_FIELDS`).
+# One optional id per ticket field of the catalog (`connector.fields.TICKET_FIELDS`), built from
+# it at import so a new field needs no edit here. Type checkers cannot see a model built at run
+# time, so they are told that every attribute is an id.
 if TYPE_CHECKING:
 
     class ZendeskFields(_FieldIds):
