@@ -9,12 +9,21 @@ import re
 import string
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from connector.errors import ConfigError
+from connector.fields import TICKET_FIELDS
 from connector.settings import DEFAULT_CONFIG_PATH
 
 TEMPLATE_VARIABLES = frozenset({"solution", "issue_key", "fix_version", "due_date"})
@@ -25,14 +34,26 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ZendeskFields(Strict):
-    owning_team: int | None = None
-    known_problem: int | None = None
-    jira_issue: int | None = None
-    jira_status: int | None = None
-    expected_fix: int | None = None
-    solution: int | None = None
-    solution_kind: int | None = None
+class _FieldIds(Strict):
+    def id_of(self, key: str) -> int | None:
+        value: int | None = getattr(self, key)
+        return value
+
+
+# One optional id per ticket field of the catalog (`connector.fields.TICKET_FIELDS`), built from
+# it at import so a new field needs no edit here. Type checkers cannot see a model built at run
+# time, so they are told that every attribute is an id.
+if TYPE_CHECKING:
+
+    class ZendeskFields(_FieldIds):
+        def __getattr__(self, key: str) -> int | None: ...
+
+else:
+    ZendeskFields = create_model(
+        "ZendeskFields",
+        __base__=_FieldIds,
+        **{spec.key: (int | None, None) for spec in TICKET_FIELDS},
+    )
 
 
 class ZendeskConfig(Strict):

@@ -17,9 +17,10 @@ from dotenv import dotenv_values
 from connector.cli import cli
 from connector.config import load_config
 from connector.demo.stack import LocalStack
+from connector.fields import TICKET_FIELDS as FIELDS
 from connector.install.jira_setup import WEBHOOK_NAME as JIRA_HOOK
 from connector.install.run import finish_uninstall, plan_install, plan_uninstall
-from connector.install.zendesk_setup import FIELDS, TRIGGER_TITLE
+from connector.install.zendesk_setup import TRIGGER_TITLE
 from connector.install.zendesk_setup import WEBHOOK_NAME as ZENDESK_HOOK
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from connector.config import embedded_defaults_text
 from connector.errors import ConfigError
+from connector.fields import TICKET_FIELDS
 from connector.install.config_file import set_keys
 from connector.install.jira_setup import plan_jira, plan_jira_removal
 from connector.install.plan import Plan
-from connector.install.zendesk_setup import FIELDS, plan_zendesk, plan_zendesk_removal
+from connector.install.zendesk_setup import plan_zendesk, plan_zendesk_removal
 from connector.logs import register_secrets
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class Installed:
 
     def config_values(self) -> dict[str, object]:
         values: dict[str, object] = {
-            f"zendesk.fields.{spec.key}": self.fields.get(spec.key) for spec in FIELDS
+            f"zendesk.fields.{spec.key}": self.fields.get(spec.key) for spec in TICKET_FIELDS
         }
         values["zendesk.webhook_id"] = self.zendesk_webhook_id
         values["zendesk.trigger_id"] = self.zendesk_trigger_id

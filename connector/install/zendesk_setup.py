@@ -1,12 +1,12 @@
-"""What the connector needs in Zendesk: seven ticket fields, a signed webhook and one trigger
-that calls it on every ticket change (the connector ignores its own changes by actor)."""
+"""What the connector needs in Zendesk: the catalog's ticket fields, a signed webhook and one
+trigger that calls it on every ticket change (the connector ignores its own changes by actor)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from connector.fields import TICKET_FIELDS, TicketField
 from connector.install.plan import CREATE, DELETE, KEEP, UPDATE, Plan, Step
 from connector.sync.inbound import ZENDESK_TRIGGER_BODY
 
@@ -16,34 +16,10 @@ if TYPE_CHECKING:
 
 WEBHOOK_NAME = "Zendesk-Jira connector"
 TRIGGER_TITLE = "Zendesk-Jira connector: notify on ticket change"
-NO_PROBLEM_OPTION = {"name": "(no open problem)", "value": "zdjira_none"}
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    key: str
-    title: str
-    type: str
-    description: str
-
-
-FIELDS = (
-    FieldSpec("owning_team", "Owning team", "tagger", "Team that owns the cause of this problem"),
-    FieldSpec("known_problem", "Known problem", "tagger", "Link this ticket to an open problem"),
-    FieldSpec("jira_issue", "Jira issue", "text", "Jira key of the problem (paste one to link)"),
-    FieldSpec("jira_status", "Jira status", "text", "Status of the linked Jira issue"),
-    FieldSpec("expected_fix", "Expected fix", "date", "Due date or fix version release date"),
-    FieldSpec("solution", "Agreed solution", "textarea", "The agreed customer-facing solution"),
-    FieldSpec("solution_kind", "Solution kind", "text", "fix, workaround, article or wont_fix"),
-)
-
-
-def field_options(runtime: Services, spec: FieldSpec) -> list[dict[str, str]]:
-    if spec.key == "owning_team":
-        return [{"name": t.name or key, "value": key} for key, t in runtime.config.teams.items()]
-    if spec.key == "known_problem":
-        return [NO_PROBLEM_OPTION]
-    return []
+def field_options(runtime: Services, spec: TicketField) -> list[dict[str, str]]:
+    return spec.options(runtime.config) if spec.options else []
 
 
 def plan_zendesk(runtime: Services, public_url: str, installed: Installed, plan: Plan) -> None:
@@ -51,8 +27,8 @@ def plan_zendesk(runtime: Services, public_url: str, installed: Installed, plan:
     existing = {f["id"]: f for f in zendesk.list_ticket_fields()}
     by_title = {(f["title"], f.get("type")): f for f in existing.values()}
     configured = runtime.config.zendesk.fields
-    for spec in FIELDS:
-        field_id = getattr(configured, spec.key)
+    for spec in TICKET_FIELDS:
+        field_id = configured.id_of(spec.key)
         # A stale id (field deleted by hand) falls back to the title; a same-titled field of
         # another type is the admin's own, never adopted (uninstall would delete it).
         current = existing.get(field_id) if field_id else None
@@ -73,8 +49,8 @@ def plan_zendesk(runtime: Services, public_url: str, installed: Installed, plan:
         installed.fields[spec.key] = int(current["id"])
         have = {o["value"]: o["name"] for o in current.get("custom_field_options") or []}
         missing = [o for o in options if have.get(o["value"]) != o["name"]]
-        if spec.key == "known_problem":
-            missing = []  # kept by the connector itself; any existing option is fine
+        if spec.options_kept_by_connector:
+            missing = []  # any existing option is fine
         if missing:
             detail = "options " + ", ".join(o["value"] for o in missing)
             plan.add(
@@ -192,7 +168,7 @@ def _comparable(trigger: dict[str, Any]) -> dict[str, Any]:
 
 
 def _create_field(
-    runtime: Services, spec: FieldSpec, options: list[dict[str, str]], installed: Installed
+    runtime: Services, spec: TicketField, options: list[dict[str, str]], installed: Installed
 ) -> Any:
     def run() -> None:
         body: dict[str, Any] = {
@@ -270,8 +246,8 @@ def plan_zendesk_removal(runtime: Services, plan: Plan) -> None:
                 )
             )
     configured = runtime.config.zendesk.fields
-    ids = {getattr(configured, s.key) for s in FIELDS} - {None}
-    titles = {s.title for s in FIELDS}
+    ids = {configured.id_of(s.key) for s in TICKET_FIELDS} - {None}
+    titles = {s.title for s in TICKET_FIELDS}
     for current in zendesk.list_ticket_fields():
         if current["id"] in ids or (not ids and current["title"] in titles):
             fid = int(current["id"])

@@ -13,9 +13,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from connector.errors import AuthError, ConfigError, ConnectorError, NotFoundError, TransientError
+from connector.fields import TICKET_FIELDS
 from connector.install.jira_setup import WEBHOOK_NAME as JIRA_WEBHOOK_NAME
 from connector.install.jira_setup import projects_jql, webhook_id
-from connector.install.zendesk_setup import FIELDS, TRIGGER_TITLE
+from connector.install.zendesk_setup import TRIGGER_TITLE
 from connector.install.zendesk_setup import WEBHOOK_NAME as ZENDESK_WEBHOOK_NAME
 from connector.ops import queries
 from connector.store.models import utcnow
@@ -108,7 +109,7 @@ def _zendesk(runtime: Services) -> Iterator[Check]:
 def _zendesk_fields(runtime: Services) -> Iterator[Check]:
     configured = runtime.config.zendesk.fields
     path = runtime.settings.config_path
-    unset = [s.key for s in FIELDS if getattr(configured, s.key) is None]
+    unset = [s.key for s in TICKET_FIELDS if configured.id_of(s.key) is None]
     if unset:
         yield Check(
             "zendesk fields",
@@ -118,7 +119,7 @@ def _zendesk_fields(runtime: Services) -> Iterator[Check]:
         )
         return
     existing = {int(f["id"]) for f in runtime.zendesk.list_ticket_fields()}
-    gone = [s.key for s in FIELDS if getattr(configured, s.key) not in existing]
+    gone = [s.key for s in TICKET_FIELDS if configured.id_of(s.key) not in existing]
     if gone:
         yield Check(
             "zendesk fields",
@@ -127,7 +128,7 @@ def _zendesk_fields(runtime: Services) -> Iterator[Check]:
             f"{INSTALL} to recreate them and update {path}",
         )
     else:
-        yield Check("zendesk fields", OK, f"all {len(FIELDS)} ticket fields exist")
+        yield Check("zendesk fields", OK, f"all {len(TICKET_FIELDS)} ticket fields exist")
 
 
 def _zendesk_webhook(runtime: Services) -> Iterator[Check]:

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from connector.batching import batched
+from connector.fields import Snapshot
 from connector.logs import log_event
 from connector.store.models import Link, Problem, TicketState
-from connector.sync.mirror import Snapshot, ticket_update
+from connector.sync.mirror import ticket_update
 from connector.zendesk.client import MAX_BATCH
 from connector.zendesk.models import Comment, TicketUpdate
 
@@ -48,7 +49,7 @@ def confirm_links(runtime: Services, problem_id: int) -> int:
         "ticket; the customer gets a reply when the issue is resolved."
     )
     # A ticket joining late also shows what was already mirrored (status, solution, fix date).
-    shown = ticket_update(runtime, {}, Snapshot(**mirrored)) if mirrored else None
+    shown = ticket_update(runtime, {}, Snapshot.load(mirrored)) if mirrored else None
     update = TicketUpdate(
         comment=Comment(body=note, public=False),
         custom_fields={**(shown.custom_fields if shown else {}), **_key_field(runtime, key)},

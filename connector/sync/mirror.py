@@ -11,7 +11,6 @@ ticket per 10 minutes.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from sqlalchemy import select
 
 from connector.batching import batched
 from connector.config import Config
+from connector.fields import MIRRORED_FIELDS, Snapshot
 from connector.jira.models import JiraIssue
 from connector.logs import log_event
 from connector.store.models import AuditEntry, Link, Problem, ProblemState, utcnow
@@ -29,136 +29,68 @@ if TYPE_CHECKING:
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
-CATEGORY_TAG = "jira_status_"
-CATEGORIES = ("new", "indeterminate", "done")
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the tickets show of the issue."""
-
-    key: str
-    status: str | None
-    category: str | None
-    resolution: str | None
-    expected_fix: str | None
-    fix_version: str | None
-    solution: str | None
-    solution_kind: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def snapshot_of(issue: JiraIssue, config: Config, own_account: str | None) -> Snapshot:
-    solution, kind = agreed_solution(issue, config, own_account)
-    return Snapshot(
-        key=issue.key,
-        status=issue.status,
-        category=issue.status_category,
-        resolution=issue.resolution,
-        expected_fix=issue.expected_fix.isoformat() if issue.expected_fix else None,
-        fix_version=issue.fix_version,
-        solution=solution,
-        solution_kind=kind,
-    )
+    return Snapshot.read(issue, config, own_account)
 
 
-def agreed_solution(
-    issue: JiraIssue, config: Config, own_account: str | None
-) -> tuple[str | None, str | None]:
-    """Only where the config says: custom fields, or the latest comment with the marker.
+def material_changes(before: Snapshot, after: Snapshot) -> list[str]:
+    """What deserves a note for the agent: one line per field whose material facts changed.
 
-    The description and ordinary comments stay internal to Jira.
+    A fact the stored snapshot does not know (stored before the fact existed) is shown on the
+    tickets but not reported as a change.
     """
-    jira = config.jira
-    text = _text(issue.fields.get(jira.solution_field)) if jira.solution_field else None
-    kind = _text(issue.fields.get(jira.solution_kind_field)) if jira.solution_kind_field else None
-    marker = jira.solution_comment_marker
-    if text is None and marker:
-        for comment in reversed(issue.comments):
-            body = comment.body.strip()
-            if body.startswith(marker) and comment.author != own_account:
-                text = body.removeprefix(marker).strip() or None
-                break
-    return text, (kind.lower() if kind else None)
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, dict):  # a select field
-        value = value.get("value")
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def material_changes(before: dict[str, Any], after: Snapshot) -> list[str]:
-    """What deserves a note for the agent (not mere status renames within a category)."""
     changes = []
-    if before.get("category") != after.category:
-        changes.append(_category_sentence(after))
-    if (before.get("solution"), before.get("solution_kind")) != (
-        after.solution,
-        after.solution_kind,
-    ):
-        if after.solution:
-            kind = f" ({after.solution_kind})" if after.solution_kind else ""
-            changes.append(f"Agreed solution{kind}: {after.solution}")
-        elif before.get("solution"):
-            changes.append("The agreed solution was withdrawn.")
-    if before.get("expected_fix") != after.expected_fix:
-        if after.expected_fix:
-            changes.append(f"Expected fix: {after.expected_fix}.")
-        elif before.get("expected_fix"):
-            changes.append("The expected fix date was removed.")
+    for spec in MIRRORED_FIELDS:
+        if spec.note and any(
+            before.has(fact) and before[fact] != after[fact] for fact in spec.material
+        ):
+            line = spec.note(before, after)
+            if line:
+                changes.append(line)
     return changes
-
-
-def _category_sentence(s: Snapshot) -> str:
-    if s.category == "done":
-        return f"Jira issue {s.key} is resolved ({s.resolution or s.status})."
-    if s.category == "indeterminate":
-        return f"Work on Jira issue {s.key} has started ({s.status})."
-    return f"Jira issue {s.key} is {s.status or 'open'}."
 
 
 def ticket_update(
     runtime: Services, before: dict[str, Any], after: Snapshot
 ) -> TicketUpdate | None:
     """The one update every linked ticket gets, or None when nothing they show changed."""
-    ids = runtime.config.zendesk.fields
-    wanted = {
-        ids.jira_issue: after.key,
-        ids.jira_status: after.status,
-        ids.expected_fix: after.expected_fix,
-        ids.solution: after.solution,
-        ids.solution_kind: after.solution_kind,
-    }
-    previous = {
-        ids.jira_issue: before.get("key"),
-        ids.jira_status: before.get("status"),
-        ids.expected_fix: before.get("expected_fix"),
-        ids.solution: before.get("solution"),
-        ids.solution_kind: before.get("solution_kind"),
-    }
-    fields = {
-        fid: value
-        for fid, value in wanted.items()
-        if fid is not None and (not before or previous[fid] != value)
-    }
-    tags: list[str] = []
-    remove: list[str] = []
-    if after.category and before.get("category") != after.category:
-        tags = [CATEGORY_TAG + after.category]
-        remove = [CATEGORY_TAG + c for c in CATEGORIES if c != after.category]
-    notes = material_changes(before, after) if before else []
+    shown = Snapshot.load(before)
+    fields = changed_fields(runtime.config, shown, after)
+    tags, remove = changed_tags(shown, after)
+    notes = material_changes(shown, after) if shown else []
     if not (fields or tags or notes):
         return None
     note = Comment(body="\n".join(notes), public=False) if notes else None
     return TicketUpdate(
         custom_fields=fields, additional_tags=tags, remove_tags=remove, comment=note
     )
+
+
+def changed_fields(config: Config, before: Snapshot, after: Snapshot) -> dict[int, Any]:
+    """Field id -> value for every configured mirrored field whose fact is new or changed."""
+    ids = config.zendesk.fields
+    fields: dict[int, Any] = {}
+    for spec in MIRRORED_FIELDS:
+        field_id, fact = ids.id_of(spec.key), str(spec.mirrors)
+        if field_id is None or not after.has(fact):  # unconfigured, or not known yet
+            continue
+        if not before.has(fact) or before[fact] != after[fact]:
+            fields[field_id] = spec.value(after)
+    return fields
+
+
+def changed_tags(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
+    """Tags to add and remove: the one for the fact's new value replaces its siblings."""
+    add: list[str] = []
+    remove: list[str] = []
+    for tags in (spec.tags for spec in MIRRORED_FIELDS if spec.tags):
+        wanted = after[tags.fact]
+        if wanted and before[tags.fact] != wanted:
+            add.append(tags.prefix + wanted)
+            remove += [tags.prefix + v for v in tags.values if v != wanted]
+    return add, remove
 
 
 def mirror_problem(
@@ -204,7 +136,7 @@ def mirror_problem(
                     detail={"note": update.comment.body, "tickets": len(ticket_ids)},
                 )
             )
-    log_event(log, "zendesk.mirror.written", problem=after.key, tickets=len(ticket_ids))
+    log_event(log, "zendesk.mirror.written", problem=after["key"], tickets=len(ticket_ids))
     return None
 
 
@@ -241,7 +173,7 @@ def _apply_issue(
     problem.jira_status_category = issue.status_category
     problem.jira_resolution = issue.resolution
     problem.jira_updated_at = issue.updated
-    problem.solution_text, problem.solution_kind = after.solution, after.solution_kind
+    problem.solution_text, problem.solution_kind = after["solution"], after["solution_kind"]
     problem.due_date = issue.expected_fix
     problem.fix_version = issue.fix_version
     done = issue.status_category == "done"

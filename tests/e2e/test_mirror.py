@@ -202,3 +202,52 @@ def test_jira_events_caused_by_the_connector_are_ignored(mstack: LocalStack) -> 
     assert mstack.jira.wait_for_deliveries(5)
     assert mstack.jira.counters.get("GET /issue", 0) == reads_before
     assert updates(mstack) == writes_before
+
+
+def store_snapshot(stack: LocalStack, mirrored: dict[str, Any]) -> None:
+    with stack.rt.db.session() as s:
+        s.scalars(select(Problem)).one().mirrored = mirrored
+
+
+# What an older version stored: no solution_kind, resolution or fix_version, and a key that no
+# longer exists.
+def old_snapshot(key: str) -> dict[str, Any]:
+    return {"key": key, "status": "To Do", "category": "new", "solution": None, "retired": 1}
+
+
+def test_a_snapshot_stored_by_an_older_version_is_mirrored_over(mstack: LocalStack) -> None:
+    key, tickets = linked_problem(mstack, incidents=1)
+    store_snapshot(mstack, old_snapshot(key))
+    notes_before = len(internal_notes(mstack, tickets[1]))
+    mstack.jira.human_update(
+        key, customfield_10050="Refunds go out on Friday", customfield_10051="Workaround"
+    )
+    mstack.drain()
+    assert field_value(mstack, tickets[1], "solution") == "Refunds go out on Friday"
+    assert field_value(mstack, tickets[1], "solution_kind") == "workaround"
+    # The solution changed: one note. The expected fix was unknown, not changed: no line.
+    assert internal_notes(mstack, tickets[1])[notes_before:] == [
+        "Agreed solution (workaround): Refunds go out on Friday"
+    ]
+    mirrored = problem_row(mstack).mirrored
+    assert "retired" not in mirrored and mirrored["solution_kind"] == "workaround"
+
+
+def test_a_ticket_joining_a_problem_with_an_older_snapshot_is_confirmed(
+    mstack: LocalStack,
+) -> None:
+    key, tickets = linked_problem(mstack, incidents=1)
+    store_snapshot(mstack, {**old_snapshot(key), "status": "In Progress"})
+    late = int(
+        mstack.zendesk.agent_create_ticket(
+            subject="Charged twice, late",
+            comment={"body": "?"},
+            type="incident",
+            problem_id=tickets[0],
+        )["id"]
+    )
+    mstack.drain()
+    assert links(mstack)[late][0] == key
+    assert field_value(mstack, late, "jira_issue") == key
+    assert field_value(mstack, late, "jira_status") == "In Progress"
+    assert any(f"Linked to Jira issue {key}" in n for n in internal_notes(mstack, late))
