@@ -7,6 +7,7 @@ from functools import cached_property
 
 from huey import Huey
 
+from connector.coalesce import Coalescer
 from connector.config import Config, load_config
 from connector.errors import ConfigError
 from connector.jira.client import JiraClient
@@ -23,7 +24,7 @@ class Runtime:
         self.settings = settings or load_settings()
         self.config = config or load_config(self.settings.config)
         self.calls: Counter[str] = Counter()
-        self.next_processing_at = 0.0  # see connector.tasks.request_processing
+        self.event_coalescer = Coalescer()  # see connector.tasks.request_processing
         register_secrets(
             s.get_secret_value() if s else None
             for s in (

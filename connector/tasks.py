@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -128,25 +126,18 @@ def enqueue(runtime: Runtime, name: str, *args: Any) -> None:
     runtime.huey.connector_tasks[name](*args)
 
 
-_next_run_lock = threading.Lock()
-
-
 def request_processing(runtime: Runtime) -> None:
-    """Ask for the pending events to be processed, coalescing a burst into one batch.
+    """Ask for the pending events to be processed: at once on an idle connector, coalesced
+    into one batch per `event_coalesce_seconds` under a storm (see connector.coalesce).
 
-    The task runs `event_coalesce_seconds` after the first event of a burst; events that
-    arrive before it runs are taken by it (it claims every pending event), so only one task
-    is scheduled per window and a storm costs one ticket read per 100 tickets, not per event.
-    An event arriving as the task starts is safe too: a run that handled events runs again.
+    A planned run claims every pending event when it starts, so a storm costs one ticket read
+    per batch, not per event; an event stored after a run started gets a run of its own.
     """
-    delay = runtime.settings.event_coalesce_seconds
+    delay = runtime.event_coalescer.request(runtime.settings.event_coalesce_seconds)
     task = runtime.huey.connector_tasks["process_events"]
+    if delay is None:
+        return  # the planned run takes this event too
     if delay <= 0:
         task()
-        return
-    now = time.monotonic()
-    with _next_run_lock:
-        if runtime.next_processing_at > now:
-            return
-        runtime.next_processing_at = now + delay
-    task.schedule(delay=delay)
+    else:
+        task.schedule(delay=delay)
