@@ -25,6 +25,10 @@ def create_consumer(huey: Huey, settings: Settings, workers: int | None = None) 
         worker_type="thread",
         periodic=True,
         check_worker_health=True,
+        # Huey backs an idle worker off to 10 s between polls by default: a first event would
+        # wait that long. A poll of an empty queue is one cheap SELECT.
+        initial_delay=min(0.1, settings.worker_poll_seconds),
+        max_delay=settings.worker_poll_seconds,
         graceful_signal="TERM",  # SIGTERM finishes running tasks; queued ones stay queued.
     )
 
