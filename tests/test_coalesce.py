@@ -4,6 +4,7 @@ request is taken by a run that starts after it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from connector.coalesce import Coalescer, hold_until
 
@@ -56,7 +57,7 @@ def test_a_burst_gets_one_run_per_window() -> None:
     arrivals = [1000.0 + i * 0.05 for i in range(200)]  # 20 requests a second for 10 s
     runs, _ = simulate(arrivals)
     assert runs[0] == arrivals[0]  # the first one at once
-    gaps = [b - a for a, b in zip(runs, runs[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(runs)]
     assert all(gap >= WINDOW - 1e-9 for gap in gaps)
     assert len(runs) == 6  # at once, then at the end of each of the five windows
 
