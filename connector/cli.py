@@ -77,18 +77,12 @@ def db_upgrade() -> None:
 @click.option("--threads", type=int, default=None, help="Worker threads (default from settings).")
 def worker(threads: int | None) -> None:
     """Run the task consumer (scale out by starting it on several machines)."""
+    from connector.queue import create_consumer
     from connector.store.migrate import upgrade
 
     runtime = _runtime()
     upgrade(runtime.settings.database_url)
-    consumer = runtime.huey.create_consumer(
-        workers=threads or runtime.settings.worker_threads,
-        worker_type="thread",
-        periodic=True,
-        check_worker_health=True,
-        graceful_signal="TERM",  # SIGTERM finishes running tasks; queued ones stay queued.
-    )
-    consumer.run()
+    create_consumer(runtime.huey, runtime.settings, threads).run()
 
 
 @cli.command()

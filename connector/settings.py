@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     zendesk_requests_per_minute: int = Field(default=400, gt=0)
     jira_requests_per_minute: int = Field(default=300, gt=0)
     worker_threads: int = Field(default=4, gt=0)
+    # An idle worker checks the SQLite queue at least this often (Redis wakes it at once).
+    worker_poll_seconds: float = Field(default=0.25, gt=0)
     event_batch_size: int = Field(default=500, gt=0)
     event_coalesce_seconds: float = Field(default=2.0, ge=0)
     event_claim_timeout_seconds: float = Field(default=300.0, gt=0)

@@ -7,8 +7,6 @@ Each task is a trigger that re-reads the database and converges; repeats are har
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 from huey import Huey, crontab
 from huey.api import TaskWrapper
 
+from connector.coalesce import Coalescer
 from connector.config import Config
 from connector.logs import log_event
 from connector.ops.metrics import instrument_huey
@@ -53,8 +52,7 @@ class QueueTasks:
         self.settings = settings
         self.config = config
         self.services = services
-        self._next_processing_at = 0.0
-        self._lock = threading.Lock()
+        self.coalescer = Coalescer()  # one per process: see `process_events`
         self.handlers: dict[str, events.Handler] = {
             "zendesk": zendesk_events.handle,
             "jira": jira_events.handle,
@@ -64,23 +62,19 @@ class QueueTasks:
 
     # -- the Scheduler the sync core uses -------------------------------------------------------
     def process_events(self) -> None:
-        """Ask for pending events to be processed, coalescing a burst into one batch.
+        """Ask for the pending events to be processed: at once on an idle connector, coalesced
+        into one batch per `event_coalesce_seconds` under a storm (see connector.coalesce).
 
-        The task runs `event_coalesce_seconds` after the first event of a burst; events that
-        arrive before it runs are taken by it (it claims every pending event), so one task is
-        scheduled per window and a storm costs one ticket read per 100 tickets, not per event.
-        An event arriving as the task starts is safe too: a run that handled events runs again.
+        A planned run claims every pending event when it starts, so a storm costs one ticket
+        read per batch, not per event; an event stored after a run started gets a run of its own.
         """
-        delay = self.settings.event_coalesce_seconds
+        delay = self.coalescer.request(self.settings.event_coalesce_seconds)
+        if delay is None:
+            return  # the planned run takes this event too
         if delay <= 0:
             self.process_events_task()
-            return
-        now = time.monotonic()
-        with self._lock:
-            if self._next_processing_at > now:
-                return
-            self._next_processing_at = now + delay
-        self.process_events_task.schedule(delay=delay)
+        else:
+            self.process_events_task.schedule(delay=delay)
 
     def refresh(self, problem_ids: Iterable[int]) -> None:
         self.refresh_task(sorted(set(problem_ids)))

@@ -8,12 +8,14 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
+from connector.demo.stack import huey_now
 from connector.queue import build_huey, queue_depth
 from connector.settings import Settings
 from connector.store.migrate import upgrade
@@ -76,6 +78,33 @@ def test_enqueued_tasks_persist_until_consumed(queue_runtime: Runtime) -> None:
     while queue_depth(huey):
         huey.execute(huey.dequeue())
     assert queue_depth(huey) == 0
+
+
+def test_an_idle_connector_processes_at_once_and_a_burst_waits_for_one_batch(
+    queue_settings: Settings,
+) -> None:
+    upgrade(queue_settings.database_url)
+    runtime = Runtime(
+        queue_settings.model_copy(update={"event_coalesce_seconds": 60}), load_config()
+    )
+    huey = runtime.huey
+    try:
+        for _ in range(3):  # a burst: the first is processed at once, the rest in one batch
+            store_event(runtime)
+            runtime.scheduler.process_events()
+        first, planned = huey.dequeue(), huey.dequeue()
+        assert huey.dequeue() is None
+        assert first.eta is None
+        assert planned.eta is not None and planned.eta > huey_now(huey) + timedelta(seconds=30)
+        huey.execute(first)
+        assert event_states(runtime) == [EventState.IGNORED] * 3
+        store_event(runtime)  # after that run: the planned batch takes it
+        runtime.scheduler.process_events()
+        assert huey.dequeue() is None
+        huey.execute(planned, timestamp=planned.eta)
+        assert event_states(runtime) == [EventState.IGNORED] * 4
+    finally:
+        huey.flush()
 
 
 def test_reconcile_is_registered_as_periodic(queue_runtime: Runtime) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector.batching import batched
+from connector.coalesce import hold_until
 from connector.config import Config
 from connector.logs import log_event
 from connector.store.models import AuditEntry, Link, Problem, utcnow
@@ -100,9 +101,10 @@ def write_impact(
         if payload == problem.impact_written:
             problem.impact_due_at = None
             return None
-        if problem.impact_written_at and now < problem.impact_written_at + debounce:
-            problem.impact_due_at = problem.impact_written_at + debounce
-            return problem.impact_due_at
+        due = hold_until(problem.impact_written_at, debounce, now)
+        if due is not None:
+            problem.impact_due_at = due
+            return due
         issue_id, priority_set = problem.jira_issue_id, problem.priority_set
         human, need_link = problem.priority_human_override, not problem.remote_link_written
         ticket_id = problem.zendesk_problem_ticket_id

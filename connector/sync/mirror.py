@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from connector.batching import batched
+from connector.coalesce import hold_until
 from connector.config import Config
 from connector.fields import MIRRORED_FIELDS, Snapshot
 from connector.jira.models import JiraIssue
@@ -109,10 +110,10 @@ def mirror_problem(
         if update is None:
             problem.mirrored = after.as_dict()
             return None
-        written = problem.mirror_written_at
-        if written is not None and now < written + debounce and transition is None:
-            problem.mirror_due_at = written + debounce
-            return problem.mirror_due_at
+        due = hold_until(problem.mirror_written_at, debounce, now)
+        if due is not None and transition is None:  # resolving or reopening never waits
+            problem.mirror_due_at = due
+            return due
         ticket_ids = list(
             session.scalars(
                 select(Link.ticket_id).where(Link.problem_id == problem_id).order_by(Link.ticket_id)
