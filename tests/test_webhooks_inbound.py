@@ -12,6 +12,9 @@ import pytest
 
 from connector.inbound_model import IssueChange, MalformedEvent, NormalisedEvent, TicketChange
 from connector.jira import webhook as jira_webhook
+from connector.store.models import InboundEvent
+from connector.sync.jira_events import issues_to_read
+from connector.sync.zendesk_events import tickets_to_read
 from connector.zendesk import webhook as zendesk_webhook
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -270,3 +273,39 @@ def test_a_wrong_stored_issue_payload_fails_loudly(change: dict[str, Any], messa
     payload = normalise_jira(fixture("jira", "issue_updated__status")).payload | change
     with pytest.raises(MalformedEvent, match=message):
         IssueChange.from_payload(payload)
+
+
+def stored_row(source: str, name: str) -> InboundEvent:
+    normalise = normalise_zendesk if source == "zendesk" else normalise_jira
+    event = normalise(fixture(source, name))
+    return InboundEvent(source=source, event_type=event.event_type, payload=event.payload)
+
+
+def test_sync_reads_tickets_and_actors_from_the_stored_change_and_skips_its_own() -> None:
+    trigger, envelope = (
+        stored_row("zendesk", "ticket_changed__updated"),
+        stored_row("zendesk", "ticket_status_changed__open"),
+    )
+    assert tickets_to_read([trigger, envelope], own_user_id=None) == (
+        [5159, 5201],
+        {5159: 900000000123, 5201: 900000000123},
+    )
+    # Both were changed by the connector's own API user: nothing to re-read.
+    assert tickets_to_read([trigger, envelope], own_user_id=900000000123) == ([], {})
+    broken = InboundEvent(source="zendesk", event_type="ticket.changed", payload={"kind": "x"})
+    with pytest.raises(MalformedEvent, match="kind must be trigger or event"):
+        tickets_to_read([envelope, broken], own_user_id=None)
+
+
+def test_sync_reads_issues_from_the_stored_change_and_skips_its_own_account() -> None:
+    updated = stored_row("jira", "issue_updated__status")
+    deleted = stored_row("jira", "issue_deleted__basic")
+    assert issues_to_read([updated, deleted], own_account=None) == {
+        "10001": "jira:issue_updated",
+        "10003": "jira:issue_deleted",
+    }
+    assert issues_to_read([updated, deleted], own_account="5b10a2844c20165700ede21g") == {
+        "10003": "jira:issue_deleted"
+    }
+    with pytest.raises(MalformedEvent, match="payload must be a JSON object"):
+        issues_to_read([InboundEvent(source="jira", payload=None)], own_account=None)
