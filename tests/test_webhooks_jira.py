@@ -95,6 +95,15 @@ HANDLED: dict[str, dict[str, Any]] = {
         "changelog_fields": ["duedate"],
         "status_category": "indeterminate",
     },
+    "issue_updated__resolution": {
+        "issue_id": "10004",
+        "issue_key": "DOC-9",
+        "actor_account_id": DANA,
+        "timestamp": 1762416000000,
+        "webhook_event": "jira:issue_updated",
+        "changelog_fields": ["resolution"],
+        "status_category": "done",
+    },
     "issue_deleted__basic": {
         "issue_id": "10003",
         "issue_key": "SHIP-4",

@@ -114,6 +114,24 @@ HANDLED: dict[str, tuple[str, dict[str, Any]]] = {
             "kind": "trigger",
         },
     ),
+    "ticket_changed__created": (
+        "ticket.changed",
+        {
+            "ticket_id": 5202,
+            "actor_id": ACTOR,
+            "updated_at": "2025-11-03T09:12:44Z",
+            "status": "new",
+            "type": "ticket.changed",
+            "kind": "trigger",
+        },
+    ),
+    "ticket_status_changed__solved": (
+        "ticket.status_changed",
+        {
+            **expected_event("ticket.status_changed", 5175, "solved"),
+            "updated_at": "2025-11-04T08:30:02Z",
+        },
+    ),
     **{
         name: (kind, expected_event(kind, ticket_id, status))
         for name, kind, ticket_id, status in [
