@@ -1,23 +1,21 @@
-"""Normalisation of webhook bodies, without HTTP: declared types, ids, enums, clear errors."""
+"""The vendors' normalisation of webhook bodies, without HTTP: declared types, ids, enums, the
+model read back by sync, clear errors."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from connector.sync.inbound import (
-    JIRA_HANDLED,
-    JIRA_IGNORED,
-    ZENDESK_HANDLED,
-    ZENDESK_IGNORED,
-    ZENDESK_TRIGGER_BODY,
-    MalformedEvent,
-    normalise_jira,
-    normalise_zendesk,
-)
+from connector.inbound_model import IssueChange, MalformedEvent, NormalisedEvent, TicketChange
+from connector.jira import webhook as jira_webhook
+from connector.store.models import InboundEvent
+from connector.sync.jira_events import issues_to_read
+from connector.sync.zendesk_events import tickets_to_read
+from connector.zendesk import webhook as zendesk_webhook
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -27,24 +25,29 @@ def fixture(source: str, name: str) -> dict[str, Any]:
     return data
 
 
+def normalise_zendesk(body: Any) -> NormalisedEvent:
+    return zendesk_webhook.normalise(json.dumps(body).encode(), "inv-1")
+
+
+def normalise_jira(body: Any) -> NormalisedEvent:
+    return jira_webhook.normalise(json.dumps(body).encode(), "d-1")
+
+
 def envelope(**changes: Any) -> dict[str, Any]:
     body = fixture("zendesk", "ticket_status_changed__open")
     body.update(changes)
     return body
 
 
-def test_handled_and_ignored_types_are_disjoint_and_each_handled_one_has_a_fixture() -> None:
-    assert not ZENDESK_HANDLED & ZENDESK_IGNORED
-    assert not JIRA_HANDLED & JIRA_IGNORED
-    zendesk = {p.stem.split("__")[0] for p in (FIXTURES / "zendesk").glob("*.json")}
-    jira = {p.stem.split("__")[0] for p in (FIXTURES / "jira").glob("*.json")}
-    assert {t.replace(".", "_") for t in ZENDESK_HANDLED} <= zendesk
-    assert "trigger" in zendesk
-    assert {t.removeprefix("jira:") for t in JIRA_HANDLED} <= jira
+def test_handled_and_ignored_types_are_disjoint_and_the_trigger_is_a_handled_shape() -> None:
+    assert not zendesk_webhook.HANDLED & set(zendesk_webhook.IGNORED)
+    assert not jira_webhook.HANDLED & set(jira_webhook.IGNORED)
+    assert zendesk_webhook.TRIGGER_EVENT in zendesk_webhook.HANDLED
+    assert all(zendesk_webhook.IGNORED.values()) and all(jira_webhook.IGNORED.values())
 
 
 def test_the_documented_trigger_body_is_what_the_receiver_reads() -> None:
-    body = json.loads(ZENDESK_TRIGGER_BODY)
+    body = json.loads(zendesk_webhook.TRIGGER_BODY)
     assert body == {
         "source": "zendesk-trigger",
         "event": "ticket.changed",
@@ -56,11 +59,14 @@ def test_the_documented_trigger_body_is_what_the_receiver_reads() -> None:
     rendered = {**body, "ticket_id": "77", "actor_id": "12", "status": "Pending"}
     rendered["updated_at"] = "2025-11-03T10:05:31Z"
     event = normalise_zendesk(rendered)
-    assert (event.disposition, event.event_type, event.subject_id) == (
+    assert (event.source, event.disposition, event.event_type, event.subject_id) == (
+        "zendesk",
         "handled",
         "ticket.changed",
         "77",
     )
+    assert event.delivery_id == "inv-1"
+    assert event.occurred_at == datetime(2025, 11, 3, 10, 5, 31, tzinfo=UTC)
     assert event.payload == {
         "ticket_id": 77,
         "actor_id": 12,
@@ -73,7 +79,7 @@ def test_the_documented_trigger_body_is_what_the_receiver_reads() -> None:
 
 def test_an_unrendered_placeholder_is_malformed() -> None:
     with pytest.raises(MalformedEvent, match="ticket_id"):
-        normalise_zendesk(json.loads(ZENDESK_TRIGGER_BODY))
+        normalise_zendesk(json.loads(zendesk_webhook.TRIGGER_BODY))
 
 
 def test_envelope_string_ids_become_ints_and_enums_lower_case() -> None:
@@ -145,6 +151,8 @@ def test_ignored_and_unknown_zendesk_types_need_no_ticket() -> None:
 
 def test_jira_issue_updated_is_normalised() -> None:
     event = normalise_jira(fixture("jira", "issue_updated__status"))
+    assert (event.source, event.delivery_id) == ("jira", "d-1")
+    assert event.occurred_at == datetime(2025, 11, 4, 8, 0, tzinfo=UTC)  # 1762243200000 ms
     assert (event.disposition, event.event_type, event.subject_id) == (
         "handled",
         "jira:issue_updated",
@@ -202,3 +210,102 @@ def test_ignored_and_unknown_jira_events() -> None:
     assert normalise_jira({"webhookEvent": "board_configuration_changed"}).disposition == (
         "unknown"
     )
+
+
+def test_an_unreadable_trigger_timestamp_is_an_unknown_time_not_an_error() -> None:
+    event = normalise_zendesk({"ticket_id": "5", "updated_at": "November 3, 2025 10:05"})
+    assert event.occurred_at is None
+    assert event.payload["updated_at"] == "November 3, 2025 10:05"
+
+
+def test_a_jira_timestamp_beyond_year_9999_is_malformed() -> None:
+    body = fixture("jira", "issue_updated__status")
+    body["timestamp"] = 2**62
+    with pytest.raises(MalformedEvent, match="timestamp must be"):
+        normalise_jira(body)
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("zendesk", "ticket_changed__updated"),
+        ("zendesk", "ticket_status_changed__open"),
+        ("jira", "issue_updated__status"),
+        ("jira", "comment_created__marker"),
+    ],
+)
+def test_sync_reads_back_exactly_the_change_that_was_stored(source: str, name: str) -> None:
+    normalise = normalise_zendesk if source == "zendesk" else normalise_jira
+    event = normalise(fixture(source, name))
+    stored = json.loads(json.dumps(event.payload))  # what a JSON column gives back
+    model = TicketChange if source == "zendesk" else IssueChange
+    assert model.from_payload(stored) == event.change
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (None, "payload must be a JSON object"),
+        ({}, "payload.kind is missing"),
+        ({"kind": "trigger", "type": "ticket.changed"}, "payload.ticket_id is missing"),
+        ({"kind": "trigger", "type": "ticket.changed", "ticket_id": "x"}, "ticket_id must be"),
+        ({"kind": "email", "type": "ticket.changed", "ticket_id": 5}, "payload.kind must be"),
+        ({"kind": "event", "type": "t", "ticket_id": 5, "actor_id": [1]}, "actor_id must be"),
+    ],
+)
+def test_a_wrong_stored_ticket_payload_fails_loudly(payload: Any, message: str) -> None:
+    with pytest.raises(MalformedEvent, match=message):
+        TicketChange.from_payload(payload)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"issue_id": None}, "payload.issue_id is missing"),
+        ({"issue_id": "FIN-1"}, "payload.issue_id must be a numeric id"),
+        ({"issue_key": 7}, "payload.issue_key must be a string"),
+        ({"webhook_event": None}, "payload.webhook_event is missing"),
+        ({"changelog_fields": "status"}, "changelog_fields must be a list"),
+        ({"timestamp": "now"}, "timestamp must be"),
+    ],
+)
+def test_a_wrong_stored_issue_payload_fails_loudly(change: dict[str, Any], message: str) -> None:
+    payload = normalise_jira(fixture("jira", "issue_updated__status")).payload | change
+    with pytest.raises(MalformedEvent, match=message):
+        IssueChange.from_payload(payload)
+
+
+def stored_row(source: str, name: str) -> InboundEvent:
+    normalise = normalise_zendesk if source == "zendesk" else normalise_jira
+    event = normalise(fixture(source, name))
+    return InboundEvent(source=source, event_type=event.event_type, payload=event.payload)
+
+
+def test_sync_reads_tickets_and_actors_from_the_stored_change_and_skips_its_own() -> None:
+    trigger, envelope = (
+        stored_row("zendesk", "ticket_changed__updated"),
+        stored_row("zendesk", "ticket_status_changed__open"),
+    )
+    assert tickets_to_read([trigger, envelope], own_user_id=None) == (
+        [5159, 5201],
+        {5159: 900000000123, 5201: 900000000123},
+    )
+    # Both were changed by the connector's own API user: nothing to re-read.
+    assert tickets_to_read([trigger, envelope], own_user_id=900000000123) == ([], {})
+    broken = InboundEvent(source="zendesk", event_type="ticket.changed", payload={"kind": "x"})
+    with pytest.raises(MalformedEvent, match="kind must be trigger or event"):
+        tickets_to_read([envelope, broken], own_user_id=None)
+
+
+def test_sync_reads_issues_from_the_stored_change_and_skips_its_own_account() -> None:
+    updated = stored_row("jira", "issue_updated__status")
+    deleted = stored_row("jira", "issue_deleted__basic")
+    assert issues_to_read([updated, deleted], own_account=None) == {
+        "10001": "jira:issue_updated",
+        "10003": "jira:issue_deleted",
+    }
+    assert issues_to_read([updated, deleted], own_account="5b10a2844c20165700ede21g") == {
+        "10003": "jira:issue_deleted"
+    }
+    with pytest.raises(MalformedEvent, match="payload must be a JSON object"):
+        issues_to_read([InboundEvent(source="jira", payload=None)], own_account=None)

@@ -95,6 +95,15 @@ HANDLED: dict[str, dict[str, Any]] = {
         "changelog_fields": ["duedate"],
         "status_category": "indeterminate",
     },
+    "issue_updated__resolution": {
+        "issue_id": "10004",
+        "issue_key": "DOC-9",
+        "actor_account_id": DANA,
+        "timestamp": 1762416000000,
+        "webhook_event": "jira:issue_updated",
+        "changelog_fields": ["resolution"],
+        "status_category": "done",
+    },
     "issue_deleted__basic": {
         "issue_id": "10003",
         "issue_key": "SHIP-4",
@@ -144,8 +153,10 @@ def test_handled_event_is_stored_once_normalised_and_enqueued(
 def test_deliberately_ignored_events_are_acknowledged_and_not_stored(
     client: FlaskClient, runtime: Runtime, name: str
 ) -> None:
-    assert post(client, raw(name)).json == {"status": "ignored"}
+    response = post(client, raw(name))
+    assert (response.status_code, response.json) == (200, {"status": "ignored"})
     assert stored(runtime) == []
+    assert runtime.huey.pending_count() == 0  # nothing waits on it
 
 
 def test_unknown_events_are_acknowledged_and_not_stored(

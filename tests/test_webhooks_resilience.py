@@ -28,15 +28,16 @@ from werkzeug.test import TestResponse
 
 from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
+from connector.jira import webhook as jira_webhook
 from connector.settings import Settings
 from connector.store.models import InboundEvent
-from connector.sync.inbound import JIRA_HANDLED, ZENDESK_HANDLED, ZENDESK_IGNORED
 from connector.webhook_app import create_app
+from connector.zendesk import webhook as zendesk_webhook
 
 ZENDESK_SECRET = "zendesk-secret-for-resilience"
 JIRA_SECRET = "jira-secret-for-resilience"
 FIXTURES = Path(__file__).parent / "fixtures"
-TRIGGER = (FIXTURES / "zendesk" / "trigger__changed.json").read_bytes()
+TRIGGER = (FIXTURES / "zendesk" / "ticket_changed__updated.json").read_bytes()
 JIRA_UPDATED = (FIXTURES / "jira" / "issue_updated__status.json").read_bytes()
 
 
@@ -168,7 +169,7 @@ def assert_well_formed(event: InboundEvent) -> None:
         assert p["updated_at"] is None or isinstance(p["updated_at"], str)
         assert p["status"] is None or p["status"] == p["status"].lower()
         assert p["kind"] in {"trigger", "event"}
-        assert event.event_type in ZENDESK_HANDLED | {"ticket.changed"}
+        assert event.event_type in zendesk_webhook.HANDLED
     else:
         assert event.source == "jira"
         assert set(p) == {
@@ -185,7 +186,7 @@ def assert_well_formed(event: InboundEvent) -> None:
         assert p["actor_account_id"] is None or isinstance(p["actor_account_id"], str)
         assert p["timestamp"] is None or type(p["timestamp"]) is int
         assert all(isinstance(f, str) for f in p["changelog_fields"])
-        assert event.event_type == p["webhook_event"] in JIRA_HANDLED
+        assert event.event_type == p["webhook_event"] in jira_webhook.HANDLED
 
 
 scalars = st.one_of(
@@ -208,7 +209,10 @@ ids = st.one_of(
 )
 texts = st.one_of(st.text(max_size=20), scalars)
 zendesk_types = st.sampled_from(
-    [f"zen:event-type:{t}" for t in sorted(ZENDESK_HANDLED | ZENDESK_IGNORED)]
+    [
+        f"zen:event-type:{t}"
+        for t in sorted(zendesk_webhook.HANDLED_EVENTS | set(zendesk_webhook.IGNORED))
+    ]
     + ["zen:event-type:ticket.unknown", "ticket.created", ""]
 )
 zendesk_bodies = st.one_of(
@@ -242,7 +246,11 @@ status_fields = st.fixed_dictionaries(
 )
 jira_bodies = st.one_of(
     st.fixed_dictionaries(
-        {"webhookEvent": st.sampled_from([*sorted(JIRA_HANDLED), "comment_updated", "x", ""])},
+        {
+            "webhookEvent": st.sampled_from(
+                [*sorted(jira_webhook.HANDLED), "comment_updated", "x", ""]
+            )
+        },
         optional={
             "issue": st.one_of(
                 json_values,

@@ -1,4 +1,5 @@
-"""Signature checks as pure functions: the documented test vector, the replay window, Jira."""
+"""The vendors' signature schemes as pure functions: Zendesk's documented test vector and replay
+window, Jira's `X-Hub-Signature`, and what each does without a configured secret."""
 
 from __future__ import annotations
 
@@ -8,15 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connector.web.signatures import (
-    SignatureRejected,
-    StaleSignature,
-    jira_signature,
-    parse_timestamp,
-    verify_jira,
-    verify_zendesk,
-    zendesk_signature,
-)
+from connector.inbound_model import SignatureRejected, StaleSignature
+from connector.jira import webhook as jira_webhook
+from connector.jira.webhook import signature as jira_signature
+from connector.jira.webhook import verify_signature as verify_jira
+from connector.zendesk import webhook as zendesk_webhook
+from connector.zendesk.webhook import parse_timestamp
+from connector.zendesk.webhook import signature as zendesk_signature
+from connector.zendesk.webhook import verify_signature as verify_zendesk
 
 # API_FACTS.md, "Signing": checked against Zendesk's documentation.
 VECTOR_SECRET = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="
@@ -30,7 +30,7 @@ def verify_vector(**changes: object) -> None:
     args: dict[str, object] = {
         "secret": VECTOR_SECRET,
         "timestamp": VECTOR_TIMESTAMP,
-        "signature": VECTOR_SIGNATURE,
+        "given": VECTOR_SIGNATURE,
         "body": VECTOR_BODY,
         "now": SIGNED_AT + timedelta(seconds=30),
         "max_age_seconds": 300,
@@ -47,15 +47,15 @@ def test_zendesk_signature_matches_the_documented_test_vector() -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        {"signature": "S/RDdU2ERmj7LHDDoWJ2onPYH+t7/f2+LTM4dL7UiLN="},
-        {"signature": VECTOR_SIGNATURE.lower()},
-        {"signature": "ü" * 44},  # not ASCII: refused, not a crash in compare_digest
+        {"given": "S/RDdU2ERmj7LHDDoWJ2onPYH+t7/f2+LTM4dL7UiLN="},
+        {"given": VECTOR_SIGNATURE.lower()},
+        {"given": "ü" * 44},  # not ASCII: refused, not a crash in compare_digest
         {"body": VECTOR_BODY + b" "},
         {"timestamp": "2021-03-25T05:09:28Z"},
         {"secret": "another secret"},
         {"secret": "this_secret_is_for_testing_only"},  # base64-decoded: the secret is used as-is
-        {"signature": None},
-        {"signature": ""},
+        {"given": None},
+        {"given": ""},
         {"timestamp": None},
     ],
 )
@@ -103,7 +103,7 @@ def test_timestamps_that_are_not_rfc3339_are_refused(text: str) -> None:
         parse_timestamp(text)
     signature = zendesk_signature(VECTOR_SECRET, text, VECTOR_BODY)
     with pytest.raises(SignatureRejected):
-        verify_vector(timestamp=text, signature=signature)
+        verify_vector(timestamp=text, given=signature)
 
 
 def test_jira_signature_is_sha256_hex_over_the_raw_body() -> None:
@@ -129,3 +129,23 @@ def test_jira_signature_is_sha256_hex_over_the_raw_body() -> None:
 def test_jira_bad_or_missing_signatures_are_refused(header: str | None) -> None:
     with pytest.raises(SignatureRejected):
         verify_jira("s3cret", header, b"{}")
+
+
+def test_zendesk_verify_reads_its_own_headers_and_needs_a_secret() -> None:
+    headers = {
+        "X-Zendesk-Webhook-Signature": VECTOR_SIGNATURE,
+        "X-Zendesk-Webhook-Signature-Timestamp": VECTOR_TIMESTAMP,
+    }
+    zendesk_webhook.verify(VECTOR_SECRET, headers, VECTOR_BODY, now=SIGNED_AT, max_age_seconds=300)
+    with pytest.raises(SignatureRejected, match="CONNECTOR_ZENDESK_WEBHOOK_SECRET is not set"):
+        zendesk_webhook.verify(None, headers, VECTOR_BODY, now=SIGNED_AT, max_age_seconds=300)
+    with pytest.raises(SignatureRejected, match="missing"):
+        zendesk_webhook.verify(VECTOR_SECRET, {}, VECTOR_BODY, now=SIGNED_AT, max_age_seconds=300)
+
+
+def test_jira_verify_accepts_unsigned_deliveries_only_without_a_secret() -> None:
+    body = b'{"webhookEvent":"jira:issue_updated"}'
+    jira_webhook.verify(None, {}, body)
+    jira_webhook.verify("s3cret", {"X-Hub-Signature": jira_signature("s3cret", body)}, body)
+    with pytest.raises(SignatureRejected, match="missing X-Hub-Signature"):
+        jira_webhook.verify("s3cret", {}, body)

@@ -103,7 +103,7 @@ def expected_event(kind: str, ticket_id: int, status: str) -> dict[str, Any]:
 
 
 HANDLED: dict[str, tuple[str, dict[str, Any]]] = {
-    "trigger__changed": (
+    "ticket_changed__updated": (
         "ticket.changed",
         {
             "ticket_id": 5201,
@@ -112,6 +112,24 @@ HANDLED: dict[str, tuple[str, dict[str, Any]]] = {
             "status": "open",
             "type": "ticket.changed",
             "kind": "trigger",
+        },
+    ),
+    "ticket_changed__created": (
+        "ticket.changed",
+        {
+            "ticket_id": 5202,
+            "actor_id": ACTOR,
+            "updated_at": "2025-11-03T09:12:44Z",
+            "status": "new",
+            "type": "ticket.changed",
+            "kind": "trigger",
+        },
+    ),
+    "ticket_status_changed__solved": (
+        "ticket.status_changed",
+        {
+            **expected_event("ticket.status_changed", 5175, "solved"),
+            "updated_at": "2025-11-04T08:30:02Z",
         },
     ),
     **{
@@ -197,14 +215,14 @@ def test_a_repeated_delivery_and_the_same_content_under_another_id_are_stored_on
 def test_without_an_invocation_id_the_content_hash_identifies_the_delivery(
     client: FlaskClient, runtime: Runtime
 ) -> None:
-    body = raw("trigger__changed")
+    body = raw("ticket_changed__updated")
     assert post(client, body).status_code == 202
     [event] = stored(runtime)
     assert event.delivery_id == event.content_hash == hashlib.sha256(body).hexdigest()
 
 
 def test_an_absurd_invocation_id_is_hashed_to_fit(client: FlaskClient, runtime: Runtime) -> None:
-    body = raw("trigger__changed")
+    body = raw("ticket_changed__updated")
     assert post(client, body, invocation="x" * 500).status_code == 202
     assert post(client, body.replace(b"5201", b"5202"), invocation="x" * 500).json == {
         "status": "duplicate"
@@ -253,7 +271,7 @@ def test_bad_missing_stale_or_future_signatures_are_401_and_nothing_is_stored(
 ) -> None:
     if "offset" in how:  # computed now, not at collection time
         how = {"timestamp": now_stamp(how["offset"])}
-    response = post(client, raw("trigger__changed"), **how)
+    response = post(client, raw("ticket_changed__updated"), **how)
     assert response.status_code == 401
     assert response.json is not None
     assert response.json["status"] == "rejected"
@@ -263,14 +281,14 @@ def test_bad_missing_stale_or_future_signatures_are_401_and_nothing_is_stored(
 
 
 def test_a_signature_with_another_secret_is_refused(client: FlaskClient, runtime: Runtime) -> None:
-    body, stamp = raw("trigger__changed"), now_stamp()
+    body, stamp = raw("ticket_changed__updated"), now_stamp()
     response = post(client, body, timestamp=stamp, signature=sign(body, stamp, "other"))
     assert response.status_code == 401
     assert stored(runtime) == []
 
 
 def test_timestamps_inside_the_window_are_accepted(client: FlaskClient, runtime: Runtime) -> None:
-    body = raw("trigger__changed")
+    body = raw("ticket_changed__updated")
     stamp = (datetime.now(UTC) - timedelta(seconds=200)).isoformat()  # "+00:00", microseconds
     assert post(client, body, timestamp=stamp).status_code == 202
 
@@ -280,7 +298,7 @@ def test_without_a_configured_secret_every_delivery_is_refused_with_the_reason(
 ) -> None:
     settings = runtime.settings.model_copy(update={"zendesk_webhook_secret": None})
     client = create_app(runtime=Runtime(settings, runtime.config)).test_client()
-    response = post(client, raw("trigger__changed"))
+    response = post(client, raw("ticket_changed__updated"))
     assert response.status_code == 401
     assert response.json is not None
     assert "CONNECTOR_ZENDESK_WEBHOOK_SECRET is not set" in response.json["reason"]
@@ -313,7 +331,7 @@ def test_malformed_bodies_are_400_with_a_reason_and_nothing_is_stored(
 
 
 def padded(size: int) -> bytes:
-    body = raw("trigger__changed").rstrip()
+    body = raw("ticket_changed__updated").rstrip()
     return body + b" " * (size - len(body))
 
 
@@ -331,7 +349,7 @@ def test_a_body_at_the_limit_is_accepted_and_one_byte_more_is_413(
 def test_413_when_content_length_claims_too_much_or_is_absent(
     client: FlaskClient, runtime: Runtime
 ) -> None:
-    body, stamp = raw("trigger__changed"), now_stamp()
+    body, stamp = raw("ticket_changed__updated"), now_stamp()
     headers = {
         "X-Zendesk-Webhook-Signature-Timestamp": stamp,
         "X-Zendesk-Webhook-Signature": sign(body, stamp),
@@ -381,7 +399,7 @@ def test_new_invocation_ids_for_new_content_are_each_stored(
     client: FlaskClient, runtime: Runtime
 ) -> None:
     for ticket in range(1, 6):
-        body = raw("trigger__changed").replace(b"5201", str(ticket).encode())
+        body = raw("ticket_changed__updated").replace(b"5201", str(ticket).encode())
         assert post(client, body, invocation=str(uuid.uuid4())).status_code == 202
     assert [e.subject_id for e in stored(runtime)] == ["1", "2", "3", "4", "5"]
     assert queued(runtime) == 5

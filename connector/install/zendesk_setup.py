@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from connector.fields import TICKET_FIELDS, TicketField
 from connector.install.plan import CREATE, DELETE, KEEP, UPDATE, Plan, Step
-from connector.sync.inbound import ZENDESK_TRIGGER_BODY
+from connector.zendesk.webhook import TRIGGER_BODY
 
 if TYPE_CHECKING:
     from connector.install.run import Installed
@@ -150,7 +150,7 @@ def trigger_body(webhook_id: str) -> dict[str, Any]:
                 {"field": "update_type", "operator": "is", "value": "Change"},
             ],
         },
-        "actions": [{"field": "notification_webhook", "value": [webhook_id, ZENDESK_TRIGGER_BODY]}],
+        "actions": [{"field": "notification_webhook", "value": [webhook_id, TRIGGER_BODY]}],
     }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from connector.batching import batched
 from connector.errors import NotFoundError
+from connector.inbound_model import IssueChange
 from connector.jira.models import JiraIssue
 from connector.logs import log_event
 from connector.store.models import AuditEntry, InboundEvent, Link, LinkVia, Problem, ProblemState
@@ -30,10 +31,10 @@ def issues_to_read(batch: list[InboundEvent], own_account: str | None) -> dict[s
     """Issue id -> the latest event type seen for it, without the connector's own changes."""
     wanted: dict[str, str] = {}
     for event in batch:
-        payload = event.payload or {}
-        if own_account and payload.get("actor_account_id") == own_account:
+        change = IssueChange.from_payload(event.payload)
+        if own_account and change.actor_account_id == own_account:
             continue
-        wanted[str(payload["issue_id"])] = str(payload.get("webhook_event"))
+        wanted[change.issue_id] = change.webhook_event
     return wanted
 
 

@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from connector.batching import batched
+from connector.inbound_model import TicketChange
 from connector.logs import log_event
 from connector.store.models import InboundEvent
 from connector.sync.confirm import note_unknown_keys
@@ -29,11 +30,10 @@ def tickets_to_read(
     """Distinct ticket ids of the batch, without the connector's own changes, and who acted."""
     actors: dict[int, int | None] = {}
     for event in batch:
-        payload = event.payload or {}
-        actor = payload.get("actor_id")
-        if own_user_id is not None and actor == own_user_id:
+        change = TicketChange.from_payload(event.payload)
+        if own_user_id is not None and change.actor_id == own_user_id:
             continue
-        actors[int(payload["ticket_id"])] = actor
+        actors[change.ticket_id] = change.actor_id
     return sorted(actors), actors
 
 

@@ -1,14 +1,16 @@
 """`POST /webhooks/zendesk` and `POST /webhooks/jira`: verify, store once, enqueue, answer.
 
-Order matters: the raw body is size-checked and its signature verified before it is parsed.
-2xx only once the event is committed (or deliberately not wanted); 503 when it could not be
-stored, so the sender retries; never a 500 or a traceback.
+What a vendor signs, sends and means lives in its contract (`connector/zendesk/webhook.py`,
+`connector/jira/webhook.py`); this tier limits the size, calls the contract's `verify` and
+`normalise`, stores what is handled, enqueues and answers. Order matters: the raw body is
+size-checked and its signature verified before it is parsed. 2xx only once the event is
+committed (or deliberately not wanted); 503 when it could not be stored, so the sender retries;
+never a 500 or a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,25 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, jsonify, request
 from prometheus_client import Counter
+from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from connector.inbound_model import (
+    MalformedEvent,
+    NormalisedEvent,
+    SignatureRejected,
+    StaleSignature,
+)
+from connector.jira import webhook as jira_webhook
 from connector.logs import log_event
 from connector.settings import Settings
 from connector.store.events_repo import store_event
-from connector.sync.inbound import (
-    MalformedEvent,
-    NormalisedEvent,
-    normalise_jira,
-    normalise_zendesk,
-)
-from connector.web.signatures import (
-    SignatureRejected,
-    StaleSignature,
-    verify_jira,
-    verify_zendesk,
-)
+from connector.zendesk import webhook as zendesk_webhook
 
 if TYPE_CHECKING:
     from connector.sync.ports import AppContext
@@ -59,22 +58,22 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Source:
+    """One door: the vendor's contract, wired to this deployment's secrets."""
+
     name: str
     delivery_header: str
     verify: Callable[[Settings, Headers, bytes], None]
-    normalise: Callable[[Any], NormalisedEvent]
+    normalise: Callable[[bytes, str | None], NormalisedEvent]
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def _verify_zendesk(settings: Settings, headers: Headers, body: bytes) -> None:
-    if settings.zendesk_webhook_secret is None:
-        raise SignatureRejected(
-            "CONNECTOR_ZENDESK_WEBHOOK_SECRET is not set: Zendesk signs every webhook, "
-            "so deliveries cannot be verified until the secret is configured"
-        )
-    verify_zendesk(
-        settings.zendesk_webhook_secret.get_secret_value(),
-        headers.get("X-Zendesk-Webhook-Signature-Timestamp"),
-        headers.get("X-Zendesk-Webhook-Signature"),
+    zendesk_webhook.verify(
+        _secret(settings.zendesk_webhook_secret),
+        headers,
         body,
         now=datetime.now(UTC),
         max_age_seconds=settings.webhook_max_age_seconds,
@@ -82,15 +81,18 @@ def _verify_zendesk(settings: Settings, headers: Headers, body: bytes) -> None:
 
 
 def _verify_jira(settings: Settings, headers: Headers, body: bytes) -> None:
-    # Jira admin webhooks are signed only when created with a secret.
-    if settings.jira_webhook_secret is not None:
-        verify_jira(
-            settings.jira_webhook_secret.get_secret_value(), headers.get("X-Hub-Signature"), body
-        )
+    jira_webhook.verify(_secret(settings.jira_webhook_secret), headers, body)
 
 
-ZENDESK = Source("zendesk", "X-Zendesk-Webhook-Invocation-Id", _verify_zendesk, normalise_zendesk)
-JIRA = Source("jira", "X-Atlassian-Webhook-Identifier", _verify_jira, normalise_jira)
+ZENDESK = Source(
+    zendesk_webhook.SOURCE,
+    zendesk_webhook.DELIVERY_HEADER,
+    _verify_zendesk,
+    zendesk_webhook.normalise,
+)
+JIRA = Source(
+    jira_webhook.SOURCE, jira_webhook.DELIVERY_HEADER, _verify_jira, jira_webhook.normalise
+)
 
 
 def build_webhooks(runtime: AppContext) -> Blueprint:
@@ -133,23 +135,23 @@ def _receive(runtime: AppContext, source: Source) -> Outcome:
         return _refuse(name, 401, "rejected_stale", "rejected", str(exc))
     except SignatureRejected as exc:
         return _refuse(name, 401, "rejected_signature", "rejected", str(exc))
-    try:
-        event = source.normalise(json.loads(body))
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSON errors included
-        reason = str(exc) if isinstance(exc, MalformedEvent) else "body is not valid JSON"
-        return _refuse(name, 400, "malformed", "malformed", reason)
-    if event.disposition != "handled":
-        return _not_wanted(name, event)
-    return _store(runtime, source, event, body)
-
-
-def _store(runtime: AppContext, source: Source, event: NormalisedEvent, body: bytes) -> Outcome:
     content_hash = hashlib.sha256(body).hexdigest()
     delivery_id = _delivery_id(request.headers.get(source.delivery_header), content_hash)
     try:
+        event = source.normalise(body, delivery_id)
+    except MalformedEvent as exc:
+        return _refuse(name, 400, "malformed", "malformed", str(exc))
+    if not event.handled:
+        return _not_wanted(name, event)
+    return _store(runtime, event, content_hash)
+
+
+def _store(runtime: AppContext, event: NormalisedEvent, content_hash: str) -> Outcome:
+    name, delivery_id = event.source, event.delivery_id or content_hash
+    try:
         event_id = store_event(
             runtime.db,
-            source.name,
+            name,
             delivery_id,
             content_hash,
             event.event_type,
@@ -157,14 +159,16 @@ def _store(runtime: AppContext, source: Source, event: NormalisedEvent, body: by
             event.payload,
         )
     except SQLAlchemyError as exc:
-        log_event(log, f"webhook.{source.name}.unavailable", level=logging.ERROR, error=_name(exc))
+        log_event(log, f"webhook.{name}.unavailable", level=logging.ERROR, error=_name(exc))
         return _unavailable("database unavailable")
     fields: dict[str, Any] = {"type": event.event_type, "delivery": delivery_id}
     if event_id is None:
-        log_event(log, f"webhook.{source.name}.duplicate", subject=event.subject_id, **fields)
+        log_event(log, f"webhook.{name}.duplicate", subject=event.subject_id, **fields)
         return Outcome(200, "duplicate", {"status": "duplicate"})
     fields["event_id"] = event_id
-    log_event(log, f"webhook.{source.name}.accepted", subject=event.subject_id, **fields)
+    if event.occurred_at is not None:
+        fields["occurred_at"] = event.occurred_at.isoformat()
+    log_event(log, f"webhook.{name}.accepted", subject=event.subject_id, **fields)
     try:
         runtime.scheduler.process_events()
     except Exception as exc:  # stored is enough: the periodic reconcile picks it up
