@@ -15,13 +15,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from connector.config import Config, JiraConfig
     from connector.jira.models import JiraIssue
 
 Value = str | None
+
+
+# -- what the catalog reads of the config (the config module builds its field ids from the
+# catalog, so the catalog names only the parts it reads, as protocols) -------------------------
+class JiraConfig(Protocol):
+    @property
+    def solution_field(self) -> str | None: ...
+    @property
+    def solution_kind_field(self) -> str | None: ...
+    @property
+    def solution_comment_marker(self) -> str: ...
+
+
+class _Team(Protocol):
+    @property
+    def name(self) -> str | None: ...
+
+
+class Config(Protocol):
+    @property
+    def jira(self) -> JiraConfig: ...
+    @property
+    def teams(self) -> Mapping[str, _Team]: ...
 
 
 # -- facts read from Jira ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from connector.counters import API_CALLS, API_RATE_LIMITED
 from connector.errors import (
     ApiError,
     AuthError,
@@ -20,7 +21,6 @@ from connector.errors import (
     PermanentError,
     TransientError,
 )
-from connector.ops.counters import API_CALLS, API_RATE_LIMITED
 from connector.ratelimit import CallBudget
 
 TRANSIENT_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})

@@ -79,23 +79,24 @@ def test_jira_503_with_retry_after_through_a_library_call(no_sleep: list[float])
 @responses.activate
 def test_zendesk_429_on_a_zenpy_write_is_one_call(no_sleep: list[float]) -> None:
     responses.put(
-        f"{ZD}/api/v2/tickets/update_many.json",
+        f"{ZD}/api/v2/tickets/1.json",
         status=429,
         headers={"Retry-After": "30"},
         json={"error": "TooManyRequests"},
     )
     client = ZendeskClient(ZD, "a@b.c", "t", timeout=3)
     with pytest.raises(TransientError) as info:
-        client.update_many_each([(1, TicketUpdate(status="solved"))])
+        client.update_ticket(1, TicketUpdate(status="solved"))
     assert info.value.retry_after == 30.0 and len(responses.calls) == 1 and no_sleep == []
 
 
 @responses.activate
-def test_zendesk_update_many_each_is_zenpys_list_form_and_returns_the_job() -> None:
-    responses.put(
-        f"{ZD}/api/v2/tickets/update_many.json",
-        json={"job_status": {"id": "J1", "status": "queued"}},
-    )
+def test_zendesk_updates_go_out_100_tickets_a_job_and_jobs_are_read_by_zenpy() -> None:
+    for n in (1, 2, 3):
+        responses.put(
+            f"{ZD}/api/v2/tickets/update_many.json",
+            json={"job_status": {"id": f"J{n}", "status": "queued"}},
+        )
     responses.get(
         f"{ZD}/api/v2/job_statuses/show_many.json",
         match=[responses.matchers.query_param_matcher({"ids": "J1"})],
@@ -113,15 +114,12 @@ def test_zendesk_update_many_each_is_zenpys_list_form_and_returns_the_job() -> N
         },
     )
     client = ZendeskClient(ZD, "a@b.c", "t", timeout=3)
-    reply = TicketUpdate(comment=Comment(body="Hi", public=True))
-    job = client.update_many_each([(1, reply), (2, TicketUpdate(status="solved"))])
-    assert job.id == "J1" and job.status == "queued"
-    assert json.loads(responses.calls[0].request.body) == {
-        "tickets": [
-            {"id": 1, "comment": {"body": "Hi", "public": True}},
-            {"id": 2, "status": "solved"},
-        ]
-    }
+    note = TicketUpdate(comment=Comment(body="Hi", public=False))
+    batches = list(client.update_in_batches(range(1, 251), note))
+    assert [(len(ids), job.id) for ids, job in batches] == [(100, "J1"), (100, "J2"), (50, "J3")]
+    first = responses.calls[0].request
+    assert json.loads(first.body) == {"ticket": {"comment": {"body": "Hi", "public": False}}}
+    assert first.params["ids"] == ",".join(map(str, range(1, 101)))
     [done] = client.job_statuses(["J1"])
     assert done.finished and [(r.id, r.success, r.error) for r in done.results or []] == [
         (1, True, None),

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from connector.install.plan import CREATE, DELETE, KEEP, UPDATE, Plan, Step
 
 if TYPE_CHECKING:
-    from connector.install.run import Installed
-    from connector.sync.ports import Services
+    from connector.install.context import AdminContext
+    from connector.install.installed import Installed
 
 WEBHOOK_NAME = "Zendesk-Jira connector"
 EVENTS = ["jira:issue_updated", "jira:issue_deleted", "comment_created"]
@@ -21,12 +21,12 @@ def webhook_id(hook: dict[str, Any]) -> str:
     return str(hook.get("id") or str(hook.get("self", "")).rstrip("/").rsplit("/", 1)[-1])
 
 
-def projects_jql(runtime: Services) -> str:
+def projects_jql(runtime: AdminContext) -> str:
     keys = sorted({t.jira_project for t in runtime.config.teams.values()})
     return f"project in ({', '.join(keys)})"
 
 
-def plan_jira(runtime: Services, public_url: str, installed: Installed, plan: Plan) -> None:
+def plan_jira(runtime: AdminContext, public_url: str, installed: Installed, plan: Plan) -> None:
     jira = runtime.jira
     url = f"{public_url.rstrip('/')}/webhooks/jira"
     jql = projects_jql(runtime)
@@ -72,7 +72,7 @@ def plan_jira(runtime: Services, public_url: str, installed: Installed, plan: Pl
         plan.add(Step("jira", "webhook", WEBHOOK_NAME, KEEP, url))
 
 
-def plan_jira_removal(runtime: Services, plan: Plan) -> None:
+def plan_jira_removal(runtime: AdminContext, plan: Plan) -> None:
     for hook in runtime.jira.list_webhooks():
         hid = webhook_id(hook)
         if hid == runtime.config.jira.webhook_id or hook.get("name") == WEBHOOK_NAME:

@@ -3,45 +3,23 @@ admin's screen."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connector.config import embedded_defaults_text
 from connector.errors import ConfigError
-from connector.fields import TICKET_FIELDS
 from connector.install.config_file import set_keys
+from connector.install.installed import Installed
 from connector.install.jira_setup import plan_jira, plan_jira_removal
 from connector.install.plan import Plan
 from connector.install.zendesk_setup import plan_zendesk, plan_zendesk_removal
 from connector.logs import register_secrets
 
 if TYPE_CHECKING:
-    from connector.sync.ports import Services
+    from connector.install.context import AdminContext
 
 
-@dataclass
-class Installed:
-    """Ids and secrets found or created; written to the config and `.env` after applying."""
-
-    fields: dict[str, int] = field(default_factory=dict)
-    zendesk_webhook_id: str | None = None
-    zendesk_trigger_id: int | None = None
-    jira_webhook_id: str | None = None
-    jira_webhook_secret: str | None = None
-    zendesk_webhook_secret: str | None = None
-
-    def config_values(self) -> dict[str, object]:
-        values: dict[str, object] = {
-            f"zendesk.fields.{spec.key}": self.fields.get(spec.key) for spec in TICKET_FIELDS
-        }
-        values["zendesk.webhook_id"] = self.zendesk_webhook_id
-        values["zendesk.trigger_id"] = self.zendesk_trigger_id
-        values["jira.webhook_id"] = self.jira_webhook_id
-        return values
-
-
-def public_url(runtime: Services) -> str:
+def public_url(runtime: AdminContext) -> str:
     if runtime.settings.public_url is None:
         raise ConfigError(
             "environment",
@@ -51,7 +29,7 @@ def public_url(runtime: Services) -> str:
     return str(runtime.settings.public_url)
 
 
-def plan_install(runtime: Services) -> tuple[Plan, Installed]:
+def plan_install(runtime: AdminContext) -> tuple[Plan, Installed]:
     url = public_url(runtime)
     plan, installed = Plan(), Installed()
     plan_zendesk(runtime, url, installed, plan)
@@ -59,7 +37,7 @@ def plan_install(runtime: Services) -> tuple[Plan, Installed]:
     return plan, installed
 
 
-def finish_install(runtime: Services, installed: Installed) -> None:
+def finish_install(runtime: AdminContext, installed: Installed) -> None:
     """After applying: read back the Zendesk signing secret and record every id."""
     if installed.zendesk_webhook_id:
         installed.zendesk_webhook_secret = runtime.zendesk.webhook_signing_secret(
@@ -69,18 +47,18 @@ def finish_install(runtime: Services, installed: Installed) -> None:
     write_config(runtime, installed.config_values())
 
 
-def plan_uninstall(runtime: Services) -> Plan:
+def plan_uninstall(runtime: AdminContext) -> Plan:
     plan = Plan()
     plan_zendesk_removal(runtime, plan)
     plan_jira_removal(runtime, plan)
     return plan
 
 
-def finish_uninstall(runtime: Services) -> None:
+def finish_uninstall(runtime: AdminContext) -> None:
     write_config(runtime, {key: None for key in Installed().config_values()})
 
 
-def write_config(runtime: Services, values: dict[str, object]) -> Path:
+def write_config(runtime: AdminContext, values: dict[str, object]) -> Path:
     path = runtime.settings.config_path
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +67,7 @@ def write_config(runtime: Services, values: dict[str, object]) -> Path:
     return path
 
 
-def secret_lines(installed: Installed, runtime: Services) -> dict[str, str]:
+def secret_lines(installed: Installed, runtime: AdminContext) -> dict[str, str]:
     """The secrets the admin must set, when they differ from the running settings."""
     lines: dict[str, str] = {}
     current_zd = runtime.settings.zendesk_webhook_secret

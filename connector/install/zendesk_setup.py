@@ -11,18 +11,18 @@ from connector.install.plan import CREATE, DELETE, KEEP, UPDATE, Plan, Step
 from connector.zendesk.webhook import TRIGGER_BODY
 
 if TYPE_CHECKING:
-    from connector.install.run import Installed
-    from connector.sync.ports import Services
+    from connector.install.context import AdminContext
+    from connector.install.installed import Installed
 
 WEBHOOK_NAME = "Zendesk-Jira connector"
 TRIGGER_TITLE = "Zendesk-Jira connector: notify on ticket change"
 
 
-def field_options(runtime: Services, spec: TicketField) -> list[dict[str, str]]:
+def field_options(runtime: AdminContext, spec: TicketField) -> list[dict[str, str]]:
     return spec.options(runtime.config) if spec.options else []
 
 
-def plan_zendesk(runtime: Services, public_url: str, installed: Installed, plan: Plan) -> None:
+def plan_zendesk(runtime: AdminContext, public_url: str, installed: Installed, plan: Plan) -> None:
     zendesk = runtime.zendesk
     existing = {f["id"]: f for f in zendesk.list_ticket_fields()}
     by_title = {(f["title"], f.get("type")): f for f in existing.values()}
@@ -168,7 +168,7 @@ def _comparable(trigger: dict[str, Any]) -> dict[str, Any]:
 
 
 def _create_field(
-    runtime: Services, spec: TicketField, options: list[dict[str, str]], installed: Installed
+    runtime: AdminContext, spec: TicketField, options: list[dict[str, str]], installed: Installed
 ) -> Any:
     def run() -> None:
         body: dict[str, Any] = {
@@ -185,7 +185,7 @@ def _create_field(
     return run
 
 
-def _add_options(runtime: Services, field_id: int, options: list[dict[str, str]]) -> Any:
+def _add_options(runtime: AdminContext, field_id: int, options: list[dict[str, str]]) -> Any:
     def run() -> None:
         for option in options:
             runtime.zendesk.upsert_field_option(field_id, option["name"], option["value"])
@@ -193,26 +193,26 @@ def _add_options(runtime: Services, field_id: int, options: list[dict[str, str]]
     return run
 
 
-def _create_webhook(runtime: Services, body: dict[str, Any], installed: Installed) -> Any:
+def _create_webhook(runtime: AdminContext, body: dict[str, Any], installed: Installed) -> Any:
     def run() -> None:
         installed.zendesk_webhook_id = str(runtime.zendesk.create_webhook(body)["id"])
 
     return run
 
 
-def _create_trigger(runtime: Services, installed: Installed) -> None:
+def _create_trigger(runtime: AdminContext, installed: Installed) -> None:
     assert installed.zendesk_webhook_id, "the webhook is created before the trigger"
     created = runtime.zendesk.create_trigger(trigger_body(installed.zendesk_webhook_id))
     installed.zendesk_trigger_id = int(created["id"])
 
 
-def _update_trigger(runtime: Services, installed: Installed) -> None:
+def _update_trigger(runtime: AdminContext, installed: Installed) -> None:
     assert installed.zendesk_webhook_id and installed.zendesk_trigger_id
     body = trigger_body(installed.zendesk_webhook_id)
     runtime.zendesk.update_trigger(installed.zendesk_trigger_id, body)
 
 
-def plan_zendesk_removal(runtime: Services, plan: Plan) -> None:
+def plan_zendesk_removal(runtime: AdminContext, plan: Plan) -> None:
     """Remove what install created: found by the ids in the config, or by their names."""
     zendesk = runtime.zendesk
     triggers = {t["id"]: t for t in zendesk.list_triggers()}

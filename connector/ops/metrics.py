@@ -21,9 +21,9 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from connector.counters import TASK_SECONDS, TASKS
 from connector.logs import log_event
 from connector.ops import queries
-from connector.ops.counters import TASK_SECONDS, TASKS
 from connector.store.models import EventState, ProblemState, ReplyState
 
 if TYPE_CHECKING:

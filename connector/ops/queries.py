@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, func, select
 
+from connector import urls
 from connector.store.models import (
     AuditEntry,
     EventState,
@@ -146,16 +147,14 @@ class Links:
     """Where a problem and a ticket live for a person (Jira browse page, Zendesk agent view)."""
 
     def __init__(self, runtime: AppContext) -> None:
-        s = runtime.settings
-        self.jira = str(s.jira_url).rstrip("/") if s.jira_url else None
-        self.zendesk = str(s.zendesk_url).rstrip("/") if s.zendesk_url else None
+        self.jira, self.zendesk = runtime.settings.jira_url, runtime.settings.zendesk_url
         self.teams = {key: team.name or key for key, team in runtime.config.teams.items()}
 
     def issue(self, key: str | None) -> str | None:
-        return f"{self.jira}/browse/{key}" if self.jira and key else None
+        return urls.jira_issue(self.jira, key)
 
     def ticket(self, ticket_id: int) -> str | None:
-        return f"{self.zendesk}/agent/tickets/{ticket_id}" if self.zendesk else None
+        return urls.zendesk_ticket(self.zendesk, ticket_id)
 
 
 def list_problems(

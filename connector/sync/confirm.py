@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from connector.batching import batched
+from connector import urls
 from connector.fields import Snapshot
 from connector.logs import log_event
 from connector.store.models import Link, Problem, TicketState
 from connector.sync.mirror import ticket_update
-from connector.zendesk.client import MAX_BATCH
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def jira_browse_url(runtime: Services, key: str) -> str:
-    return f"{str(runtime.settings.jira_url or '').rstrip('/')}/browse/{key}"
+    return urls.jira_issue(runtime.settings.jira_url, key) or key
 
 
 def confirm_links(runtime: Services, problem_id: int) -> int:
@@ -56,8 +55,7 @@ def confirm_links(runtime: Services, problem_id: int) -> int:
         additional_tags=shown.additional_tags if shown else [],
         remove_tags=shown.remove_tags if shown else [],
     )
-    for chunk in batched(ticket_ids, MAX_BATCH):
-        runtime.zendesk.update_many_same(list(chunk), update)
+    for chunk, _job in runtime.zendesk.update_in_batches(ticket_ids, update):
         with runtime.db.session() as session:
             for link in session.scalars(select(Link).where(Link.ticket_id.in_(chunk))):
                 if link.problem_id == problem_id:
@@ -83,8 +81,7 @@ def confirm_unlinks(runtime: Services) -> int:
         update = TicketUpdate(
             comment=Comment(body=note, public=False), custom_fields=_key_field(runtime, None)
         )
-        for chunk in batched(ticket_ids, MAX_BATCH):
-            runtime.zendesk.update_many_same(list(chunk), update)
+        for chunk, _job in runtime.zendesk.update_in_batches(ticket_ids, update):
             with runtime.db.session() as session:
                 for state in session.scalars(
                     select(TicketState).where(TicketState.ticket_id.in_(chunk))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from connector import urls
 from connector.batching import batched
 from connector.coalesce import hold_until
 from connector.config import Config
@@ -192,9 +193,11 @@ def _impact_fields(config: Config, impact: Impact) -> dict[str, Any]:
 def _write_remote_link(
     runtime: Services, issue_id: str, ticket_id: int | None, key: str | None
 ) -> None:
-    zendesk = str(runtime.settings.zendesk_url or "").rstrip("/")
+    zendesk = runtime.settings.zendesk_url
     if ticket_id:
-        url, title = f"{zendesk}/agent/tickets/{ticket_id}", f"Zendesk problem ticket #{ticket_id}"
+        url, title = urls.zendesk_ticket(zendesk, ticket_id), f"Zendesk problem ticket #{ticket_id}"
     else:
-        url, title = f"{zendesk}/agent/search/1?q=fieldvalue%3A{key}", f"Zendesk tickets of {key}"
+        url, title = urls.zendesk_field_search(zendesk, key or ""), f"Zendesk tickets of {key}"
+    if url is None:
+        return  # no Zendesk URL configured: nothing to link to
     runtime.jira.upsert_remote_link(issue_id, f"zendesk-problem-{issue_id}", url, title)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from connector.batching import batched
 from connector.errors import NotFoundError
 from connector.inbound_model import IssueChange
 from connector.jira.models import JiraIssue
@@ -18,7 +17,6 @@ from connector.store.models import AuditEntry, InboundEvent, Link, LinkVia, Prob
 from connector.sync.confirm import confirm_links
 from connector.sync.mirror import mirror_problem, tracked_problem
 from connector.sync.problems import Cause, ensure_problem
-from connector.zendesk.client import MAX_BATCH
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
@@ -98,8 +96,7 @@ def close_deleted(runtime: Services, problem_id: int) -> None:
     field = runtime.config.zendesk.fields.jira_issue
     if field is not None:
         update.custom_fields = {field: None}
-    for chunk in batched(ticket_ids, MAX_BATCH):
-        runtime.zendesk.update_many_same(list(chunk), update)
+    runtime.zendesk.update_all(ticket_ids, update)
     with runtime.db.session() as session:
         problem = session.get_one(Problem, problem_id)
         problem.state = ProblemState.DELETED

@@ -16,14 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from connector.batching import batched
 from connector.coalesce import hold_until
 from connector.config import Config
 from connector.fields import MIRRORED_FIELDS, Snapshot
 from connector.jira.models import JiraIssue
 from connector.logs import log_event
 from connector.store.models import AuditEntry, Link, Problem, ProblemState, utcnow
-from connector.zendesk.client import MAX_BATCH
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
@@ -119,8 +117,7 @@ def mirror_problem(
                 select(Link.ticket_id).where(Link.problem_id == problem_id).order_by(Link.ticket_id)
             )
         )
-    for chunk in batched(ticket_ids, MAX_BATCH):
-        runtime.zendesk.update_many_same(list(chunk), update)
+    runtime.zendesk.update_all(ticket_ids, update)
     with runtime.db.session() as session:
         problem = session.get_one(Problem, problem_id)
         problem.mirrored, problem.mirror_written_at, problem.mirror_due_at = (

@@ -1,6 +1,8 @@
 """What the sync core needs from the world, as interfaces: the composition root
 (`connector.bootstrap`) provides them; the core never builds or imports its own.
 
+- `ZendeskPort`, `JiraPort`: the calls the core makes to each side, in the connector's own
+  models (`connector.zendesk.client` and `connector.jira.client` implement them; tests may fake).
 - `Scheduler`: set work in motion later (queue tasks in production, direct calls in tests).
 - `AppContext`: the settings, the config, the store and the scheduler: all the web tier and
   the approval of replies need (no vendor client).
@@ -10,18 +12,60 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from huey import Huey
 
     from connector.config import Config
-    from connector.jira.client import JiraClient
+    from connector.jira.models import JiraIssue, SearchPage
     from connector.settings import Settings
     from connector.store.db import Database
-    from connector.zendesk.client import ZendeskClient
+    from connector.zendesk.models import JobStatus, Ticket, TicketUpdate, User
+
+
+class ZendeskPort(Protocol):
+    def me(self) -> User: ...
+    def get_ticket(self, ticket_id: int) -> Ticket: ...
+    def show_many(self, ticket_ids: Sequence[int]) -> list[Ticket]: ...
+    def update_ticket(self, ticket_id: int, update: TicketUpdate) -> Ticket: ...
+    def update_many_same(self, ticket_ids: Sequence[int], update: TicketUpdate) -> JobStatus: ...
+    def update_in_batches(
+        self, ticket_ids: Iterable[int], update: TicketUpdate
+    ) -> Iterator[tuple[list[int], JobStatus]]: ...
+    def update_all(self, ticket_ids: Iterable[int], update: TicketUpdate) -> list[JobStatus]: ...
+    def job_statuses(self, job_ids: Sequence[str]) -> list[JobStatus]: ...
+    def create_followup(
+        self,
+        closed_ticket_id: int,
+        update: TicketUpdate,
+        *,
+        requester_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Ticket: ...
+    def organization_values(
+        self, organization_ids: Sequence[int], field_key: str
+    ) -> dict[int, float]: ...
+    def get_ticket_field(self, field_id: int) -> dict[str, Any]: ...
+    def upsert_field_option(self, field_id: int, name: str, value: str) -> dict[str, Any]: ...
+    def delete_field_option(self, field_id: int, option_id: int) -> None: ...
+
+
+class JiraPort(Protocol):
+    def myself(self) -> dict[str, Any]: ...
+    def get_issue(self, id_or_key: str) -> JiraIssue: ...
+    def create_issue(self, fields: dict[str, Any]) -> tuple[str, str]: ...
+    def update_issue(self, id_or_key: str, fields: dict[str, Any]) -> None: ...
+    def add_comment(self, id_or_key: str, body: str) -> None: ...
+    def set_property(self, id_or_key: str, key: str, value: Any) -> None: ...
+    def upsert_remote_link(
+        self, id_or_key: str, global_id: str, url: str, title: str, summary: str = ""
+    ) -> None: ...
+    def search(
+        self, jql: str, fields: Sequence[str], next_page_token: str | None = None, limit: int = 100
+    ) -> SearchPage: ...
 
 
 class Scheduler(Protocol):
@@ -66,10 +110,10 @@ class Services(AppContext, Protocol):
     """The things the sync core works with (see the module's docstring)."""
 
     @property
-    def zendesk(self) -> ZendeskClient: ...
+    def zendesk(self) -> ZendeskPort: ...
 
     @property
-    def jira(self) -> JiraClient: ...
+    def jira(self) -> JiraPort: ...
 
     @property
     def zendesk_user_id(self) -> int: ...

@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from connector import urls
 from connector.logs import log_event
 from connector.store.models import AuditEntry, Problem
 
@@ -137,9 +138,9 @@ def issue_fields(
     runtime: Services, team_key: str, summary: str, label: str, ticket_id: int | None
 ) -> dict[str, Any]:
     team = runtime.config.teams[team_key]
-    zendesk = str(runtime.settings.zendesk_url or "").rstrip("/")
     if ticket_id:
-        origin = f"Zendesk problem ticket #{ticket_id}: {zendesk}/agent/tickets/{ticket_id}"
+        url = urls.zendesk_ticket(runtime.settings.zendesk_url, ticket_id)
+        origin = f"Zendesk problem ticket #{ticket_id}: {url}"
     else:
         origin = "Tickets linked from Zendesk share this cause."
     description = (

@@ -16,7 +16,7 @@ from connector.store.models import InboundEvent
 from connector.sync.confirm import note_unknown_keys
 from connector.sync.linking import Outcome, evaluate_tickets, unlink_missing
 from connector.sync.refresh import refresh_problems
-from connector.zendesk.client import MAX_BATCH
+from connector.zendesk.models import MAX_BATCH
 
 if TYPE_CHECKING:
     from connector.sync.ports import Services

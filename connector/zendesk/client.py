@@ -11,17 +11,16 @@ errors):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from zenpy.lib.api_objects import CustomFieldOption, TicketField, Trigger, Webhook
 from zenpy.lib.api_objects import Ticket as ZenpyTicket
 
+from connector.batching import batched
 from connector.ratelimit import CallBudget
 from connector.zendesk.library import build_zenpy, plain, transport_session, without_nulls
-from connector.zendesk.models import JobStatus, Ticket, TicketUpdate, User
-
-MAX_BATCH = 100
+from connector.zendesk.models import MAX_BATCH, JobStatus, Ticket, TicketUpdate, User
 
 
 class ZendeskClient:
@@ -85,11 +84,18 @@ class ZendeskClient:
         )
         return JobStatus.model_validate(response.json()["job_status"])
 
-    def update_many_each(self, updates: Iterable[tuple[int, TicketUpdate]]) -> JobStatus:
-        """Different updates for up to 100 tickets in one job."""
-        tickets = [ZenpyTicket(id=tid, **update.to_api()) for tid, update in updates]
-        _check_batch(tickets)
-        return _job(self.zenpy.tickets.update(tickets))
+    def update_in_batches(
+        self, ticket_ids: Iterable[int], update: TicketUpdate
+    ) -> Iterator[tuple[list[int], JobStatus]]:
+        """The same update for any number of tickets, one `update_many` job per 100 (Zendesk's
+        limit); yields each batch with its job as it is accepted, so callers record progress."""
+        for chunk in batched(ticket_ids, MAX_BATCH):
+            ids = list(chunk)
+            yield ids, self.update_many_same(ids, update)
+
+    def update_all(self, ticket_ids: Iterable[int], update: TicketUpdate) -> list[JobStatus]:
+        """`update_in_batches` for callers with no progress to record: the jobs, in order."""
+        return [job for _ids, job in self.update_in_batches(ticket_ids, update)]
 
     def job_statuses(self, job_ids: Sequence[str]) -> list[JobStatus]:
         _check_batch(job_ids)

@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Zendesk's limit per `show_many`, `update_many` and `job_statuses/show_many` call.
+MAX_BATCH = 100
+
 
 class Ticket(BaseModel):
     model_config = ConfigDict(extra="ignore")

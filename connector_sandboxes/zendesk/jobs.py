@@ -5,7 +5,8 @@ per ticket, as in the recorded exchanges. A background thread works through queu
 
 Tests hold jobs back with `paused`, and let a given number through with `release(n)`: each
 released job then runs to completion while the others stay queued, so a test can wait for a
-state ("two more jobs completed") instead of racing the clock.
+state ("two more jobs completed") instead of racing the clock. `step(n)` lets `n` more ticket
+updates through instead, leaving the job `working` in between.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class JobRunner:
         self._paused = False
         self._allowance = 0  # jobs that may start while paused (see `release`)
         self._released: set[str] = set()
+        self._steps = 0  # ticket updates that may happen while paused (see `step`)
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -41,7 +43,7 @@ class JobRunner:
         with self._st.changed:
             self._paused = value
             if not value:
-                self._allowance = 0  # nothing left held back
+                self._allowance = self._steps = 0  # nothing left held back
             self._st.changed.notify_all()
 
     def release(self, jobs: int) -> None:
@@ -54,8 +56,14 @@ class JobRunner:
         with self._st.lock:
             return sum(1 for job in self._st.jobs.values() if job["status"] == "completed")
 
+    def step(self, tickets: int) -> None:
+        """While paused, let `tickets` more ticket updates of the jobs through."""
+        with self._st.changed:
+            self._steps += tickets
+            self._st.changed.notify_all()
+
     def _may_start(self) -> bool:
-        return not self._paused or self._allowance > 0
+        return not self._paused or self._allowance > 0 or self._steps > 0
 
     def start(self) -> None:
         if self._thread is None:
@@ -109,7 +117,7 @@ class JobRunner:
                     return
                 job = self._next_job()
                 assert job is not None
-                if self._paused:
+                if self._paused and self._allowance > 0:
                     self._allowance -= 1
                     self._released.add(job["id"])
                 job.update(status="working", progress=0, message="Updating tickets")
@@ -128,11 +136,14 @@ class JobRunner:
                         self._stopping
                         or not self._paused
                         or job["id"] in self._released
+                        or self._steps > 0
                         or st.jobs.get(job["id"]) is not job
                     )
                 )
                 if st.jobs.get(job["id"]) is not job:  # the sandbox was reset meanwhile
                     return
+                if self._paused and not self._stopping and job["id"] not in self._released:
+                    self._steps -= 1
                 results.append(_update_result(st, ticket_id, payload, update_ticket))
                 job.update(progress=index, message=f"Updating ticket #{index}")
         with st.changed:
