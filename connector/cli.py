@@ -115,7 +115,7 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
         # No query string or referer: a `?token=` dashboard login must not reach the log.
         "--access-logformat",
         '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s',
-        "connector.webhook_app:create_app()",
+        "webhook_app:create_app()",
     ]
 
 

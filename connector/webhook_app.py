@@ -1,7 +1,7 @@
 """The web tier: webhooks in; health, readiness, metrics, the dashboard and the admin API out.
 Built by a factory; nothing connects at import time.
 
-    gunicorn 'connector.webhook_app:create_app()'
+    gunicorn 'webhook_app:create_app()'   (the top-level module re-exports this factory)
 """
 
 from __future__ import annotations
