@@ -153,3 +153,24 @@ def test_server_unreachable_is_transient(client: JiraClient) -> None:
 def test_credentials_are_required() -> None:
     with pytest.raises(ValueError, match="API token"):
         JiraClient(BASE, email="a@b.c")
+
+
+@responses.activate
+def test_remote_link_is_one_upsert_by_global_id_without_an_applinks_lookup(
+    client: JiraClient,
+) -> None:
+    responses.post(f"{BASE}/rest/api/2/issue/FIN-1/remotelink", json={"id": 7}, status=201)
+    client.upsert_remote_link(
+        "FIN-1", "zendesk-problem-10001", "https://acme.zendesk.com/agent/tickets/3", "Ticket #3"
+    )
+    assert [c.request.url for c in responses.calls] == [f"{BASE}/rest/api/2/issue/FIN-1/remotelink"]
+    assert json.loads(responses.calls[0].request.body) == {
+        "globalId": "zendesk-problem-10001",
+        "application": {"type": "com.zendesk", "name": "Zendesk"},
+        "relationship": "Zendesk",
+        "object": {
+            "url": "https://acme.zendesk.com/agent/tickets/3",
+            "title": "Ticket #3",
+            "summary": "",
+        },
+    }

@@ -105,15 +105,19 @@ class JiraClient:
     def upsert_remote_link(
         self, id_or_key: str, global_id: str, url: str, title: str, summary: str = ""
     ) -> None:
-        # The library first lists applinks (admin only); it tolerates a refusal with a warning.
-        call(
-            lambda: self.jira.add_remote_link(
-                id_or_key,
-                {"url": url, "title": title, "summary": summary},
-                globalId=global_id,
-                application={"type": "com.zendesk", "name": "Zendesk"},
-                relationship="Zendesk",
-            )
+        # Through the session, not the library's `add_remote_link`: that first lists the site's
+        # application links (an admin-only call, refused for most accounts), costing one more
+        # call from the shared budget per link and warning "you will not be able to add links"
+        # although the link is then added. The POST is an upsert by `globalId` either way.
+        self._raw(
+            "POST",
+            f"rest/api/2/issue/{id_or_key}/remotelink",
+            {
+                "globalId": global_id,
+                "application": {"type": "com.zendesk", "name": "Zendesk"},
+                "relationship": "Zendesk",
+                "object": {"url": url, "title": title, "summary": summary},
+            },
         )
 
     def search(
