@@ -163,7 +163,8 @@ def run(url: str, n: int, database_url: str, limit: int, window: float) -> dict[
                 resolved_at=utcnow(),
             )
         )
-    tuning = Tuning(slice_seconds=3600, poll_min=0.02, poll_max=1.0)
+    fast = {"replies_slice_seconds": 3600, "replies_poll_min": 0.02, "replies_poll_max": 1.0}
+    tuning = Tuning.from_settings(settings.model_copy(update=fast))
     tracemalloc.start()
     started = time.monotonic()
     while (again := run_fanout(runtime, pid, tuning).again_in) is not None:

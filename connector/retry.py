@@ -1,4 +1,6 @@
-"""The one retry policy: transient errors are retried with backoff, honouring Retry-After.
+"""The one retry policy: transient errors are retried with jittered exponential backoff,
+honouring Retry-After. `Backoff` holds the numbers (from Settings); the fan-out, the follow-ups,
+`call_with_retries` and the queue tasks' retries all ask it how long to wait.
 
 A wait longer than `max_inline_wait` is not slept in place: the error goes up so the queue task
 can be rescheduled instead of holding a worker.
@@ -6,24 +8,66 @@ can be rescheduled instead of holding a worker.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
-from tenacity.wait import wait_random_exponential
 
 from connector.errors import TransientError
 
+if TYPE_CHECKING:
+    from connector.settings import Settings
+
 T = TypeVar("T")
 
-_backoff = wait_random_exponential(multiplier=0.5, max=20)
+
+@dataclass(frozen=True)
+class Backoff:
+    """Wait before try n+1 (n = 1, 2, ...): a random time up to min(cap, base * 2**(n-1))
+    ("full jitter", as tenacity's `wait_random_exponential`, so workers that failed together
+    do not retry together), or exactly the server's Retry-After; `attempts` tries in all."""
+
+    base: float
+    cap: float
+    attempts: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Backoff:
+        return cls(settings.retry_base_seconds, settings.retry_max_seconds, settings.retry_attempts)
+
+    @classmethod
+    def for_tasks(cls, settings: Settings) -> Backoff:
+        """A queue task that raised: Huey retries it after a fixed delay (no exponent)."""
+        delay = settings.task_retry_delay_seconds
+        return cls(delay, delay, settings.task_retries + 1)
+
+    def ceiling(self, attempt: int) -> float:
+        return min(self.cap, self.base * 2.0 ** min(max(attempt - 1, 0), 64))
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after the `attempt`-th failure in a row."""
+        if retry_after is not None:
+            return max(float(retry_after), 0.0)
+        return random.uniform(0.0, self.ceiling(attempt))
+
+    def exhausted(self, attempt: int) -> bool:
+        """True once `attempt` tries have failed: stop and let the queue try later."""
+        return attempt >= self.attempts
+
+    def huey_options(self) -> dict[str, Any]:
+        """Huey's task retries: the tries after the first, each after the base delay."""
+        return {"retries": max(self.attempts - 1, 0), "retry_delay": self.base}
 
 
-def _wait(state: RetryCallState) -> float:
-    error = state.outcome.exception() if state.outcome else None
-    if isinstance(error, TransientError) and error.retry_after is not None:
-        return error.retry_after
-    return float(_backoff(state))
+def _wait(backoff: Backoff) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = error.retry_after if isinstance(error, TransientError) else None
+        return backoff.delay(state.attempt_number, retry_after)
+
+    return wait
 
 
 def _retryable(max_inline_wait: float) -> Callable[[BaseException], bool]:
@@ -36,12 +80,17 @@ def _retryable(max_inline_wait: float) -> Callable[[BaseException], bool]:
 
 
 def call_with_retries(
-    fn: Callable[[], T], *, attempts: int = 5, max_inline_wait: float = 30.0
+    fn: Callable[[], T],
+    backoff: Backoff,
+    *,
+    attempts: int | None = None,
+    max_inline_wait: float = 30.0,
 ) -> T:
+    """`fn()`, retried on transient errors per `backoff` (at most `attempts` tries if given)."""
     retrying = Retrying(
         retry=retry_if_exception(_retryable(max_inline_wait)),
-        wait=_wait,
-        stop=stop_after_attempt(attempts),
+        wait=_wait(backoff),
+        stop=stop_after_attempt(attempts or backoff.attempts),
         reraise=True,
     )
     return retrying(fn)

@@ -8,7 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connector.errors import ConfigError
@@ -55,6 +62,29 @@ class Settings(BaseSettings):
     event_coalesce_seconds: float = Field(default=2.0, ge=0)
     event_claim_timeout_seconds: float = Field(default=300.0, gt=0)
     event_max_attempts: int = Field(default=8, gt=0)
+
+    # The one retry policy (connector.retry.Backoff): a transient failure waits a random time up
+    # to min(retry_max_seconds, retry_base_seconds * 2**(n-1)) before try n+1, or the server's
+    # Retry-After; after retry_attempts tries in a row the work goes back to the queue.
+    retry_base_seconds: float = Field(default=0.5, gt=0)
+    retry_max_seconds: float = Field(default=10.0, gt=0)
+    retry_attempts: int = Field(default=5, gt=0)
+    # A queue task that raised runs again after this delay, at most this many times.
+    task_retries: int = Field(default=8, ge=0)
+    task_retry_delay_seconds: float = Field(default=5.0, ge=0)
+
+    # The replies fan-out (connector.sync.replies). Zendesk allows 30 jobs per account.
+    replies_max_jobs: int = Field(default=8, gt=0)
+    # A claim without a confirmed job is read back after this: longer than an HTTP timeout plus
+    # the time a queued Zendesk job may wait, or a slow job would be sent twice.
+    replies_claim_timeout: float = Field(default=600.0, gt=0)
+    replies_poll_min: float = Field(default=0.05, gt=0)
+    replies_poll_max: float = Field(default=3.0, gt=0)
+    replies_slice_seconds: float = Field(default=120.0, gt=0)
+    replies_max_attempts: int = Field(default=5, gt=0)
+    replies_followup_batch: int = Field(default=20, gt=0)
+    replies_summary_claim_timeout: float = Field(default=120.0, gt=0)
+
     log_json: bool = False
     log_level: str = "INFO"
 
@@ -71,6 +101,14 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value or None
+
+    @field_validator("replies_poll_max")
+    @classmethod
+    def _poll_range(cls, value: float, info: ValidationInfo) -> float:
+        low = info.data.get("replies_poll_min")
+        if low is not None and value < low:
+            raise ValueError(f"must be at least CONNECTOR_REPLIES_POLL_MIN ({low})")
+        return value
 
     @property
     def config_path(self) -> Path:

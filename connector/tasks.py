@@ -18,6 +18,7 @@ from connector.coalesce import Coalescer
 from connector.config import Config
 from connector.logs import log_event
 from connector.ops.metrics import instrument_huey
+from connector.retry import Backoff
 from connector.settings import Settings
 from connector.sync import events, jira_events, zendesk_events
 from connector.sync.impact import write_impact
@@ -29,7 +30,6 @@ from connector.sync.refresh import refresh_problems
 from connector.sync.replies.service import problems_with_unfinished_replies, run_fanout
 
 log = logging.getLogger(__name__)
-RETRIES = {"retries": 8, "retry_delay": 5}
 # Past a due time, a scheduled task runs this much later so the due check sees it as due.
 AFTER_DUE = timedelta(milliseconds=50)
 
@@ -97,6 +97,7 @@ class QueueTasks:
     def _register(self) -> None:
         huey, services = self.huey, self.services
         interval_minutes = max(1, self.config.reconcile_interval_seconds // 60)
+        RETRIES = Backoff.for_tasks(self.settings).huey_options()
 
         @huey.task(name="process_events", **RETRIES)
         def process_events_task() -> int:
@@ -122,7 +123,7 @@ class QueueTasks:
         def refresh_task(problem_ids: list[int]) -> None:
             refresh_problems(services(), problem_ids)
 
-        @huey.task(retries=8, retry_delay=10, name="replies_fanout")
+        @huey.task(name="replies_fanout", **RETRIES)
         def fanout_task(problem_id: int) -> dict[str, Any]:
             result = run_fanout(services(), problem_id)
             if result.again_in is not None:

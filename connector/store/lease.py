@@ -7,7 +7,7 @@ same row; a crashed holder's rows come free by themselves.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,24 +40,29 @@ class Lease:
         *where: ColumnElement[bool],
         order_by: Sequence[Any] = (),
         limit: int | None = None,
+        values: Mapping[str, Any] | None = None,
+        skip_locked: bool = False,
     ) -> str | None:
-        """Claim the free rows matching `where` (at most `limit`, in `order_by` order);
-        the new token, or None when no row was free."""
+        """Claim the free rows matching `where` (at most `limit`, in `order_by` order), writing
+        `values` with the claim; the new token, or None when no row was free. `skip_locked`
+        passes over rows another PostgreSQL transaction is claiming (SQLite ignores it)."""
         token, now = uuid.uuid4().hex, utcnow()
         conditions = [*where, self.free(now)]
         if limit is not None:
-            ids = list(
-                session.scalars(
-                    select(self.model.id).where(*conditions).order_by(*order_by).limit(limit)
-                )
-            )
+            # Two statements, not UPDATE ... IN (SELECT ... LIMIT): PostgreSQL may rescan such
+            # a subquery and update more rows than the limit. The conditions repeated in the
+            # UPDATE are the compare-and-set.
+            wanted = select(self.model.id).where(*conditions).order_by(*order_by).limit(limit)
+            if skip_locked:
+                wanted = wanted.with_for_update(skip_locked=True)
+            ids = list(session.scalars(wanted))
             if not ids:
                 return None
             conditions.insert(0, self.model.id.in_(ids))
         result = session.execute(
             update(self.model)
             .where(*conditions)
-            .values({self.token.key: token, self.claimed_at.key: now})
+            .values({**(values or {}), self.token.key: token, self.claimed_at.key: now})
             .execution_options(synchronize_session=False)
         )
         return token if result.rowcount else None  # type: ignore[attr-defined]

@@ -13,12 +13,21 @@ from sqlalchemy import update
 
 from connector.config import embedded_defaults_text
 from connector.demo.stack import LocalStack
+from connector.settings import Settings
 from connector.store.models import Link, LinkVia, Problem, ProblemState, utcnow
 from connector.sync.replies.fanout import Tuning
 from connector.sync.replies.service import problems_with_unfinished_replies, run_fanout
 from connector.sync.replies.templates import reply_tag
 
-FAST = Tuning(claim_timeout=3.0, poll_min=0.02, poll_max=0.3, slice_seconds=30)
+FAST = Tuning.from_settings(
+    Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        replies_claim_timeout=3.0,
+        replies_poll_min=0.02,
+        replies_poll_max=0.3,
+        replies_slice_seconds=30,
+    )
+)
 
 
 def replies_config(**replies: Any) -> str:
@@ -37,7 +46,8 @@ FAST_ENV = {
 
 @pytest.fixture(autouse=True, scope="module")
 def fast_fanout() -> Iterator[None]:
-    """Queue-run fan-outs (Tuning.from_env) use the same short timeouts as `settle`."""
+    """Queue-run fan-outs (Tuning from the stack's Settings, read from these environment
+    variables) use the same short timeouts as `settle`."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in FAST_ENV.items():
             patch.setenv(name, value)

@@ -10,59 +10,58 @@ The loop keeps at most `max_jobs` jobs in flight (Zendesk allows 30 per account)
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement
-
 from connector.batching import batched
 from connector.errors import PermanentError, TransientError
 from connector.logs import log_event
-from connector.retry import call_with_retries
-from connector.store.models import Reply, ReplyState, utcnow
-from connector.sync.replies import rows
+from connector.retry import Backoff, call_with_retries
+from connector.store import reply_rows as rows
+from connector.store.models import ReplyState, utcnow
+from connector.store.reply_rows import Guard
 from connector.sync.replies.plan import Run
-from connector.zendesk.models import Comment, JobStatus, Ticket, TicketUpdate
+from connector.zendesk.models import MAX_BATCH, Comment, JobStatus, Ticket, TicketUpdate
 
 if TYPE_CHECKING:
+    from connector.settings import Settings
+    from connector.store.db import Database
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 CLOSED_MARKERS = ("closed prevents ticket update", "status: closed")
+# A wait longer than this is not slept inside the loop: the work goes back to the queue.
+INLINE_WAIT = 5.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Tuning:
-    """Knobs of the fan-out; `from_env` reads CONNECTOR_REPLIES_* (seconds, counts)."""
+    """Knobs of the fan-out (seconds, counts): CONNECTOR_REPLIES_* and CONNECTOR_RETRY_*."""
 
-    max_jobs: int = 8
-    # A claim without a confirmed job is read back after this: longer than an HTTP timeout
-    # plus the time a queued Zendesk job may wait, or a slow job would be sent twice.
-    claim_timeout: float = 600.0
-    poll_min: float = 0.05
-    poll_max: float = 3.0
-    slice_seconds: float = 120.0
-    max_attempts: int = 5
+    max_jobs: int
+    claim_timeout: float  # see Settings.replies_claim_timeout
+    poll_min: float
+    poll_max: float
+    slice_seconds: float
+    max_attempts: int
+    followup_batch: int
+    backoff: Backoff
 
     @classmethod
-    def from_env(cls) -> Tuning:
-        tuning = cls()
-        for name, kind in (
-            ("max_jobs", int),
-            ("claim_timeout", float),
-            ("poll_min", float),
-            ("poll_max", float),
-            ("slice_seconds", float),
-            ("max_attempts", int),
-        ):
-            raw = os.environ.get(f"CONNECTOR_REPLIES_{name.upper()}")
-            if raw:
-                setattr(tuning, name, kind(raw))
-        return tuning
+    def from_settings(cls, settings: Settings) -> Tuning:
+        return cls(
+            max_jobs=settings.replies_max_jobs,
+            claim_timeout=settings.replies_claim_timeout,
+            poll_min=settings.replies_poll_min,
+            poll_max=settings.replies_poll_max,
+            slice_seconds=settings.replies_slice_seconds,
+            max_attempts=settings.replies_max_attempts,
+            followup_batch=settings.replies_followup_batch,
+            backoff=Backoff.from_settings(settings),
+        )
 
 
 @dataclass
@@ -95,6 +94,7 @@ class Fanout:
         self.backoff_until = 0.0
         self.failures = 0  # in a row; a success resets it
         self.progress = Progress()
+        self.timeout = timedelta(seconds=tuning.claim_timeout)
 
     # ---- the loop ---------------------------------------------------------------------------
     def deliver(self, still_current: Callable[[], bool] | None = None) -> Progress:
@@ -109,7 +109,7 @@ class Fanout:
                     log_event(log, "replies.fanout.superseded", problem_id=self.run.problem_id)
                     return self.progress
             self._settle_stale()
-            jobs = rows.active_jobs(self.runtime, self.run)
+            jobs = rows.active_jobs(self.db, self.run)
             while len(jobs) < self.cap and time.monotonic() >= self.backoff_until:
                 if time.monotonic() > deadline:
                     break
@@ -124,7 +124,7 @@ class Fanout:
                 time.sleep(self.interval)
                 self._poll(sorted(jobs))
                 continue
-            counts = rows.count_states(self.runtime, self.run)
+            counts = rows.count_states(self.db, self.run)
             if counts[ReplyState.PENDING.value]:
                 if time.monotonic() > deadline:
                     self.progress.again_in = 0.0
@@ -136,8 +136,12 @@ class Fanout:
             return self.progress
 
     # ---- sending ----------------------------------------------------------------------------
+    @property
+    def db(self) -> Database:
+        return self.runtime.db
+
     def _send_next(self) -> str | None:
-        claim = rows.claim_pending(self.runtime, self.run)
+        claim = rows.claim_pending(self.db, self.run, limit=MAX_BATCH, timeout=self.timeout)
         if claim is None:
             return None
         try:
@@ -150,13 +154,11 @@ class Fanout:
             self._back_off(5.0, str(exc))
             return None
         except PermanentError as exc:
-            guard = [Reply.batch_id == claim.token, Reply.state == ReplyState.CLAIMED]
-            rows.retry_or_fail(
-                self.runtime, guard, claim.ticket_ids, str(exc), self.tuning.max_attempts
-            )
+            guard = Guard.claimed(claim.token)
+            rows.retry_or_fail(self.db, guard, claim.ticket_ids, str(exc), self.tuning.max_attempts)
             log_event(log, "replies.batch.refused", problem_id=self.run.problem_id, error=str(exc))
             return None
-        if rows.record_job(self.runtime, claim, job.id) == 0:
+        if rows.record_job(self.db, claim, job.id) == 0:
             log_event(log, "replies.claim.lost", job_id=job.id, level=logging.WARNING)
         self.progress.sent_batches += 1
         self.failures = 0
@@ -176,19 +178,19 @@ class Fanout:
         if refused:  # Zendesk refused the call: nothing happened, the tickets go back
             self._release(claim)
             if "TooManyJobs" in str(exc):
-                self.cap = max(1, min(self.cap, len(rows.active_jobs(self.runtime, self.run))))
+                self.cap = max(1, min(self.cap, len(rows.active_jobs(self.db, self.run))))
             self._back_off(exc.retry_after, str(exc))
         else:  # a timeout or 5xx may hide an accepted job: the tags will tell
-            rows.mark_unknown(self.runtime, claim, str(exc))
+            rows.mark_unknown(self.db, claim, str(exc))
             self._back_off(None, str(exc))
 
     def _release(self, claim: rows.Claim) -> None:
-        rows.release(self.runtime, claim)
+        rows.release_claim(self.db, claim)
 
-    def _back_off(self, retry_after: float | None, reason: str) -> None:
+    def _back_off(self, retry_after: float | None, reason: str) -> float:
+        """No call to Zendesk for the policy's delay (or its Retry-After); the delay."""
         self.failures += 1
-        backoff = min(0.25 * 2**self.failures, 10.0)
-        pause = retry_after if retry_after is not None else backoff
+        pause = self.tuning.backoff.delay(self.failures, retry_after)
         self.backoff_until = max(self.backoff_until, time.monotonic() + pause)
         log_event(
             log,
@@ -197,16 +199,18 @@ class Fanout:
             seconds=round(pause, 2),
             reason=reason[:200],
         )
+        return pause
 
     # ---- polling ----------------------------------------------------------------------------
     def _poll(self, job_ids: list[str]) -> None:
         finished = 0
-        for chunk in batched(job_ids, 100):
+        for chunk in batched(job_ids, MAX_BATCH):
             try:
                 statuses = self.runtime.zendesk.job_statuses(list(chunk))
             except (TransientError, TimeoutError) as exc:
-                self.interval = min(self.interval * 2, self.tuning.poll_max)
-                self._back_off(getattr(exc, "retry_after", None), str(exc))
+                pause = self._back_off(getattr(exc, "retry_after", None), str(exc))
+                # The next poll waits as long, within the polling range.
+                self.interval = min(max(pause, self.tuning.poll_min), self.tuning.poll_max)
                 return
             self.progress.polls += 1
             self.failures = 0
@@ -222,8 +226,8 @@ class Fanout:
         self.interval = min(max(self.interval * factor, self.tuning.poll_min), self.tuning.poll_max)
 
     def _record(self, job_id: str, status: JobStatus | None) -> None:
-        guard = [*rows.of_run(self.run), Reply.job_id == job_id, Reply.state == ReplyState.CLAIMED]
-        ticket_ids = rows.tickets_where(self.runtime, *guard)
+        guard = Guard.job(self.run, job_id)
+        ticket_ids = rows.tickets_of(self.db, guard)
         if status is None or status.status != "completed" or status.results is None:
             # Lost or failed job: it may have updated some tickets. Read them back.
             self._verify(guard, ticket_ids)
@@ -244,12 +248,12 @@ class Fanout:
             else:
                 retry.append(ticket_id)
                 errors[ticket_id] = f"{result.error}: {result.details}"
-        rows.set_state(self.runtime, guard, sent, ReplyState.SENT)
+        rows.set_state(self.db, guard, sent, ReplyState.SENT)
         self._closed(guard, closed)
-        rows.set_state(self.runtime, guard, missing, ReplyState.SKIPPED, "ticket not found")
+        rows.set_state(self.db, guard, missing, ReplyState.SKIPPED, "ticket not found")
         if retry:
             error = next(iter(errors.values()))
-            rows.retry_or_fail(self.runtime, guard, retry, error, self.tuning.max_attempts)
+            rows.retry_or_fail(self.db, guard, retry, error, self.tuning.max_attempts)
         self._verify(guard, unknown)
         log_event(
             log,
@@ -264,9 +268,10 @@ class Fanout:
 
     # ---- settling unknown claims by reading the tags back -----------------------------------
     def _settle_stale(self) -> None:
-        timeout = timedelta(seconds=self.tuning.claim_timeout)
-        while claim := rows.claim_stale_unknown(self.runtime, self.run, timeout):
-            guard = [Reply.batch_id == claim.token, Reply.state == ReplyState.CLAIMED]
+        while claim := rows.claim_stale_unknown(
+            self.db, self.run, limit=MAX_BATCH, timeout=self.timeout
+        ):
+            guard = Guard.claimed(claim.token)
             log_event(
                 log,
                 "replies.claims.verify",
@@ -276,15 +281,16 @@ class Fanout:
             if not self._verify(guard, claim.ticket_ids):
                 return
 
-    def _verify(self, guard: list[ColumnElement[bool]], ticket_ids: list[int]) -> bool:
+    def _verify(self, guard: Guard, ticket_ids: list[int]) -> bool:
         """Tickets with the tag got the reply; the others go back to pending. False if Zendesk
         could not be read (the claims stay and are read again later)."""
-        for chunk in batched(ticket_ids, 100):
+        for chunk in batched(ticket_ids, MAX_BATCH):
             try:
                 tickets = call_with_retries(
                     lambda c=chunk: self.runtime.zendesk.show_many(list(c)),  # type: ignore[misc]
+                    self.tuning.backoff,
                     attempts=3,
-                    max_inline_wait=5,
+                    max_inline_wait=INLINE_WAIT,
                 )
             except (TransientError, TimeoutError) as exc:
                 self._back_off(getattr(exc, "retry_after", None), str(exc))
@@ -293,9 +299,7 @@ class Fanout:
             self._settle(guard, list(chunk), {t.id: t for t in tickets})
         return True
 
-    def _settle(
-        self, guard: list[ColumnElement[bool]], chunk: list[int], seen: dict[int, Ticket]
-    ) -> None:
+    def _settle(self, guard: Guard, chunk: list[int], seen: dict[int, Ticket]) -> None:
         tag = self.run.rendered.tag
         sent = [i for i in chunk if i in seen and tag in seen[i].tags]
         missing = [i for i in chunk if i not in seen]
@@ -305,26 +309,26 @@ class Fanout:
         again = [
             i for i in chunk if i in seen and tag not in seen[i].tags and seen[i].status != "closed"
         ]
-        rows.set_state(self.runtime, guard, sent, ReplyState.SENT)
-        rows.set_state(self.runtime, guard, missing, ReplyState.SKIPPED, "ticket not found")
+        rows.set_state(self.db, guard, sent, ReplyState.SENT)
+        rows.set_state(self.db, guard, missing, ReplyState.SKIPPED, "ticket not found")
         self._closed(guard, closed)
         error = "not delivered (no reply tag on the ticket)"
-        rows.retry_or_fail(self.runtime, guard, again, error, self.tuning.max_attempts)
+        rows.retry_or_fail(self.db, guard, again, error, self.tuning.max_attempts)
 
-    def _closed(self, guard: list[ColumnElement[bool]], ticket_ids: list[int]) -> None:
+    def _closed(self, guard: Guard, ticket_ids: list[int]) -> None:
         if not self.run.rendered.public:
             reason = "closed ticket: no internal note possible"
-            rows.set_state(self.runtime, guard, ticket_ids, ReplyState.SKIPPED, reason)
+            rows.set_state(self.db, guard, ticket_ids, ReplyState.SKIPPED, reason)
         elif self.run.closed_policy == "skip":
             reason = "closed ticket (replies.closed_tickets: skip)"
-            rows.set_state(self.runtime, guard, ticket_ids, ReplyState.SKIPPED, reason)
+            rows.set_state(self.db, guard, ticket_ids, ReplyState.SKIPPED, reason)
         else:
             rows.set_state(
-                self.runtime, guard, ticket_ids, ReplyState.FOLLOWUP, "closed ticket", release=True
+                self.db, guard, ticket_ids, ReplyState.FOLLOWUP, "closed ticket", release=True
             )
 
     def _until_stale(self) -> float:
-        oldest = rows.oldest_claim(self.runtime, self.run)
+        oldest = rows.oldest_unknown_claim(self.db, self.run)
         if oldest is None:
             return self.tuning.poll_max
         age = (utcnow() - oldest).total_seconds()

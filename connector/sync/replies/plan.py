@@ -6,15 +6,12 @@ query as the first ones, and a reopen with the same outcome finds its rows alrea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import exists, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from connector.config import Config
-from connector.store.models import Link, Problem, ProblemState, Reply, ReplyState, utcnow
-from connector.store.reply_models import ReplyRun
+from connector.store import reply_runs
+from connector.store.db import Database
+from connector.store.models import Problem, ProblemState
 from connector.sync.replies.templates import (
     Facts,
     Rendered,
@@ -73,19 +70,19 @@ def facts_of(problem: Problem, outcome: str) -> Facts:
     )
 
 
-def load_run(session: Session, config: Config, problem_id: int) -> Run | None:
-    """The current run of a problem (creating its ReplyRun row), or None if nothing is owed."""
-    problem = session.get(Problem, problem_id)
+def load_run(db: Database, config: Config, problem_id: int) -> Run | None:
+    """The current run of a problem (creating its ReplyRun record), or None if nothing is owed."""
+    problem = reply_runs.get_problem(db, problem_id)
     if problem is None:
         return None
     outcome = current_outcome(problem, config)
     if outcome is None:
         return None
-    record = ensure_run_record(session, problem_id, outcome)
+    record = reply_runs.ensure_run(db, problem_id, outcome)
     rendered = render(config, facts_of(problem, outcome))
     held = None if record.approved else hold_reason(config, problem, outcome, rendered)
     if record.held_reason != held:
-        record.held_reason = held
+        reply_runs.set_held_reason(db, problem_id, outcome, held)
     return Run(
         problem_id=problem_id,
         outcome=outcome,
@@ -107,71 +104,7 @@ def hold_reason(config: Config, problem: Problem, outcome: str, rendered: Render
     return None
 
 
-def ensure_run_record(session: Session, problem_id: int, outcome: str) -> ReplyRun:
-    """The ReplyRun row of (problem, outcome); concurrent callers end up with the same row."""
-    found = _run_record(session, problem_id, outcome)
-    if found is not None:
-        return found
-    now = utcnow()
-    values = {
-        "problem_id": problem_id,
-        "outcome": outcome,
-        "approved": False,
-        "created_at": now,
-        "updated_at": now,
-    }
-    session.execute(_insert(session, ReplyRun).values(**values).on_conflict_do_nothing())
-    record = _run_record(session, problem_id, outcome)
-    assert record is not None
-    return record
-
-
-def _run_record(session: Session, problem_id: int, outcome: str) -> ReplyRun | None:
-    query = select(ReplyRun).where(ReplyRun.problem_id == problem_id, ReplyRun.outcome == outcome)
-    return session.scalars(query).first()
-
-
 def plan_rows(runtime: Services, run: Run) -> int:
-    """Add a pending Reply row for every linked ticket that has none for this outcome, in one
-    INSERT ... SELECT (nothing is loaded into memory); pending rows of tickets that left the
-    problem are skipped. Returns the number of rows added."""
-    now = utcnow()
-    has_row = exists().where(
-        Reply.problem_id == run.problem_id,
-        Reply.outcome == run.outcome,
-        Reply.ticket_id == Link.ticket_id,
-    )
-    source = select(
-        Link.ticket_id,
-        literal(run.problem_id),
-        literal(run.outcome),
-        literal(ReplyState.PENDING.value),
-        literal(0),
-        literal(now, Reply.updated_at.type),
-    ).where(Link.problem_id == run.problem_id, ~has_row)
-    columns = ["ticket_id", "problem_id", "outcome", "state", "attempts", "updated_at"]
-    with runtime.db.session() as session:
-        added = session.execute(
-            _insert(session, Reply).from_select(columns, source).on_conflict_do_nothing()
-        ).rowcount  # type: ignore[attr-defined]
-        still_linked = exists().where(
-            Link.ticket_id == Reply.ticket_id, Link.problem_id == Reply.problem_id
-        )
-        session.execute(
-            update(Reply)
-            .where(
-                Reply.problem_id == run.problem_id,
-                Reply.outcome == run.outcome,
-                Reply.state == ReplyState.PENDING,
-                ~still_linked,
-            )
-            .values(state=ReplyState.SKIPPED, error="unlinked before the reply was sent")
-            .execution_options(synchronize_session=False)
-        )
-    return max(int(added or 0), 0)  # -1 where the driver cannot tell
-
-
-def _insert(session: Session, model: Any) -> Any:
-    bind = session.get_bind()
-    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
+    """Add a pending row for every linked ticket that has none yet (see `reply_runs.plan_rows`);
+    the number added."""
+    return reply_runs.plan_rows(runtime.db, run)

@@ -7,12 +7,8 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
-
 from connector.logs import log_event
-from connector.store.models import Link, Problem, ProblemState, Reply, ReplyState
-from connector.store.reply_models import ReplyRun
-from connector.sync.replies import rows
+from connector.store import reply_rows, reply_runs
 from connector.sync.replies.fanout import Fanout, Tuning
 from connector.sync.replies.followups import deliver_followups
 from connector.sync.replies.plan import UNMAPPED, WORKAROUND, Run, load_run, plan_rows
@@ -36,13 +32,12 @@ class FanoutResult:
 
 
 def current_run(runtime: Services, problem_id: int) -> Run | None:
-    with runtime.db.session() as session:
-        return load_run(session, runtime.config, problem_id)
+    return load_run(runtime.db, runtime.config, problem_id)
 
 
 def run_fanout(runtime: Services, problem_id: int, tuning: Tuning | None = None) -> FanoutResult:
     """Converge one problem's replies with Zendesk; safe to call any number of times, anywhere."""
-    tuning = tuning or Tuning.from_env()
+    tuning = tuning or Tuning.from_settings(runtime.settings)
     run = current_run(runtime, problem_id)
     if run is None:
         return FanoutResult(problem_id, None)
@@ -66,7 +61,7 @@ def run_fanout(runtime: Services, problem_id: int, tuning: Tuning | None = None)
     again = [progress.again_in]
     if still_current():
         again.append(deliver_followups(runtime, run, tuning))
-    result.counts = rows.count_states(runtime, run)
+    result.counts = reply_rows.count_states(runtime.db, run)
     if is_finished(result.counts):
         result.summary_posted = post_summary(runtime, run)
     waits = [a for a in again if a is not None]
@@ -85,45 +80,9 @@ def run_fanout(runtime: Services, problem_id: int, tuning: Tuning | None = None)
 def problems_with_unfinished_replies(runtime: Services) -> list[int]:
     """Problems owing replies for their current outcome: linked tickets without a row, rows not
     delivered, or a finished run whose Jira summary is missing."""
-    replies = runtime.config.replies
-    outcome = case(
-        (Problem.state == ProblemState.RESOLVED, func.coalesce(Problem.outcome, UNMAPPED)),
-        else_=literal(WORKAROUND),
+    return reply_runs.unfinished_problems(
+        runtime.db,
+        send_workaround=runtime.config.replies.send_workaround,
+        workaround=WORKAROUND,
+        unmapped=UNMAPPED,
     )
-    workaround_open = and_(
-        literal(replies.send_workaround),
-        Problem.state == ProblemState.OPEN,
-        func.lower(Problem.solution_kind) == WORKAROUND,
-        func.coalesce(Problem.solution_text, "") != "",
-    )
-    of_outcome = and_(Reply.problem_id == Problem.id, Reply.outcome == outcome)
-    unplanned = exists().where(
-        Link.problem_id == Problem.id,
-        ~exists().where(of_outcome, Reply.ticket_id == Link.ticket_id),
-    )
-    undelivered = exists().where(
-        of_outcome,
-        or_(
-            Reply.state.in_(rows.OPEN_STATES),
-            and_(Reply.state == ReplyState.FOLLOWUP, Reply.followup_ticket_id.is_(None)),
-        ),
-    )
-    no_summary = and_(
-        Problem.jira_key.is_not(None),
-        exists().where(of_outcome),
-        exists().where(
-            ReplyRun.problem_id == Problem.id,
-            ReplyRun.outcome == outcome,
-            ReplyRun.summary_posted_at.is_(None),
-        ),
-    )
-    query = (
-        select(Problem.id)
-        .where(
-            or_(Problem.state == ProblemState.RESOLVED, workaround_open),
-            or_(unplanned, undelivered, no_summary),
-        )
-        .order_by(Problem.id)
-    )
-    with runtime.db.session() as session:
-        return list(session.scalars(query))

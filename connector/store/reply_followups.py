@@ -1,0 +1,78 @@
+"""The `Reply` rows of closed tickets that are owed a follow-up ticket: claimed with the same
+`Lease` as the fan-out's rows, marked as attempted before the create call, then recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from connector.store.db import Database
+from connector.store.models import Link, Reply, ReplyState
+from connector.store.reply_rows import FOLLOWUP_MARK, Guard, RunRef, lease, of_run, released
+
+
+@dataclass(frozen=True)
+class OwedFollowup:
+    ticket_id: int
+    attempted: bool  # an earlier try may have created it: look before creating
+    requester_id: int | None
+
+
+def claim_followups(db: Database, run: RunRef, *, limit: int, timeout: timedelta) -> str | None:
+    """Claim up to `limit` rows owing a follow-up (a claim older than `timeout` is taken over);
+    the claim's token, or None when none is owed."""
+    with db.session() as session:
+        return lease(timeout).take(
+            session,
+            *of_run(run),
+            Reply.state == ReplyState.FOLLOWUP,
+            Reply.followup_ticket_id.is_(None),
+            limit=limit,
+            skip_locked=True,
+        )
+
+
+def claimed_followups(db: Database, token: str) -> list[OwedFollowup]:
+    with db.session() as session:
+        found = session.execute(
+            select(Reply.ticket_id, Reply.job_id, Link.requester_id)
+            .outerjoin(Link, Link.ticket_id == Reply.ticket_id)
+            .where(*Guard.followup(token).where())
+            .order_by(Reply.ticket_id)
+        ).all()
+    return [OwedFollowup(t, job == FOLLOWUP_MARK, r) for t, job, r in found]
+
+
+def mark_followup_attempted(db: Database, token: str, ticket_id: int) -> None:
+    """Before the create call: a crash after it leaves a row that is looked up, not re-created."""
+    _update(db, token, ticket_id, job_id=FOLLOWUP_MARK, attempts=Reply.attempts + 1)
+
+
+def record_followup(db: Database, token: str, ticket_id: int, followup_id: int) -> None:
+    _update(db, token, ticket_id, followup_ticket_id=followup_id, error=None, **released())
+
+
+def release_followups(db: Database, token: str, ticket_id: int | None = None) -> None:
+    """Give the claim's rows (or one of them) back untouched: the next run takes them."""
+    one = [Reply.ticket_id == ticket_id] if ticket_id is not None else []
+    with db.session() as session:
+        session.execute(
+            update(Reply)
+            .where(Reply.batch_id == token, Reply.followup_ticket_id.is_(None), *one)
+            .values(**released())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _update(db: Database, token: str, ticket_id: int, **values: Any) -> None:
+    with db.session() as session:
+        session.execute(
+            update(Reply)
+            .where(*Guard.followup(token).where(), Reply.ticket_id == ticket_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,268 @@
+"""The per-ticket `Reply` rows of one run (problem and outcome) as the fan-out sees them: claim a
+batch, record its job, settle each ticket's state; count and look up.
+
+Every step is safe with several workers on SQLite and PostgreSQL: a claim is the one `Lease`
+(`Reply.batch_id`, `Reply.claimed_at`), and every write names what it expects of a row (a
+`Guard`: its state and its claim or job), so a worker that lost a race changes nothing.
+Follow-ups for closed tickets are `connector.store.reply_followups`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, func, select, update
+
+from connector.store.db import Database
+from connector.store.lease import Lease
+from connector.store.models import Reply, ReplyState
+
+FOLLOWUP_MARK = "followup"  # job_id of a row whose follow-up creation may have been attempted
+OPEN_STATES = (ReplyState.PENDING, ReplyState.CLAIMED)
+
+
+class RunRef(Protocol):
+    """Which run: the rows of one problem's outcome (the sync core's `Run` is one)."""
+
+    @property
+    def problem_id(self) -> int: ...
+
+    @property
+    def outcome(self) -> str: ...
+
+    @property
+    def problem_ticket_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Claim:
+    token: str
+    ticket_ids: list[int]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What a write expects of a row (the compare of compare-and-set): its state, and the claim
+    token or the job (of a run) it belongs to."""
+
+    state: ReplyState
+    token: str | None = None
+    job_id: str | None = None
+    run: tuple[int, str] | None = None
+
+    @classmethod
+    def claimed(cls, token: str) -> Guard:
+        return cls(ReplyState.CLAIMED, token=token)
+
+    @classmethod
+    def job(cls, run: RunRef, job_id: str) -> Guard:
+        return cls(ReplyState.CLAIMED, job_id=job_id, run=(run.problem_id, run.outcome))
+
+    @classmethod
+    def followup(cls, token: str) -> Guard:
+        return cls(ReplyState.FOLLOWUP, token=token)
+
+    def where(self) -> list[ColumnElement[bool]]:
+        conditions = [Reply.state == self.state]
+        if self.token is not None:
+            conditions.append(Reply.batch_id == self.token)
+        if self.job_id is not None:
+            conditions.append(Reply.job_id == self.job_id)
+        if self.run is not None:
+            conditions += [Reply.problem_id == self.run[0], Reply.outcome == self.run[1]]
+        return conditions
+
+
+def lease(timeout: timedelta) -> Lease:
+    return Lease(Reply.batch_id, Reply.claimed_at, timeout)
+
+
+def released() -> dict[str, Any]:
+    """The values that free a row's claim."""
+    return lease(timedelta(0)).released()
+
+
+def of_run(run: RunRef) -> list[ColumnElement[bool]]:
+    return [Reply.problem_id == run.problem_id, Reply.outcome == run.outcome]
+
+
+def claim_pending(db: Database, run: RunRef, *, limit: int, timeout: timedelta) -> Claim | None:
+    """Claim up to `limit` pending rows, by ticket id, counting an attempt (the problem ticket
+    goes last: solving it in Zendesk copies its comment to its open incidents, so they must be
+    answered first)."""
+    wanted = [*of_run(run), Reply.state == ReplyState.PENDING]
+    if run.problem_ticket_id is not None and _others_open(db, run):
+        wanted.append(Reply.ticket_id != run.problem_ticket_id)
+    claiming = {
+        "state": ReplyState.CLAIMED,
+        "job_id": None,
+        "error": None,
+        "attempts": Reply.attempts + 1,
+    }
+    with db.session() as session:
+        token = lease(timeout).take(
+            session,
+            *wanted,
+            order_by=[Reply.ticket_id],
+            limit=limit,
+            values=claiming,
+            skip_locked=True,
+        )
+    return _claim_of(db, token)
+
+
+def _others_open(db: Database, run: RunRef) -> bool:
+    with db.session() as session:
+        found = session.scalar(
+            select(Reply.id)
+            .where(
+                *of_run(run),
+                Reply.state.in_(OPEN_STATES),
+                Reply.ticket_id != run.problem_ticket_id,
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
+def claim_stale_unknown(
+    db: Database, run: RunRef, *, limit: int, timeout: timedelta
+) -> Claim | None:
+    """Take over claimed rows with no job on record whose claim is older than `timeout`: their
+    update may or may not have happened (a crash, a timeout), so the caller reads the tags."""
+    with db.session() as session:
+        token = lease(timeout).take(
+            session,
+            *of_run(run),
+            Reply.state == ReplyState.CLAIMED,
+            Reply.job_id.is_(None),
+            Reply.batch_id.is_not(None),  # so only an expired claim counts as free
+            limit=limit,
+            skip_locked=True,
+        )
+    return _claim_of(db, token)
+
+
+def _claim_of(db: Database, token: str | None) -> Claim | None:
+    if token is None:
+        return None
+    tickets = tickets_of(db, Guard.claimed(token))
+    return Claim(token, tickets) if tickets else None
+
+
+def record_job(db: Database, claim: Claim, job_id: str) -> int:
+    """The job that carries the claim's update; the number of rows still held by the claim."""
+    return _update(db, Guard.claimed(claim.token), {"job_id": job_id})
+
+
+def release_claim(db: Database, claim: Claim) -> None:
+    """Zendesk refused the call (429): nothing happened, so the attempt does not count."""
+    values = {
+        "state": ReplyState.PENDING,
+        "job_id": None,
+        "attempts": Reply.attempts - 1,
+        **released(),
+    }
+    _update(db, Guard.claimed(claim.token), values)
+
+
+def mark_unknown(db: Database, claim: Claim, reason: str) -> None:
+    """The update may have reached Zendesk: keep the claim; the tags tell after the timeout."""
+    _update(db, Guard.claimed(claim.token), {"error": f"unknown: {reason}"[:500]})
+
+
+def active_jobs(db: Database, run: RunRef) -> set[str]:
+    with db.session() as session:
+        return set(
+            session.scalars(
+                select(Reply.job_id)
+                .where(*of_run(run), Reply.state == ReplyState.CLAIMED, Reply.job_id.is_not(None))
+                .distinct()
+            )
+        )
+
+
+def tickets_of(db: Database, guard: Guard) -> list[int]:
+    with db.session() as session:
+        return list(session.scalars(select(Reply.ticket_id).where(*guard.where())))
+
+
+def set_state(
+    db: Database,
+    guard: Guard,
+    ticket_ids: Iterable[int],
+    state: ReplyState,
+    error: str | None = None,
+    *,
+    release: bool = False,
+) -> int:
+    """Move the guarded rows of these tickets to `state`; `release` clears claim and job."""
+    ids = list(ticket_ids)
+    if not ids:
+        return 0
+    values: dict[str, Any] = {"state": state, "error": error}
+    if release:
+        values.update(job_id=None, **released())
+    return _update(db, guard, values, Reply.ticket_id.in_(ids))
+
+
+def retry_or_fail(
+    db: Database, guard: Guard, ticket_ids: Iterable[int], error: str, max_attempts: int
+) -> None:
+    """Back to pending, or failed once the row has had `max_attempts` attempts."""
+    ids = list(ticket_ids)
+    if not ids:
+        return
+    values = {"error": error[:500], "job_id": None, **released()}
+    with db.session() as session:
+        for state, attempts in (
+            (ReplyState.FAILED, Reply.attempts >= max_attempts),
+            (ReplyState.PENDING, Reply.attempts < max_attempts),
+        ):
+            session.execute(
+                update(Reply)
+                .where(*guard.where(), Reply.ticket_id.in_(ids), attempts)
+                .values(state=state, **values)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def count_states(db: Database, run: RunRef) -> dict[str, int]:
+    """Rows of the run by state; `followup_open` counts follow-ups not yet created."""
+    with db.session() as session:
+        rows = session.execute(
+            select(Reply.state, Reply.followup_ticket_id.is_(None), func.count())
+            .where(*of_run(run))
+            .group_by(Reply.state, Reply.followup_ticket_id.is_(None))
+        ).all()
+    counts: dict[str, int] = {s.value: 0 for s in ReplyState} | {"followup_open": 0}
+    for state, no_followup, n in rows:
+        key = ReplyState(state).value
+        if key == ReplyState.FOLLOWUP.value and no_followup:
+            key = "followup_open"
+        counts[key] += n
+    return counts
+
+
+def oldest_unknown_claim(db: Database, run: RunRef) -> datetime | None:
+    """When the oldest claim without a job was taken (it is read back once it is stale)."""
+    with db.session() as session:
+        return session.scalar(
+            select(func.min(Reply.claimed_at)).where(
+                *of_run(run), Reply.state == ReplyState.CLAIMED, Reply.job_id.is_(None)
+            )
+        )
+
+
+def _update(db: Database, guard: Guard, values: dict[str, Any], *more: ColumnElement[bool]) -> int:
+    with db.session() as session:
+        result = session.execute(
+            update(Reply)
+            .where(*guard.where(), *more)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
