@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     log_json: bool = False
     log_level: str = "INFO"
 
+    # Timings of the sync core's store work (the store layer).
+    # A Jira issue creation claim older than this is taken over (its worker died mid-create).
+    jira_create_claim_seconds: float = Field(default=120.0, gt=0)
+    # Reconcile reports events still pending after this long (a lost trigger).
+    reconcile_stale_event_seconds: float = Field(default=30.0, gt=0)
+    # The Jira poll re-reads this far before its watermark: Jira's clock and ours may disagree.
+    jira_poll_overlap_seconds: float = Field(default=120.0, ge=0)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

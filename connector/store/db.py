@@ -1,4 +1,8 @@
-"""Engine and sessions. SQLite runs in WAL mode with a busy timeout so web and worker share it."""
+"""Engine and sessions. SQLite runs in WAL mode with a busy timeout so web and worker share it.
+
+`Session` is the unit of work `Database.session()` gives out; callers above the store name it
+from here and hand it to the repositories, never query it themselves.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["Database", "Session", "make_engine", "normalise_url"]
 
 
 def normalise_url(url: str) -> str:

@@ -8,12 +8,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from connector import urls
 from connector.fields import Snapshot
 from connector.logs import log_event
-from connector.store.models import Link, Problem, TicketState
+from connector.store import links, problems, tickets
 from connector.sync.mirror import ticket_update
 from connector.zendesk.models import Comment, TicketUpdate
 
@@ -30,17 +28,11 @@ def jira_browse_url(runtime: Services, key: str) -> str:
 def confirm_links(runtime: Services, problem_id: int) -> int:
     """Write the key and the note to every not-yet-confirmed ticket of a problem."""
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
+        problem = problems.get(session, problem_id)
         if not problem.jira_key:
             return 0  # confirmed once the Jira issue exists
         key, team, mirrored = problem.jira_key, problem.team, dict(problem.mirrored or {})
-        ticket_ids = list(
-            session.scalars(
-                select(Link.ticket_id)
-                .where(Link.problem_id == problem_id, Link.confirmed.is_(False))
-                .order_by(Link.ticket_id)
-            )
-        )
+        ticket_ids = links.unconfirmed_ticket_ids(session, problem_id)
     team_name = runtime.config.teams[team].name or team if team in runtime.config.teams else team
     note = (
         f"Linked to Jira issue {key} ({team_name}): {jira_browse_url(runtime, key)}\n"
@@ -56,58 +48,39 @@ def confirm_links(runtime: Services, problem_id: int) -> int:
         remove_tags=shown.remove_tags if shown else [],
     )
     for chunk, _job in runtime.zendesk.update_in_batches(ticket_ids, update):
-        with runtime.db.session() as session:
-            for link in session.scalars(select(Link).where(Link.ticket_id.in_(chunk))):
-                if link.problem_id == problem_id:
-                    link.confirmed = True
+        links.mark_confirmed(runtime.db, problem_id, chunk)
         log_event(log, "zendesk.links.confirmed", problem=key, tickets=len(chunk))
     return len(ticket_ids)
 
 
 def confirm_unlinks(runtime: Services) -> int:
     """Clear the key and leave one note on tickets that left their problem."""
-    with runtime.db.session() as session:
-        pending = [
-            (s.ticket_id, s.pending_unlink_key)
-            for s in session.scalars(
-                select(TicketState).where(TicketState.pending_unlink_key.is_not(None))
-            )
-        ]
+    pending = tickets.pending_unlinks(runtime.db)
     by_key: dict[str, list[int]] = {}
     for ticket_id, key in pending:
-        by_key.setdefault(str(key), []).append(ticket_id)
+        by_key.setdefault(key, []).append(ticket_id)
     for key, ticket_ids in by_key.items():
         note = f"Unlinked from Jira issue {key}: this ticket no longer follows that problem."
         update = TicketUpdate(
             comment=Comment(body=note, public=False), custom_fields=_key_field(runtime, None)
         )
         for chunk, _job in runtime.zendesk.update_in_batches(ticket_ids, update):
-            with runtime.db.session() as session:
-                for state in session.scalars(
-                    select(TicketState).where(TicketState.ticket_id.in_(chunk))
-                ):
-                    if state.pending_unlink_key == key:
-                        state.pending_unlink_key = None
+            tickets.unlink_shown(runtime.db, chunk, key)
     return len(pending)
 
 
 def note_unknown_keys(runtime: Services, unknown: dict[int, str]) -> None:
     """One internal note per ticket and pasted key that the connector cannot follow."""
     for ticket_id, key in unknown.items():
-        with runtime.db.session() as session:
-            state = session.get(TicketState, ticket_id)
-            if state is not None and state.noted_unknown_key == key:
-                continue
+        if tickets.noted_unknown_key(runtime.db, ticket_id) == key:
+            continue
         projects = ", ".join(t.jira_project for t in runtime.config.teams.values())
         note = (
             f"The Jira issue field holds {key}, which the connector cannot follow: it does not "
             f"exist in Jira or is not in a configured team's project ({projects})."
         )
         runtime.zendesk.update_ticket(ticket_id, TicketUpdate(comment=Comment(body=note)))
-        with runtime.db.session() as session:
-            state = session.get(TicketState, ticket_id) or TicketState(ticket_id=ticket_id)
-            state.noted_unknown_key = key
-            session.add(state)
+        tickets.note_unknown_key(runtime.db, ticket_id, key)
         log_event(log, "zendesk.unknown_key.noted", ticket_id=ticket_id, key=key)
 
 

@@ -12,18 +12,17 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from connector import urls
 from connector.batching import batched
 from connector.coalesce import hold_until
 from connector.config import Config
 from connector.logs import log_event
-from connector.store.models import AuditEntry, Link, Problem, utcnow
+from connector.store import audit, links, problems
+from connector.store.models import Problem, utcnow
 from connector.sync.signals import OPEN_STATUSES
 
 if TYPE_CHECKING:
+    from connector.store.db import Session
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
@@ -45,22 +44,12 @@ class Impact:
 
 
 def compute_impact(session: Session, problem_id: int) -> Impact:
-    linked = Link.problem_id == problem_id
-    tickets, first, last = session.execute(
-        select(func.count(), func.min(Link.linked_at), func.max(Link.linked_at)).where(linked)
-    ).one()
-    open_tickets = session.scalar(
-        select(func.count()).where(linked, Link.ticket_status.in_(OPEN_STATUSES))
-    )
-    organizations = session.scalar(
-        select(func.count(func.distinct(Link.organization_id))).where(
-            linked, Link.organization_id.is_not(None)
-        )
-    )
+    counts = links.counts(session, problem_id, OPEN_STATUSES)
+    first, last = counts.first_linked, counts.last_linked
     return Impact(
-        tickets=int(tickets),
-        open_tickets=int(open_tickets or 0),
-        organizations=int(organizations or 0),
+        tickets=counts.tickets,
+        open_tickets=counts.open_tickets,
+        organizations=counts.organizations,
         first_linked=first.isoformat() if first else None,
         last_linked=last.isoformat() if last else None,
     )
@@ -91,7 +80,7 @@ def write_impact(
     debounce = timedelta(seconds=runtime.config.impact_debounce_seconds)
     value_field = runtime.config.zendesk.organization_value_field
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
+        problem = problems.get(session, problem_id)
         impact = compute_impact(session, problem_id)
         if value_field and impact.organizations:
             impact = replace(impact, customer_value=_customer_value(runtime, session, problem_id))
@@ -126,7 +115,7 @@ def write_impact(
         _write_remote_link(runtime, issue_id, ticket_id, key)
 
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
+        problem = problems.get(session, problem_id)
         problem.impact_written, problem.impact_written_at, problem.impact_due_at = (
             payload,
             now,
@@ -135,15 +124,14 @@ def write_impact(
         problem.remote_link_written = True
         if human and not problem.priority_human_override:
             problem.priority_human_override = True
-            session.add(AuditEntry(problem_id=problem_id, action="priority.human", actor="jira"))
+            audit.record(session, problem_id, "priority.human", actor="jira")
         if "priority" in fields:
             problem.priority_set = fields["priority"]["name"]
-            session.add(
-                AuditEntry(
-                    problem_id=problem_id,
-                    action="priority.raised",
-                    detail={"priority": problem.priority_set, "tickets": impact.tickets},
-                )
+            audit.record(
+                session,
+                problem_id,
+                "priority.raised",
+                detail={"priority": problem.priority_set, "tickets": impact.tickets},
             )
     log_event(log, "jira.impact.written", problem=key, tickets=impact.tickets)
     return None
@@ -152,15 +140,7 @@ def write_impact(
 def _customer_value(runtime: Services, session: Session, problem_id: int) -> float:
     """The summed customer value of the distinct organisations a problem hurts."""
     field_key = str(runtime.config.zendesk.organization_value_field)
-    org_ids: list[int] = sorted(
-        set(
-            session.scalars(
-                select(Link.organization_id).where(
-                    Link.problem_id == problem_id, Link.organization_id.is_not(None)
-                )
-            )
-        )
-    )
+    org_ids = links.organization_ids(session, problem_id)
     total = 0.0
     for chunk in batched(org_ids, 100):
         total += sum(runtime.zendesk.organization_values(list(chunk), field_key).values())

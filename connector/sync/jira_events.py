@@ -7,13 +7,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from connector.errors import NotFoundError
 from connector.inbound_model import IssueChange
 from connector.jira.models import JiraIssue
 from connector.logs import log_event
-from connector.store.models import AuditEntry, InboundEvent, Link, LinkVia, Problem, ProblemState
+from connector.store import audit, links, problems
+from connector.store.models import InboundEvent, LinkVia, ProblemState
 from connector.sync.confirm import confirm_links
 from connector.sync.mirror import mirror_problem, tracked_problem
 from connector.sync.problems import Cause, ensure_problem
@@ -39,7 +38,7 @@ def issues_to_read(batch: list[InboundEvent], own_account: str | None) -> dict[s
 def mirror_problem_now(runtime: Services, problem_id: int) -> None:
     """The mirror task: read the problem's issue now and mirror it (its debounce fell due)."""
     with runtime.db.session() as session:
-        problem = session.get(Problem, problem_id)
+        problem = problems.find(session, problem_id)
         issue_id = problem.jira_issue_id if problem else None
     if issue_id:
         sync_issue(runtime, issue_id)
@@ -69,7 +68,7 @@ def mirror_issue(
     if due is not None:
         runtime.scheduler.mirror_at(problem_id, due)
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
+        problem = problems.get(session, problem_id)
         now_state, outcome, kind = problem.state, problem.outcome, problem.solution_kind
     if now_state is ProblemState.RESOLVED and issue.duplicate_of and outcome == "duplicate":
         relink_duplicate(runtime, problem_id, issue.duplicate_of)
@@ -83,11 +82,8 @@ def mirror_issue(
 def close_deleted(runtime: Services, problem_id: int) -> None:
     """A deleted issue: an internal note on the tickets, the problem closed, no customer reply."""
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
-        key = problem.jira_key
-        ticket_ids = list(
-            session.scalars(select(Link.ticket_id).where(Link.problem_id == problem_id))
-        )
+        key = problems.get(session, problem_id).jira_key
+        ticket_ids = links.ticket_ids(session, problem_id)
     note = (
         f"Jira issue {key} was deleted. This ticket no longer follows a problem; "
         "no reply will be sent from Jira."
@@ -98,17 +94,14 @@ def close_deleted(runtime: Services, problem_id: int) -> None:
         update.custom_fields = {field: None}
     runtime.zendesk.update_all(ticket_ids, update)
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
-        problem.state = ProblemState.DELETED
-        for link in session.scalars(select(Link).where(Link.problem_id == problem_id)):
-            session.delete(link)
-        session.add(
-            AuditEntry(
-                problem_id=problem_id,
-                action="jira.deleted",
-                actor="jira",
-                detail={"key": key, "tickets": len(ticket_ids)},
-            )
+        problems.get(session, problem_id).state = ProblemState.DELETED
+        links.remove_all(session, problem_id)
+        audit.record(
+            session,
+            problem_id,
+            "jira.deleted",
+            actor="jira",
+            detail={"key": key, "tickets": len(ticket_ids)},
         )
     log_event(log, "problem.deleted", problem=key, tickets=len(ticket_ids))
 
@@ -116,7 +109,7 @@ def close_deleted(runtime: Services, problem_id: int) -> None:
 def relink_duplicate(runtime: Services, problem_id: int, survivor_key: str) -> None:
     """Resolved as a duplicate: its tickets follow the surviving issue's problem."""
     with runtime.db.session() as session:
-        survivor = session.scalars(select(Problem).where(Problem.jira_key == survivor_key)).first()
+        survivor = problems.by_jira_key(session, survivor_key)
         survivor_id = survivor.id if survivor else None
     if survivor_id is None:
         issue = runtime.jira.get_issue(survivor_key)
@@ -128,16 +121,15 @@ def relink_duplicate(runtime: Services, problem_id: int, survivor_key: str) -> N
             survivor_id = ensure_problem(session, cause).id
     moved = 0
     with runtime.db.session() as session:
-        for link in session.scalars(select(Link).where(Link.problem_id == problem_id)):
+        for link in links.of_problem(session, problem_id):
             link.problem_id, link.via, link.confirmed = survivor_id, LinkVia.RELINK, False
-            session.add(
-                AuditEntry(
-                    problem_id=survivor_id,
-                    action="move",
-                    ticket_id=link.ticket_id,
-                    actor="jira",
-                    detail={"via": "duplicate", "from": problem_id},
-                )
+            audit.record(
+                session,
+                survivor_id,
+                "move",
+                ticket_id=link.ticket_id,
+                actor="jira",
+                detail={"via": "duplicate", "from": problem_id},
             )
             moved += 1
     confirm_links(runtime, survivor_id)

@@ -8,11 +8,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from connector.batching import batched
 from connector.logs import log_event
-from connector.store.models import Problem, ProblemState, Watermark, utcnow
+from connector.store import problems, watermarks
+from connector.store.models import utcnow
 from connector.sync.jira_events import mirror_issue
 
 if TYPE_CHECKING:
@@ -20,23 +19,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 WATERMARK = "jira.poll"
-OVERLAP = timedelta(minutes=2)  # Jira's `updated` and our clock may disagree a little
 IDS_PER_QUERY = 100
 
 
 def poll_jira(runtime: Services) -> int:
     """Mirror every tracked issue changed since the last poll; returns how many were behind."""
     started = utcnow()
+    # Jira's `updated` and our clock may disagree a little: read a little before the mark.
+    overlap = timedelta(seconds=runtime.settings.jira_poll_overlap_seconds)
     with runtime.db.session() as session:
-        mark = session.get(Watermark, WATERMARK)
-        since = datetime.fromisoformat(mark.value) - OVERLAP if mark else None
+        mark = watermarks.get(session, WATERMARK)
+        since = datetime.fromisoformat(mark) - overlap if mark else None
         tracked = {
             str(p.jira_issue_id): (p.id, p.state, p.jira_updated_at)
-            for p in session.scalars(
-                select(Problem).where(
-                    Problem.jira_issue_id.is_not(None), Problem.state != ProblemState.DELETED
-                )
-            )
+            for p in problems.tracked(session)
         }
     behind = 0
     for chunk in batched(sorted(tracked), IDS_PER_QUERY):
@@ -55,8 +51,6 @@ def poll_jira(runtime: Services) -> int:
             if not token:
                 break
     with runtime.db.session() as session:
-        mark = session.get(Watermark, WATERMARK) or Watermark(name=WATERMARK, value="")
-        mark.value = started.isoformat()
-        session.add(mark)
+        watermarks.put(session, WATERMARK, started.isoformat())
     log_event(log, "jira.poll.done", tracked=len(tracked), behind=behind)
     return behind

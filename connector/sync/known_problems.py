@@ -8,10 +8,9 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
-
 from connector.logs import log_event
-from connector.store.models import Problem, ProblemState, utcnow
+from connector.store import problems
+from connector.store.models import utcnow
 from connector.sync.signals import KNOWN_PROBLEM_PREFIX, known_problem_value
 
 if TYPE_CHECKING:
@@ -25,18 +24,9 @@ def desired_options(runtime: Services) -> dict[str, str]:
     """Option value -> option name for every problem that belongs in the dropdown."""
     cutoff = utcnow() - timedelta(hours=runtime.config.known_problem_grace_hours)
     with runtime.db.session() as session:
-        problems = session.scalars(
-            select(Problem).where(
-                Problem.jira_key.is_not(None),
-                or_(
-                    Problem.state == ProblemState.OPEN,
-                    (Problem.state == ProblemState.RESOLVED) & (Problem.resolved_at >= cutoff),
-                ),
-            )
-        )
         return {
             known_problem_value(p.id): f"{p.jira_key} {p.summary}"[:OPTION_NAME_LIMIT]
-            for p in problems
+            for p in problems.for_dropdown(session, resolved_since=cutoff)
         }
 
 

@@ -8,18 +8,18 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from connector.errors import NotFoundError
 from connector.logs import log_event
-from connector.store.models import AuditEntry, Link, LinkVia, Problem, TicketState, utcnow
+from connector.store import audit, links, problems
+from connector.store import tickets as ticket_states
+from connector.store.models import LinkVia, Problem, utcnow
 from connector.sync.decide import Target, decide
 from connector.sync.problems import Cause, ensure_problem
 from connector.sync.signals import read_signals
 from connector.zendesk.models import Ticket
 
 if TYPE_CHECKING:
+    from connector.store.db import Session
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,10 @@ def evaluate_tickets(
 def unlink_missing(runtime: Services, ticket_ids: list[int], outcome: Outcome) -> None:
     """Tickets Zendesk no longer returns (deleted) leave their problem."""
     with runtime.db.session() as session:
-        for link in session.scalars(select(Link).where(Link.ticket_id.in_(ticket_ids))):
+        for link in links.of_tickets(session, ticket_ids):
             outcome.touched.add(link.problem_id)
             _audit(session, link.problem_id, "unlink", link.ticket_id, "zendesk", "ticket deleted")
-            session.delete(link)
+            links.remove(session, link)
 
 
 def evaluate(
@@ -61,10 +61,9 @@ def evaluate(
     actor: int | None = None,
     depth: int = 0,
 ) -> None:
-    state = session.get(TicketState, ticket.id) or TicketState(ticket_id=ticket.id, signals={})
-    session.add(state)
-    link = session.get(Link, ticket.id)
-    current = session.get(Problem, link.problem_id) if link else None
+    state = ticket_states.state_of(session, ticket.id)
+    link = links.of_ticket(session, ticket.id)
+    current = problems.find(session, link.problem_id) if link else None
     signals = read_signals(ticket, runtime.config)
     decision = decide(
         signals,
@@ -87,12 +86,11 @@ def evaluate(
         outcome.touched.add(link.problem_id)
         if current is not None and current.jira_key and link.confirmed:
             state.pending_unlink_key = current.jira_key
-        session.delete(link)
+        links.remove(session, link)
         log_event(log, "ticket.unlinked", ticket_id=ticket.id, problem_id=link.problem_id)
     elif target is not None and via is not None:
         if link is None:
-            link = Link(ticket_id=ticket.id, problem_id=target.id, via=via, linked_by=_by(via, who))
-            session.add(link)
+            link = links.create(session, ticket.id, target.id, via, _by(via, who))
             _audit(session, target.id, "link", ticket.id, link.linked_by, via.value)
             log_event(log, "ticket.linked", ticket_id=ticket.id, problem_id=target.id, via=via)
         elif link.problem_id != target.id:
@@ -131,7 +129,7 @@ def _resolve(
     if via is LinkVia.INCIDENT:
         return _problem_of_ticket(session, runtime, int(value), outcome, depth)
     if via is LinkVia.KNOWN_PROBLEM:
-        return session.get(Problem, int(value))
+        return problems.find(session, int(value))
     if via is LinkVia.JIRA_FIELD:
         return _adopt(session, runtime, ticket, str(value), outcome)
     team, _, name = str(value).partition(":")
@@ -141,9 +139,7 @@ def _resolve(
 def _problem_of_ticket(
     session: Session, runtime: Services, problem_ticket_id: int, outcome: Outcome, depth: int
 ) -> Problem | None:
-    found = session.scalars(
-        select(Problem).where(Problem.zendesk_problem_ticket_id == problem_ticket_id)
-    ).first()
+    found = problems.by_problem_ticket(session, problem_ticket_id)
     if found is not None or depth > 0:
         return found
     # The incident's event came before its problem ticket's: evaluate that ticket first.
@@ -152,17 +148,14 @@ def _problem_of_ticket(
     except NotFoundError:
         return None
     evaluate(session, runtime, problem_ticket, outcome, depth=depth + 1)
-    session.flush()
-    return session.scalars(
-        select(Problem).where(Problem.zendesk_problem_ticket_id == problem_ticket_id)
-    ).first()
+    return problems.by_problem_ticket(session, problem_ticket_id)
 
 
 def _adopt(
     session: Session, runtime: Services, ticket: Ticket, key: str, outcome: Outcome
 ) -> Problem | None:
     """A pasted Jira key: the problem we track for it, or the issue adopted as a new problem."""
-    known = session.scalars(select(Problem).where(Problem.jira_key == key)).first()
+    known = problems.by_jira_key(session, key)
     if known is not None:
         return known
     try:
@@ -170,7 +163,7 @@ def _adopt(
     except NotFoundError:
         outcome.unknown_keys[ticket.id] = key
         return None
-    by_id = session.scalars(select(Problem).where(Problem.jira_issue_id == issue.id)).first()
+    by_id = problems.by_issue_id(session, issue.id)
     if by_id is not None:  # the key was an old one: the issue moved project
         return by_id
     team = runtime.config.team_for_project(issue.project)
@@ -188,12 +181,4 @@ def _by(via: LinkVia, who: str | None) -> str:
 def _audit(
     session: Session, problem_id: int, action: str, ticket_id: int, actor: str | None, how: str
 ) -> None:
-    session.add(
-        AuditEntry(
-            problem_id=problem_id,
-            action=action,
-            ticket_id=ticket_id,
-            actor=actor,
-            detail={"via": how},
-        )
-    )
+    audit.record(session, problem_id, action, ticket_id=ticket_id, actor=actor, detail={"via": how})

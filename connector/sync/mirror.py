@@ -14,17 +14,17 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from connector.coalesce import hold_until
 from connector.config import Config
 from connector.fields import MIRRORED_FIELDS, Snapshot
 from connector.jira.models import JiraIssue
 from connector.logs import log_event
-from connector.store.models import AuditEntry, Link, Problem, ProblemState, utcnow
+from connector.store import audit, links, problems
+from connector.store.models import Problem, ProblemState, utcnow
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
+    from connector.store.db import Session
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def mirror_problem(
     after = snapshot_of(issue, runtime.config, runtime.jira_account_id)
     debounce = timedelta(seconds=runtime.config.mirror_debounce_seconds)
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
+        problem = problems.get(session, problem_id)
         before = dict(problem.mirrored or {})
         transition = _apply_issue(session, problem, issue, after, runtime.config)
         update = ticket_update(runtime, before, after)
@@ -112,27 +112,22 @@ def mirror_problem(
         if due is not None and transition is None:  # resolving or reopening never waits
             problem.mirror_due_at = due
             return due
-        ticket_ids = list(
-            session.scalars(
-                select(Link.ticket_id).where(Link.problem_id == problem_id).order_by(Link.ticket_id)
-            )
-        )
+        ticket_ids = links.ticket_ids(session, problem_id)
     runtime.zendesk.update_all(ticket_ids, update)
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
+        problem = problems.get(session, problem_id)
         problem.mirrored, problem.mirror_written_at, problem.mirror_due_at = (
             after.as_dict(),
             now,
             None,
         )
         if update.comment is not None:
-            session.add(
-                AuditEntry(
-                    problem_id=problem_id,
-                    action="mirror.note",
-                    actor="jira",
-                    detail={"note": update.comment.body, "tickets": len(ticket_ids)},
-                )
+            audit.record(
+                session,
+                problem_id,
+                "mirror.note",
+                actor="jira",
+                detail={"note": update.comment.body, "tickets": len(ticket_ids)},
             )
     log_event(log, "zendesk.mirror.written", problem=after["key"], tickets=len(ticket_ids))
     return None
@@ -142,29 +137,28 @@ def prime_mirror(runtime: Services, problem_id: int) -> None:
     """Record a new issue's state as mirrored without writing: the tickets' confirmation, which
     follows, carries it (one Zendesk update instead of two)."""
     with runtime.db.session() as session:
-        issue_id = session.get_one(Problem, problem_id).jira_issue_id
+        issue_id = problems.get(session, problem_id).jira_issue_id
     if issue_id is None:
         return
     issue = runtime.jira.get_issue(issue_id)
     after = snapshot_of(issue, runtime.config, runtime.jira_account_id)
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
+        problem = problems.get(session, problem_id)
         _apply_issue(session, problem, issue, after, runtime.config)
         problem.mirrored = after.as_dict()
 
 
 def _apply_issue(
-    session: Any, problem: Problem, issue: JiraIssue, after: Snapshot, config: Config
+    session: Session, problem: Problem, issue: JiraIssue, after: Snapshot, config: Config
 ) -> str | None:
     """Copy the issue's facts onto the problem; returns "resolved" / "reopened" on a change."""
     if problem.jira_key != issue.key:
-        session.add(
-            AuditEntry(
-                problem_id=problem.id,
-                action="jira.moved",
-                actor="jira",
-                detail={"from": problem.jira_key, "to": issue.key},
-            )
+        audit.record(
+            session,
+            problem.id,
+            "jira.moved",
+            actor="jira",
+            detail={"from": problem.jira_key, "to": issue.key},
         )
         problem.jira_key = issue.key
     problem.jira_status = issue.status
@@ -180,24 +174,15 @@ def _apply_issue(
         problem.outcome = config.outcomes.get(issue.resolution or "")
         problem.resolved_at = utcnow()
         detail = {"resolution": issue.resolution, "outcome": problem.outcome}
-        session.add(
-            AuditEntry(problem_id=problem.id, action="resolved", actor="jira", detail=detail)
-        )
+        audit.record(session, problem.id, "resolved", actor="jira", detail=detail)
         return "resolved"
     if not done and problem.state is ProblemState.RESOLVED:
         problem.state = ProblemState.OPEN
         problem.resolved_at = None
-        session.add(
-            AuditEntry(
-                problem_id=problem.id,
-                action="reopened",
-                actor="jira",
-                detail={"status": issue.status},
-            )
-        )
+        audit.record(session, problem.id, "reopened", actor="jira", detail={"status": issue.status})
         return "reopened"
     return None
 
 
-def tracked_problem(session: Any, issue_id: str) -> Problem | None:
-    return session.scalars(select(Problem).where(Problem.jira_issue_id == issue_id)).first()
+def tracked_problem(session: Session, issue_id: str) -> Problem | None:
+    return problems.by_issue_id(session, issue_id)

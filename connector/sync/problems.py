@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from connector import urls
 from connector.logs import log_event
-from connector.store.models import AuditEntry, Problem
+from connector.store import audit
+from connector.store import problems as stored
+from connector.store.models import Problem
 
 if TYPE_CHECKING:
+    from connector.store.db import Session
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
-CLAIM_TIMEOUT = timedelta(minutes=2)
 MARKER_PREFIX = "zd-cause-"
 
 
@@ -48,10 +45,7 @@ def marker_label(cause_key: str) -> str:
 
 def ensure_problem(session: Session, cause: Cause) -> Problem:
     """The problem of this cause, created if needed; safe under concurrent callers."""
-    existing = session.scalars(select(Problem).where(Problem.cause_key == cause.key)).first()
-    if existing is not None:
-        return existing
-    problem = Problem(
+    candidate = Problem(
         cause_key=cause.key,
         team=cause.team,
         summary=cause.summary[:255] or cause.key,
@@ -59,40 +53,20 @@ def ensure_problem(session: Session, cause: Cause) -> Problem:
         jira_issue_id=cause.jira_issue_id,
         jira_key=cause.jira_key,
     )
-    try:
-        with session.begin_nested():
-            session.add(problem)
-        session.add(
-            AuditEntry(problem_id=problem.id, action="problem.created", detail={"cause": cause.key})
-        )
+    problem, created = stored.ensure(session, candidate)
+    if created:
+        audit.record(session, problem.id, "problem.created", detail={"cause": cause.key})
         log_event(log, "problem.created", problem_id=problem.id, cause=cause.key, team=cause.team)
-        return problem
-    except IntegrityError:
-        # Another worker created it (same cause, or the same Jira issue) a moment ago.
-        same = [Problem.cause_key == cause.key]
-        if cause.jira_issue_id:
-            same.append(Problem.jira_issue_id == cause.jira_issue_id)
-        found = session.scalars(select(Problem).where(or_(*same))).first()
-        if found is None:
-            raise
-        return found
+    return problem
+
+
+def claim_timeout(runtime: Services) -> timedelta:
+    return timedelta(seconds=runtime.settings.jira_create_claim_seconds)
 
 
 def claim_jira_creation(runtime: Services, problem_id: int) -> str | None:
-    """Compare-and-set: the caller that gets a token creates the Jira issue."""
-    token = uuid.uuid4().hex
-    now = datetime.now(UTC)
-    with runtime.db.session() as session:
-        result = session.execute(
-            update(Problem)
-            .where(
-                Problem.id == problem_id,
-                Problem.jira_issue_id.is_(None),
-                or_(Problem.jira_claim.is_(None), Problem.jira_claimed_at < now - CLAIM_TIMEOUT),
-            )
-            .values(jira_claim=token, jira_claimed_at=now)
-        )
-        return token if result.rowcount == 1 else None  # type: ignore[attr-defined]
+    """The caller that gets a token creates the Jira issue (a lease on the problem's row)."""
+    return stored.claim_jira_creation(runtime.db, problem_id, claim_timeout(runtime))
 
 
 def create_jira_issue(runtime: Services, problem_id: int) -> bool:
@@ -101,7 +75,7 @@ def create_jira_issue(runtime: Services, problem_id: int) -> bool:
     if token is None:
         return False
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
+        problem = stored.get(session, problem_id)
         cause_key, team_key, summary = problem.cause_key, problem.team, problem.summary
         ticket_id = problem.zendesk_problem_ticket_id
     label = marker_label(cause_key)
@@ -117,21 +91,14 @@ def create_jira_issue(runtime: Services, problem_id: int) -> bool:
         _release_claim(runtime, problem_id, token)
         raise
     with runtime.db.session() as session:
-        problem = session.get_one(Problem, problem_id)
-        problem.jira_issue_id, problem.jira_key = issue_id, key
-        problem.jira_claim = None
-        session.add(AuditEntry(problem_id=problem_id, action=action, detail={"key": key}))
+        stored.record_jira_issue(session, problem_id, issue_id, key, claim_timeout(runtime))
+        audit.record(session, problem_id, action, detail={"key": key})
     log_event(log, action, problem_id=problem_id, key=key, team=team_key)
     return True
 
 
 def _release_claim(runtime: Services, problem_id: int, token: str) -> None:
-    with runtime.db.session() as session:
-        session.execute(
-            update(Problem)
-            .where(Problem.id == problem_id, Problem.jira_claim == token)
-            .values(jira_claim=None)
-        )
+    stored.release_jira_creation(runtime.db, problem_id, token, claim_timeout(runtime))
 
 
 def issue_fields(

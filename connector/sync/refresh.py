@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from connector.store.models import Problem, ProblemState
+from connector.store import problems
+from connector.store.models import ProblemState
 from connector.sync.confirm import confirm_links, confirm_unlinks
 from connector.sync.impact import write_impact
 from connector.sync.known_problems import sync_known_problem_options
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
 
 
 def _is_resolved(runtime: Services, problem_id: int) -> bool:
-    with runtime.db.session() as session:
-        return session.get_one(Problem, problem_id).state is ProblemState.RESOLVED
+    return problems.state_of(runtime.db, problem_id) is ProblemState.RESOLVED
 
 
 def refresh_problems(runtime: Services, problem_ids: Iterable[int]) -> None:

@@ -1,0 +1,158 @@
+"""Problems: one row per cause, found by cause, Jira issue (id or key) or Zendesk problem
+ticket; the claim on creating its Jira issue; what reconcile and the poll need to find.
+
+Racing workers collide in the database, not in a check-then-insert: the cause key and the Jira
+issue id are unique, and the Jira creation claim is a lease (`lease.py`) on the row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from connector.store.db import Database
+from connector.store.lease import Lease
+from connector.store.models import Link, Problem, ProblemState
+
+
+def get(session: Session, problem_id: int) -> Problem:
+    """The problem; raises when there is none (callers hold an id they read before)."""
+    return session.get_one(Problem, problem_id)
+
+
+def find(session: Session, problem_id: int) -> Problem | None:
+    return session.get(Problem, problem_id)
+
+
+def by_cause(session: Session, cause_key: str) -> Problem | None:
+    return session.scalars(select(Problem).where(Problem.cause_key == cause_key)).first()
+
+
+def by_jira_key(session: Session, key: str) -> Problem | None:
+    return session.scalars(select(Problem).where(Problem.jira_key == key)).first()
+
+
+def by_issue_id(session: Session, issue_id: str) -> Problem | None:
+    return session.scalars(select(Problem).where(Problem.jira_issue_id == issue_id)).first()
+
+
+def by_problem_ticket(session: Session, ticket_id: int) -> Problem | None:
+    return session.scalars(
+        select(Problem).where(Problem.zendesk_problem_ticket_id == ticket_id)
+    ).first()
+
+
+def ensure(session: Session, candidate: Problem) -> tuple[Problem, bool]:
+    """The problem of `candidate.cause_key`, inserting `candidate` when there is none; and
+    whether this call inserted it. Safe under concurrent callers: when another worker inserted
+    the same cause (or the same Jira issue) a moment ago, its row is returned."""
+    existing = by_cause(session, candidate.cause_key)
+    if existing is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            session.add(candidate)
+        return candidate, True
+    except IntegrityError:
+        same = [Problem.cause_key == candidate.cause_key]
+        if candidate.jira_issue_id:
+            same.append(Problem.jira_issue_id == candidate.jira_issue_id)
+        found = session.scalars(select(Problem).where(or_(*same))).first()
+        if found is None:
+            raise
+        return found, False
+
+
+def state_of(db: Database, problem_id: int) -> ProblemState:
+    with db.session() as session:
+        return get(session, problem_id).state
+
+
+def jira_creation_lease(timeout: timedelta) -> Lease:
+    """Who is creating a problem's Jira issue right now; a claim older than `timeout` is
+    taken over (its holder died between claiming and storing the issue)."""
+    return Lease(Problem.jira_claim, Problem.jira_claimed_at, timeout)
+
+
+def claim_jira_creation(db: Database, problem_id: int, timeout: timedelta) -> str | None:
+    """A token when this caller may create the problem's Jira issue: it has none yet and no
+    live claim; None otherwise."""
+    with db.session() as session:
+        return jira_creation_lease(timeout).take(
+            session, Problem.id == problem_id, Problem.jira_issue_id.is_(None)
+        )
+
+
+def release_jira_creation(db: Database, problem_id: int, token: str, timeout: timedelta) -> None:
+    """Give the claim back (creating failed); only its holder can."""
+    claim = jira_creation_lease(timeout)
+    with db.session() as session:
+        session.execute(
+            update(Problem)
+            .where(Problem.id == problem_id, claim.held(token))
+            .values(claim.released())
+        )
+
+
+def record_jira_issue(
+    session: Session, problem_id: int, issue_id: str, key: str, timeout: timedelta
+) -> Problem:
+    """The problem's Jira issue exists: store it and free the creation claim."""
+    problem = get(session, problem_id)
+    problem.jira_issue_id, problem.jira_key = issue_id, key
+    for column, value in jira_creation_lease(timeout).released().items():
+        setattr(problem, column, value)
+    return problem
+
+
+def tracked(session: Session) -> list[Problem]:
+    """Problems with a Jira issue to follow (not deleted)."""
+    return list(
+        session.scalars(
+            select(Problem).where(
+                Problem.jira_issue_id.is_not(None), Problem.state != ProblemState.DELETED
+            )
+        )
+    )
+
+
+def any_tracked(session: Session) -> bool:
+    found = session.scalar(select(Problem.id).where(Problem.jira_issue_id.is_not(None)).limit(1))
+    return found is not None
+
+
+def for_dropdown(session: Session, resolved_since: datetime) -> list[Problem]:
+    """Problems an agent may pick: with a Jira key, open or resolved since `resolved_since`."""
+    return list(
+        session.scalars(
+            select(Problem).where(
+                Problem.jira_key.is_not(None),
+                or_(
+                    Problem.state == ProblemState.OPEN,
+                    (Problem.state == ProblemState.RESOLVED)
+                    & (Problem.resolved_at >= resolved_since),
+                ),
+            )
+        )
+    )
+
+
+def needing_work(session: Session, now: datetime) -> list[int]:
+    """Ids of problems with unfinished work: no Jira issue yet, unconfirmed links, or an
+    impact or mirror write that fell due by `now`."""
+    unconfirmed = select(Link.problem_id).where(Link.confirmed.is_(False))
+    found = session.scalars(
+        select(Problem.id).where(
+            Problem.state != ProblemState.DELETED,
+            or_(
+                Problem.jira_issue_id.is_(None),
+                Problem.id.in_(unconfirmed),
+                Problem.impact_due_at <= now,
+                Problem.mirror_due_at <= now,
+            ),
+        )
+    )
+    return sorted(set(found))
