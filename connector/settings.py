@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=0.5, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)
     retry_attempts: int = Field(default=5, gt=0)
+    # A wait longer than this is not slept by a fan-out: its task is rescheduled instead.
+    retry_max_inline_wait_seconds: float = Field(default=5.0, gt=0)
     # A queue task that raised runs again after this delay, at most this many times.
     task_retries: int = Field(default=8, ge=0)
     task_retry_delay_seconds: float = Field(default=5.0, ge=0)

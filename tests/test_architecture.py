@@ -12,17 +12,10 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 SYNC = Path(__file__).resolve().parents[1] / "connector" / "sync"
 # The session methods that run a query; `add`, `delete` and setting attributes on the model
 # objects a repository returned are domain state changes and stay allowed.
 QUERY_METHODS = frozenset({"execute", "scalars", "scalar", "get", "get_one", "query"})
-
-# TODO(store layer for replies): connector/sync/replies moves its queries into
-# connector/store/replies*.py on another branch. When that lands, the xfail below turns into a
-# failure (strict): delete REPLIES_PENDING and the xfail test, and the first test covers it too.
-REPLIES_PENDING = SYNC / "replies"
 
 
 @dataclass(frozen=True)
@@ -79,20 +72,10 @@ def _receiver(node: ast.expr) -> str:
 
 
 def test_the_sync_core_runs_no_query_of_its_own() -> None:
-    found = [v for v in violations(SYNC) if not v.path.is_relative_to(REPLIES_PENDING)]
+    found = violations(SYNC)
     assert not found, "queries belong in connector/store repositories:\n" + "\n".join(
         map(str, found)
     )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="expected exception: connector/sync/replies still queries the session itself "
-    "(its store layer lands from another branch; see the TODO above REPLIES_PENDING)",
-)
-def test_the_replies_run_no_query_of_their_own() -> None:
-    found = violations(REPLIES_PENDING)
-    assert not found, "\n".join(map(str, found))
 
 
 def test_the_check_sees_imports_and_session_queries() -> None:

@@ -22,6 +22,7 @@ ENV = {
     "CONNECTOR_RETRY_BASE_SECONDS": "0.1",
     "CONNECTOR_RETRY_MAX_SECONDS": "2",
     "CONNECTOR_RETRY_ATTEMPTS": "6",
+    "CONNECTOR_RETRY_MAX_INLINE_WAIT_SECONDS": "2.5",
     "CONNECTOR_TASK_RETRIES": "3",
     "CONNECTOR_TASK_RETRY_DELAY_SECONDS": "1.5",
 }
@@ -47,6 +48,7 @@ def test_the_environment_names_are_read(clean_env: pytest.MonkeyPatch) -> None:
         max_attempts=3,
         followup_batch=7,
         backoff=Backoff(base=0.1, cap=2.0, attempts=6),
+        inline_wait=2.5,
     )
     assert settings.replies_summary_claim_timeout == 30.0
     assert Backoff.for_tasks(settings).huey_options() == {"retries": 3, "retry_delay": 1.5}
@@ -58,6 +60,7 @@ def test_defaults_are_unchanged(clean_env: pytest.MonkeyPatch) -> None:
     assert (tuning.max_jobs, tuning.claim_timeout, tuning.max_attempts) == (8, 600.0, 5)
     assert (tuning.poll_min, tuning.poll_max, tuning.slice_seconds) == (0.05, 3.0, 120.0)
     assert tuning.followup_batch == 20
+    assert tuning.inline_wait == 5.0
     assert settings.replies_summary_claim_timeout == 120.0
 
 

@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CLOSED_MARKERS = ("closed prevents ticket update", "status: closed")
-# A wait longer than this is not slept inside the loop: the work goes back to the queue.
-INLINE_WAIT = 5.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +47,7 @@ class Tuning:
     max_attempts: int
     followup_batch: int
     backoff: Backoff
+    inline_wait: float  # a longer wait is not slept in the loop: the work goes back to the queue
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tuning:
@@ -61,6 +60,7 @@ class Tuning:
             max_attempts=settings.replies_max_attempts,
             followup_batch=settings.replies_followup_batch,
             backoff=Backoff.from_settings(settings),
+            inline_wait=settings.retry_max_inline_wait_seconds,
         )
 
 
@@ -290,7 +290,7 @@ class Fanout:
                     lambda c=chunk: self.runtime.zendesk.show_many(list(c)),  # type: ignore[misc]
                     self.tuning.backoff,
                     attempts=3,
-                    max_inline_wait=INLINE_WAIT,
+                    max_inline_wait=self.tuning.inline_wait,
                 )
             except (TransientError, TimeoutError) as exc:
                 self._back_off(getattr(exc, "retry_after", None), str(exc))

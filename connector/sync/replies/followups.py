@@ -16,7 +16,7 @@ from connector.logs import log_event
 from connector.store import reply_followups as followups
 from connector.store.models import ReplyState
 from connector.store.reply_rows import Guard, set_state
-from connector.sync.replies.fanout import INLINE_WAIT, Tuning, reply_update
+from connector.sync.replies.fanout import Tuning, reply_update
 from connector.sync.replies.plan import Run
 from connector.zendesk.models import MAX_BATCH
 
@@ -50,7 +50,7 @@ def deliver_followups(runtime: Services, run: Run, tuning: Tuning) -> float | No
                     log, "replies.followup.retry_later", ticket_id=owed.ticket_id, error=str(exc)
                 )
                 pause = tuning.backoff.delay(failures, exc.retry_after)
-                if tuning.backoff.exhausted(failures) or pause > INLINE_WAIT:
+                if tuning.backoff.exhausted(failures) or pause > tuning.inline_wait:
                     followups.release_followups(runtime.db, token)
                     return pause
                 time.sleep(pause)
