@@ -91,7 +91,7 @@ def test_zendesk_429_on_a_zenpy_write_is_one_call(no_sleep: list[float]) -> None
 
 
 @responses.activate
-def test_zendesk_updates_go_out_100_tickets_a_job_and_jobs_are_read_by_zenpy() -> None:
+def test_zendesk_updates_go_out_100_tickets_a_job_and_their_jobs_are_read_back() -> None:
     for n in (1, 2, 3):
         responses.put(
             f"{ZD}/api/v2/tickets/update_many.json",
