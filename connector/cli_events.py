@@ -20,7 +20,7 @@ def events() -> None:
 def retry(event_ids: tuple[int, ...], retry_all: bool) -> None:
     """Put failed events (by id, or --all) back in the queue, from a fresh attempt count.
 
-    A running worker processes them within the coalescing interval.
+    A running worker (`connector worker` or `serve`) takes them at once.
     """
     from connector.bootstrap import WebContext
     from connector.logs import configure_logging

@@ -25,9 +25,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Backoff:
-    """Wait before try n+1 (n = 1, 2, ...): a random time up to min(cap, base * 2**(n-1))
-    ("full jitter", as tenacity's `wait_random_exponential`, so workers that failed together
-    do not retry together), or exactly the server's Retry-After; `attempts` tries in all."""
+    """Wait before try n+1 (n = 1, 2, ...): between half and all of min(cap, base * 2**(n-1)),
+    at random ("equal jitter": workers that failed together do not retry together, and none
+    retries at once), or exactly the server's Retry-After; `attempts` tries in all."""
 
     base: float
     cap: float
@@ -50,7 +50,8 @@ class Backoff:
         """Seconds to wait after the `attempt`-th failure in a row."""
         if retry_after is not None:
             return max(float(retry_after), 0.0)
-        return random.uniform(0.0, self.ceiling(attempt))
+        ceiling = self.ceiling(attempt)
+        return random.uniform(ceiling / 2, ceiling)
 
     def exhausted(self, attempt: int) -> bool:
         """True once `attempt` tries have failed: stop and let the queue try later."""

@@ -63,9 +63,9 @@ class Settings(BaseSettings):
     event_claim_timeout_seconds: float = Field(default=300.0, gt=0)
     event_max_attempts: int = Field(default=8, gt=0)
 
-    # The one retry policy (connector.retry.Backoff): a transient failure waits a random time up
-    # to min(retry_max_seconds, retry_base_seconds * 2**(n-1)) before try n+1, or the server's
-    # Retry-After; after retry_attempts tries in a row the work goes back to the queue.
+    # The one retry policy (connector.retry.Backoff): a transient failure waits between half and
+    # all of min(retry_max_seconds, retry_base_seconds * 2**(n-1)) before try n+1, or the
+    # server's Retry-After; after retry_attempts tries in a row the work goes back to the queue.
     retry_base_seconds: float = Field(default=0.5, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)
     retry_attempts: int = Field(default=5, gt=0)
@@ -103,6 +103,17 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @field_validator("zendesk_url")
+    @classmethod
+    def _zendesk_host(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        # zenpy builds its URLs from a subdomain and a domain, so the host needs a dot.
+        if value is not None and "." not in (value.host or ""):
+            raise ValueError(
+                "needs a host name with a dot, e.g. https://acme.zendesk.com "
+                "(for a local sandbox, http://127.0.0.1:PORT rather than localhost)"
+            )
         return value
 
     @field_validator("redis_url")

@@ -152,3 +152,14 @@ def test_bad_setting_exits_2_naming_the_variable(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         "error: environment: CONNECTOR_DATABASE_URL: must start with sqlite:// or postgresql://"
     )
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8081", "http://zendesk:8081"])
+def test_a_zendesk_url_without_a_dotted_host_is_refused_at_start(url: str) -> None:
+    from connector.errors import ConfigError
+    from connector.settings import load_settings
+
+    with pytest.raises(ConfigError) as info:
+        load_settings(_env_file=None, zendesk_url=url)
+    assert "CONNECTOR_ZENDESK_URL" in str(info.value) and "127.0.0.1" in str(info.value)
+    assert load_settings(_env_file=None, zendesk_url="http://127.0.0.1:8081").zendesk_url

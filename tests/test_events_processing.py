@@ -99,16 +99,16 @@ def test_a_bad_ticket_alone_runs_out_of_attempts_and_waits_for_a_retry(
     assert states(runtime) == {"7": (EventState.PROCESSED, 0)}
 
 
-def test_when_asked_to_slow_down_the_untried_subjects_are_given_back(
+def test_when_asked_to_slow_down_the_events_are_given_back_without_an_attempt(
     runtime: WorkerContext,
 ) -> None:
     add_events(runtime, 1, 2, 3)
     handler = FakeZendeskHandler({1}, TransientError("zendesk: 429", retry_after=30))
     with pytest.raises(TransientError):
         process_pending(runtime, {"zendesk": handler})
-    # Ticket 1 counted one attempt; 2 and 3 were not tried one by one, nor counted.
+    assert handler.batches == [[1, 2, 3]]  # not retried ticket by ticket against a 429
     assert states(runtime) == {
-        "1": (EventState.PENDING, 1),
+        "1": (EventState.PENDING, 0),
         "2": (EventState.PENDING, 0),
         "3": (EventState.PENDING, 0),
     }
@@ -152,3 +152,44 @@ def test_cli_puts_failed_events_back(runtime: WorkerContext, cli_env: dict[str, 
     for args in (["events", "retry"], ["events", "retry", "--all", "1"]):
         wrong = runner.invoke(cli, args, env=cli_env)
         assert wrong.exit_code == 2 and "name the event ids to retry, or --all" in wrong.output
+
+
+def test_an_outage_stops_the_ticket_by_ticket_pass_after_two_failures(
+    runtime: WorkerContext,
+) -> None:
+    add_events(runtime, 1, 2, 3, 4, 5)
+    handler = FakeZendeskHandler({1, 2, 3, 4, 5}, TransientError("zendesk: HTTP 503"))
+    with pytest.raises(TransientError):
+        process_pending(runtime, {"zendesk": handler})
+    assert handler.batches == [[1, 2, 3, 4, 5], [1], [2]]  # then it stops hammering
+    assert states(runtime) == {
+        "1": (EventState.PENDING, 1),
+        "2": (EventState.PENDING, 1),
+        "3": (EventState.PENDING, 0),
+        "4": (EventState.PENDING, 0),
+        "5": (EventState.PENDING, 0),
+    }
+    with runtime.db.session() as s:
+        assert all(e.claimed_by is None for e in s.scalars(select(InboundEvent)))
+
+
+def test_bookkeeping_touches_only_events_the_claim_still_holds(runtime: WorkerContext) -> None:
+    from datetime import timedelta
+
+    from connector.store import inbox
+
+    add_events(runtime, 1)
+    [mine] = inbox.claim(runtime.db, 10, timedelta(minutes=5))
+    # The claim expired and another worker took the event over (a negative timeout: at once).
+    [theirs] = inbox.claim(runtime.db, 10, timedelta(seconds=-1))
+    assert theirs.claimed_by != mine.claimed_by
+    inbox.finish(runtime.db, [mine], EventState.PROCESSED)
+    inbox.record_failure(runtime.db, [mine], "late", max_attempts=1)
+    inbox.release(runtime.db, [mine])
+    with runtime.db.session() as s:
+        event = s.scalars(select(InboundEvent)).one()
+        assert (event.state, event.attempts, event.claimed_by) == (
+            EventState.PENDING,
+            0,
+            theirs.claimed_by,
+        )

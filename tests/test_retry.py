@@ -60,12 +60,12 @@ def test_gives_up_after_the_policys_attempts() -> None:
     assert len(seen) == 4
 
 
-def test_delay_is_jittered_below_an_exponential_ceiling() -> None:
+def test_delay_is_jittered_between_half_and_all_of_an_exponential_ceiling() -> None:
     policy = Backoff(base=0.5, cap=10.0, attempts=5)
     random.seed(3)
     for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 8.0), (6, 10.0)]:
         delays = [policy.delay(attempt) for _ in range(200)]
-        assert all(0.0 <= d <= ceiling for d in delays)
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling * 0.8  # it reaches up to the ceiling
         assert len(set(delays)) > 100  # and is spread: workers do not retry in step
     assert policy.ceiling(10_000) == 10.0  # a long outage neither overflows nor exceeds the cap

@@ -3,7 +3,6 @@ the rows, order, timeout and meaning of "free" the fan-out, follow-ups and summa
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +13,8 @@ from connector.store import reply_followups, reply_rows, reply_runs
 from connector.store.models import Link, LinkVia, Problem, Reply, ReplyState
 from connector.store.reply_rows import Guard
 
-HOUR, EXPIRED = timedelta(hours=1), timedelta(0)
+# A negative timeout: every existing claim counts as expired, with no wait for the clock.
+HOUR, EXPIRED = timedelta(hours=1), timedelta(seconds=-1)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,6 @@ def test_only_expired_claims_without_a_job_are_taken_over(runtime: Runtime) -> N
     assert reply_rows.record_job(runtime.db, with_job, "job-1") == 1
     # Not yet stale: nobody takes them.
     assert reply_rows.claim_stale_unknown(runtime.db, run, limit=100, timeout=HOUR) is None
-    time.sleep(0.01)
     stale = reply_rows.claim_stale_unknown(runtime.db, run, limit=100, timeout=EXPIRED)
     assert stale is not None and sorted(stale.ticket_ids) == [2, 3]
     assert stale.token != unknown.token
@@ -121,14 +120,14 @@ def test_followups_are_claimed_once_until_released_or_expired(runtime: Runtime) 
     assert [o.ticket_id for o in reply_followups.claimed_followups(runtime.db, other)] == [2]
     assert reply_followups.claim_followups(runtime.db, run, limit=5, timeout=HOUR) is None
 
-    reply_followups.mark_followup_attempted(runtime.db, token, 1)
+    assert not reply_followups.mark_followup_attempted(runtime.db, other, 1)  # not its row
+    assert reply_followups.mark_followup_attempted(runtime.db, token, 1)
     reply_followups.release_followups(runtime.db, token)
     again = reply_followups.claim_followups(runtime.db, run, limit=5, timeout=HOUR)
     assert again is not None
     owed = reply_followups.claimed_followups(runtime.db, again)
     assert [(o.ticket_id, o.attempted) for o in owed] == [(1, True)]  # look before creating
     reply_followups.record_followup(runtime.db, again, 1, 901)
-    time.sleep(0.01)
     taken_over = reply_followups.claim_followups(runtime.db, run, limit=5, timeout=EXPIRED)
     assert taken_over is not None  # ticket 2's holder died
     assert [o.ticket_id for o in reply_followups.claimed_followups(runtime.db, taken_over)] == [2]
@@ -144,7 +143,6 @@ def test_the_summary_is_claimed_by_one_poster(runtime: Runtime) -> None:
     reply_runs.finish_summary(runtime.db, run, token, None)  # posting failed: free again
     token = reply_runs.claim_summary(runtime.db, run, HOUR)
     assert token is not None
-    time.sleep(0.01)
     taken_over = reply_runs.claim_summary(runtime.db, run, EXPIRED)  # the poster died
     assert taken_over is not None
     reply_runs.finish_summary(runtime.db, run, token, "stale holder")  # changes nothing

@@ -38,40 +38,64 @@ def claim(db: Database, limit: int, timeout: timedelta) -> list[InboundEvent]:
         return list(session.scalars(claimed))
 
 
-def finish(db: Database, event_ids: Iterable[int], state: EventState) -> None:
-    """Processed or ignored: the payload is dropped (the ticket or issue is re-read anyway)."""
+def finish(db: Database, events: Iterable[InboundEvent], state: EventState) -> None:
+    """Processed or ignored: the payload is dropped (the ticket or issue is re-read anyway).
+    Only events this claim still holds are touched (a claim that expired went to another
+    worker, which will process them again)."""
     with db.session() as session:
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id.in_(list(event_ids)), InboundEvent.state == EventState.PENDING)
-            .values(state=state, processed_at=utcnow(), payload=None, content_hash=None)
-        )
+        for token, ids in _by_claim(events).items():
+            session.execute(
+                update(InboundEvent)
+                .where(
+                    InboundEvent.id.in_(ids),
+                    InboundEvent.claimed_by == token,
+                    InboundEvent.state == EventState.PENDING,
+                )
+                .values(state=state, processed_at=utcnow(), payload=None, content_hash=None)
+            )
 
 
-def record_failure(db: Database, event_ids: Iterable[int], error: str, max_attempts: int) -> None:
-    """One more failed attempt; after `max_attempts` the event is failed (see `retry_failed`)."""
-    ids = list(event_ids)
+def record_failure(
+    db: Database, events: Iterable[InboundEvent], error: str, max_attempts: int
+) -> None:
+    """One more failed attempt, and the claim given back; after `max_attempts` the event is
+    failed (see `retry_failed`)."""
     with db.session() as session:
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id.in_(ids))
-            .values(attempts=InboundEvent.attempts + 1, error=error[:500], claimed_by=None)
-        )
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id.in_(ids), InboundEvent.attempts >= max_attempts)
-            .values(state=EventState.FAILED)
-        )
+        for token, ids in _by_claim(events).items():
+            held = [InboundEvent.id.in_(ids), InboundEvent.claimed_by == token]
+            session.execute(
+                update(InboundEvent)
+                .where(*held, InboundEvent.attempts + 1 >= max_attempts)
+                .values(state=EventState.FAILED)
+            )
+            session.execute(
+                update(InboundEvent)
+                .where(*held)
+                .values(
+                    attempts=InboundEvent.attempts + 1,
+                    error=error[:500],
+                    claimed_by=None,
+                    claimed_at=None,
+                )
+            )
 
 
-def release(db: Database, event_ids: Iterable[int]) -> None:
+def release(db: Database, events: Iterable[InboundEvent]) -> None:
     """Give claimed events back untried (no attempt counted): the next run takes them."""
     with db.session() as session:
-        session.execute(
-            update(InboundEvent)
-            .where(InboundEvent.id.in_(list(event_ids)))
-            .values(claimed_by=None, claimed_at=None)
-        )
+        for token, ids in _by_claim(events).items():
+            session.execute(
+                update(InboundEvent)
+                .where(InboundEvent.id.in_(ids), InboundEvent.claimed_by == token)
+                .values(claimed_by=None, claimed_at=None)
+            )
+
+
+def _by_claim(events: Iterable[InboundEvent]) -> dict[str | None, list[int]]:
+    claims: dict[str | None, list[int]] = {}
+    for event in events:
+        claims.setdefault(event.claimed_by, []).append(event.id)
+    return claims
 
 
 def retry_failed(db: Database, event_ids: Iterable[int] | None = None) -> list[int]:

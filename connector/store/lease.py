@@ -46,6 +46,8 @@ class Lease:
         """Claim the free rows matching `where` (at most `limit`, in `order_by` order), writing
         `values` with the claim; the new token, or None when no row was free. `skip_locked`
         passes over rows another PostgreSQL transaction is claiming (SQLite ignores it)."""
+        if skip_locked and limit is None:
+            raise ValueError("skip_locked needs a limit: it applies to the selecting statement")
         token, now = uuid.uuid4().hex, utcnow()
         conditions = [*where, self.free(now)]
         if limit is not None:

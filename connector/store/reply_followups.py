@@ -47,9 +47,10 @@ def claimed_followups(db: Database, token: str) -> list[OwedFollowup]:
     return [OwedFollowup(t, job == FOLLOWUP_MARK, r) for t, job, r in found]
 
 
-def mark_followup_attempted(db: Database, token: str, ticket_id: int) -> None:
-    """Before the create call: a crash after it leaves a row that is looked up, not re-created."""
-    _update(db, token, ticket_id, job_id=FOLLOWUP_MARK, attempts=Reply.attempts + 1)
+def mark_followup_attempted(db: Database, token: str, ticket_id: int) -> bool:
+    """Before the create call: a crash after it leaves a row that is looked up, not re-created.
+    False when this claim no longer holds the row (another worker took it over): do not create."""
+    return _update(db, token, ticket_id, job_id=FOLLOWUP_MARK, attempts=Reply.attempts + 1) > 0
 
 
 def record_followup(db: Database, token: str, ticket_id: int, followup_id: int) -> None:
@@ -68,11 +69,12 @@ def release_followups(db: Database, token: str, ticket_id: int | None = None) ->
         )
 
 
-def _update(db: Database, token: str, ticket_id: int, **values: Any) -> None:
+def _update(db: Database, token: str, ticket_id: int, **values: Any) -> int:
     with db.session() as session:
-        session.execute(
+        result = session.execute(
             update(Reply)
             .where(*Guard.followup(token).where(), Reply.ticket_id == ticket_id)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -5,13 +5,18 @@ source with no handler is recorded as ignored, so nothing waits on it forever.
 
 A batch is handled whole first (one Zendesk read per 100 tickets in a storm). When that fails,
 it is handled again subject by subject (a ticket, an issue), so one bad ticket fails only its
-own events; when Zendesk or Jira asks to slow down, the subjects not yet tried are given back
-untried rather than hammered one by one.
+own events. That pass stops, giving the subjects not yet tried back untouched, as soon as the
+failure looks shared rather than the subject's own: two subjects in a row fail on a transient
+error (an outage), or half the claim's time is spent (so no other worker takes the events over
+while they are being handled). When Zendesk or Jira asks to slow down (a Retry-After, for the
+batch or a subject), the events are given back without counting an attempt: they are not at
+fault, and the queue's retry or the next reconcile takes them again.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Services", list[InboundEvent]], None]
+OUTAGE_AFTER = 2  # transient failures of subjects in a row that end the per-subject pass
 
 
 def process_pending(
@@ -50,7 +56,7 @@ def process_pending(
     for source, events in by_source.items():
         handler = handlers.get(source)
         if handler is None:
-            inbox.finish(services.db, [e.id for e in events], EventState.IGNORED)
+            inbox.finish(services.db, events, EventState.IGNORED)
             for event in events:
                 log_event(log, "event.ignored", source=event.source, type=event.event_type)
             continue
@@ -65,6 +71,9 @@ def _handle(services: Services, handler: Handler, events: list[InboundEvent]) ->
         handler(services, events)
     except Exception as exc:
         subjects = by_subject(events)
+        if _asks_to_wait(exc):  # not the events' fault: no attempt counted
+            _give_back(services, [events], "asked to wait")
+            return [exc]
         if len(subjects) == 1:
             _failed(services, events, exc)
             return [exc]
@@ -77,29 +86,48 @@ def _handle(services: Services, handler: Handler, events: list[InboundEvent]) ->
             error=type(exc).__name__,
         )
         return _handle_each(services, handler, list(subjects.values()))
-    inbox.finish(services.db, [e.id for e in events], EventState.PROCESSED)
+    inbox.finish(services.db, events, EventState.PROCESSED)
     return []
 
 
 def _handle_each(
     services: Services, handler: Handler, groups: list[list[InboundEvent]]
 ) -> list[Exception]:
+    deadline = time.monotonic() + services.settings.event_claim_timeout_seconds / 2
     failures: list[Exception] = []
+    transient_in_a_row = 0
     for index, events in enumerate(groups):
         try:
             handler(services, events)
-        except TransientError as exc:
-            _failed(services, events, exc)
-            failures.append(exc)
-            if exc.retry_after is not None:  # asked to slow down: the rest wait, untried
-                inbox.release(services.db, [e.id for g in groups[index + 1 :] for e in g])
-                break
         except Exception as exc:
-            _failed(services, events, exc)
             failures.append(exc)
+            if _asks_to_wait(exc):  # not the events' fault: no attempt counted
+                _give_back(services, groups[index:], "asked to wait")
+                break
+            _failed(services, events, exc)
+            transient = isinstance(exc, TransientError | TimeoutError)
+            transient_in_a_row = transient_in_a_row + 1 if transient else 0
+            if transient_in_a_row >= OUTAGE_AFTER:
+                _give_back(services, groups[index + 1 :], "shared failure")
+                break
         else:
-            inbox.finish(services.db, [e.id for e in events], EventState.PROCESSED)
+            transient_in_a_row = 0
+            inbox.finish(services.db, events, EventState.PROCESSED)
+        if time.monotonic() > deadline:
+            _give_back(services, groups[index + 1 :], "claim time")
+            break
     return failures
+
+
+def _asks_to_wait(exc: Exception) -> bool:
+    return isinstance(exc, TransientError) and exc.retry_after is not None
+
+
+def _give_back(services: Services, groups: list[list[InboundEvent]], why: str) -> None:
+    untried = [e for group in groups for e in group]
+    if untried:
+        inbox.release(services.db, untried)
+        log_event(log, "events.given_back", events=len(untried), reason=why)
 
 
 def by_subject(events: list[InboundEvent]) -> dict[str, list[InboundEvent]]:
@@ -113,7 +141,7 @@ def by_subject(events: list[InboundEvent]) -> dict[str, list[InboundEvent]]:
 def _failed(services: Services, events: list[InboundEvent], exc: Exception) -> None:
     inbox.record_failure(
         services.db,
-        [e.id for e in events],
+        events,
         f"{type(exc).__name__}: {exc}",
         services.settings.event_max_attempts,
     )

@@ -106,7 +106,8 @@ class ZendeskClient:
         response = self.session.get(
             self._url("job_statuses/show_many.json"), params={"ids": ",".join(job_ids)}
         )
-        return [JobStatus.model_validate(j) for j in response.json().get("job_statuses", [])]
+        found = response.json().get("job_statuses", [])
+        return [JobStatus.model_validate(without_nulls(j)) for j in found]
 
     def create_followup(
         self,

@@ -64,7 +64,9 @@ def _one(runtime: Services, run: Run, token: str, owed: followups.OwedFollowup) 
         if existing is not None:
             followups.record_followup(runtime.db, token, ticket_id, existing)
             return
-    followups.mark_followup_attempted(runtime.db, token, ticket_id)
+    if not followups.mark_followup_attempted(runtime.db, token, ticket_id):
+        log_event(log, "replies.followup.claim_lost", ticket_id=ticket_id)
+        return  # another worker took this row over after our claim timed out
     key = f"zdjira-reply-{run.problem_id}-{ticket_id}-{run.outcome}"
     try:
         created = runtime.zendesk.create_followup(
