@@ -16,6 +16,7 @@ from functools import cached_property
 
 from huey import Huey
 
+from connector.clock import SystemClock
 from connector.config import Config, load_config
 from connector.errors import ConfigError
 from connector.jira.client import JiraClient
@@ -24,7 +25,7 @@ from connector.queue import build_huey
 from connector.ratelimit import CallBudget, budget_storage_uri
 from connector.settings import Settings, load_settings
 from connector.store.db import Database
-from connector.sync.ports import Scheduler, Services
+from connector.sync.ports import Clock, Scheduler, Services
 from connector.tasks import QueueTasks
 from connector.zendesk.client import ZendeskClient
 
@@ -77,6 +78,7 @@ class WorkerContext(WebContext):
     def __init__(self, settings: Settings | None = None, config: Config | None = None) -> None:
         super().__init__(settings, config)
         self.calls: Counter[str] = Counter()
+        self.clock: Clock = SystemClock()
 
     def _services(self) -> Services:
         return self

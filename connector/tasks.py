@@ -157,14 +157,15 @@ class QueueTasks:
 def run_reconcile(services: Services, tasks: QueueTasks) -> dict[str, Any]:
     """Re-derive pending work from the database and poll Jira, so lost triggers and missed
     webhooks heal by themselves."""
-    summary = reconcile_store(services)
+    stale_after = timedelta(seconds=services.settings.reconcile_stale_event_seconds)
+    summary = reconcile_store(services.db, services.clock.now(), stale_after)
     if summary["stale_events"]:
         tasks.process_events_task()
     if summary["problems"]:
         tasks.refresh(summary["problems"])
     behind = poll_jira(services) if summary["tracked"] else 0
     sync_known_problem_options(services)  # resolved problems leave after the grace period
-    unfinished = problems_with_unfinished_replies(services)
+    unfinished = problems_with_unfinished_replies(services.db, services.config)
     for problem_id in unfinished:
         tasks.fanout(problem_id)
     result = {

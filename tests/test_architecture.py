@@ -16,6 +16,10 @@ SYNC = Path(__file__).resolve().parents[1] / "connector" / "sync"
 # The session methods that run a query; `add`, `delete` and setting attributes on the model
 # objects a repository returned are domain state changes and stay allowed.
 QUERY_METHODS = frozenset({"execute", "scalars", "scalar", "get", "get_one", "query"})
+# Time is read through the `Clock` port (`runtime.clock`), never straight from the system.
+CLOCK_CALLS = frozenset(
+    {"utcnow", "time.time", "time.monotonic", "time.sleep", "datetime.now", "datetime.utcnow"}
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ def violations_in(source: str, path: Path) -> list[Violation]:
                     found.append(Violation(path, node.lineno, f"import {alias.name}"))
         elif isinstance(node, ast.ImportFrom) and _is_sqlalchemy(node.module or ""):
             found.append(Violation(path, node.lineno, f"from {node.module} import ..."))
+        elif isinstance(node, ast.Call) and _receiver(node.func) in CLOCK_CALLS:
+            found.append(Violation(path, node.lineno, f"{_receiver(node.func)}() (use the clock)"))
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -71,14 +77,14 @@ def _receiver(node: ast.expr) -> str:
     return ""
 
 
-def test_the_sync_core_runs_no_query_of_its_own() -> None:
+def test_the_sync_core_runs_no_query_and_reads_no_clock_of_its_own() -> None:
     found = violations(SYNC)
-    assert not found, "queries belong in connector/store repositories:\n" + "\n".join(
+    assert not found, "queries belong in the store, time in the clock:\n" + "\n".join(
         map(str, found)
     )
 
 
-def test_the_check_sees_imports_and_session_queries() -> None:
+def test_the_check_sees_imports_session_queries_and_clock_reads() -> None:
     source = (
         "from sqlalchemy import select\n"
         "import sqlalchemy.orm\n"
@@ -88,6 +94,9 @@ def test_the_check_sees_imports_and_session_queries() -> None:
         "    runtime.db.session().execute(q)\n"
         "    actors.get(1)\n"  # a dict, not a session: fine
         "    session.add(x)\n"  # a state change, not a query: fine
+        "    now = utcnow()\n"
+        "    time.sleep(1)\n"
+        "    runtime.clock.now()\n"  # through the port: fine
     )
     found = [v.what for v in violations_in(source, SYNC / "example.py")]
     assert found == [
@@ -96,4 +105,6 @@ def test_the_check_sees_imports_and_session_queries() -> None:
         "session.scalars(...)",
         "session.get(...)",
         "runtime.db.session().execute(...)",
+        "utcnow() (use the clock)",
+        "time.sleep() (use the clock)",
     ]

@@ -16,13 +16,17 @@ from connector.sync.mirror import ticket_update
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
-    from connector.sync.ports import Services
+    from pydantic import AnyHttpUrl
+
+    from connector.config import Config
+    from connector.store.db import Database
+    from connector.sync.ports import Services, ZendeskPort
 
 log = logging.getLogger(__name__)
 
 
-def jira_browse_url(runtime: Services, key: str) -> str:
-    return urls.jira_issue(runtime.settings.jira_url, key) or key
+def jira_browse_url(jira_url: AnyHttpUrl | None, key: str) -> str:
+    return urls.jira_issue(jira_url, key) or key
 
 
 def confirm_links(runtime: Services, problem_id: int) -> int:
@@ -34,16 +38,17 @@ def confirm_links(runtime: Services, problem_id: int) -> int:
         key, team, mirrored = problem.jira_key, problem.team, dict(problem.mirrored or {})
         ticket_ids = links.unconfirmed_ticket_ids(session, problem_id)
     team_name = runtime.config.teams[team].name or team if team in runtime.config.teams else team
+    link = jira_browse_url(runtime.settings.jira_url, key)
     note = (
-        f"Linked to Jira issue {key} ({team_name}): {jira_browse_url(runtime, key)}\n"
+        f"Linked to Jira issue {key} ({team_name}): {link}\n"
         "The Jira status, the agreed solution and the expected fix date will appear on this "
         "ticket; the customer gets a reply when the issue is resolved."
     )
     # A ticket joining late also shows what was already mirrored (status, solution, fix date).
-    shown = ticket_update(runtime, {}, Snapshot.load(mirrored)) if mirrored else None
+    shown = ticket_update(runtime.config, {}, Snapshot.load(mirrored)) if mirrored else None
     update = TicketUpdate(
         comment=Comment(body=note, public=False),
-        custom_fields={**(shown.custom_fields if shown else {}), **_key_field(runtime, key)},
+        custom_fields={**(shown.custom_fields if shown else {}), **_key_field(runtime.config, key)},
         additional_tags=shown.additional_tags if shown else [],
         remove_tags=shown.remove_tags if shown else [],
     )
@@ -62,28 +67,30 @@ def confirm_unlinks(runtime: Services) -> int:
     for key, ticket_ids in by_key.items():
         note = f"Unlinked from Jira issue {key}: this ticket no longer follows that problem."
         update = TicketUpdate(
-            comment=Comment(body=note, public=False), custom_fields=_key_field(runtime, None)
+            comment=Comment(body=note, public=False), custom_fields=_key_field(runtime.config, None)
         )
         for chunk, _job in runtime.zendesk.update_in_batches(ticket_ids, update):
             tickets.unlink_shown(runtime.db, chunk, key)
     return len(pending)
 
 
-def note_unknown_keys(runtime: Services, unknown: dict[int, str]) -> None:
+def note_unknown_keys(
+    db: Database, zendesk: ZendeskPort, config: Config, unknown: dict[int, str]
+) -> None:
     """One internal note per ticket and pasted key that the connector cannot follow."""
     for ticket_id, key in unknown.items():
-        if tickets.noted_unknown_key(runtime.db, ticket_id) == key:
+        if tickets.noted_unknown_key(db, ticket_id) == key:
             continue
-        projects = ", ".join(t.jira_project for t in runtime.config.teams.values())
+        projects = ", ".join(t.jira_project for t in config.teams.values())
         note = (
             f"The Jira issue field holds {key}, which the connector cannot follow: it does not "
             f"exist in Jira or is not in a configured team's project ({projects})."
         )
-        runtime.zendesk.update_ticket(ticket_id, TicketUpdate(comment=Comment(body=note)))
-        tickets.note_unknown_key(runtime.db, ticket_id, key)
+        zendesk.update_ticket(ticket_id, TicketUpdate(comment=Comment(body=note)))
+        tickets.note_unknown_key(db, ticket_id, key)
         log_event(log, "zendesk.unknown_key.noted", ticket_id=ticket_id, key=key)
 
 
-def _key_field(runtime: Services, key: str | None) -> dict[int, str | None]:
-    field_id = runtime.config.zendesk.fields.jira_issue
+def _key_field(config: Config, key: str | None) -> dict[int, str | None]:
+    field_id = config.zendesk.fields.jira_issue
     return {field_id: key} if field_id is not None else {}

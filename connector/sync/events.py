@@ -16,7 +16,6 @@ fault, and the queue's retry or the next reconcile takes them again.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -93,7 +92,8 @@ def _handle(services: Services, handler: Handler, events: list[InboundEvent]) ->
 def _handle_each(
     services: Services, handler: Handler, groups: list[list[InboundEvent]]
 ) -> list[Exception]:
-    deadline = time.monotonic() + services.settings.event_claim_timeout_seconds / 2
+    clock = services.clock
+    deadline = clock.monotonic() + services.settings.event_claim_timeout_seconds / 2
     failures: list[Exception] = []
     transient_in_a_row = 0
     for index, events in enumerate(groups):
@@ -113,7 +113,7 @@ def _handle_each(
         else:
             transient_in_a_row = 0
             inbox.finish(services.db, events, EventState.PROCESSED)
-        if time.monotonic() > deadline:
+        if clock.monotonic() > deadline:
             _give_back(services, groups[index + 1 :], "claim time")
             break
     return failures

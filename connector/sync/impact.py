@@ -18,12 +18,15 @@ from connector.coalesce import hold_until
 from connector.config import Config
 from connector.logs import log_event
 from connector.store import audit, links, problems
-from connector.store.models import Problem, utcnow
+from connector.store.models import Problem
 from connector.sync.signals import OPEN_STATUSES
+from connector.zendesk.models import MAX_BATCH
 
 if TYPE_CHECKING:
+    from pydantic import AnyHttpUrl
+
     from connector.store.db import Session
-    from connector.sync.ports import Services
+    from connector.sync.ports import JiraPort, Services, ZendeskPort
 
 log = logging.getLogger(__name__)
 PROPERTY_KEY = "zendesk.impact"
@@ -76,14 +79,15 @@ def write_impact(
     runtime: Services, problem_id: int, now: datetime | None = None
 ) -> datetime | None:
     """Write the impact if it changed and the interval allows; returns when to try again."""
-    now = now or utcnow()
+    now = now or runtime.clock.now()
     debounce = timedelta(seconds=runtime.config.impact_debounce_seconds)
     value_field = runtime.config.zendesk.organization_value_field
     with runtime.db.session() as session:
         problem = problems.get(session, problem_id)
         impact = compute_impact(session, problem_id)
         if value_field and impact.organizations:
-            impact = replace(impact, customer_value=_customer_value(runtime, session, problem_id))
+            value = _customer_value(runtime.zendesk, str(value_field), session, problem_id)
+            impact = replace(impact, customer_value=value)
         _store_counts(problem, impact)
         if not problem.jira_issue_id:
             return None
@@ -112,7 +116,7 @@ def write_impact(
     if fields:
         runtime.jira.update_issue(issue_id, fields)
     if need_link:
-        _write_remote_link(runtime, issue_id, ticket_id, key)
+        _write_remote_link(runtime.jira, runtime.settings.zendesk_url, issue_id, ticket_id, key)
 
     with runtime.db.session() as session:
         problem = problems.get(session, problem_id)
@@ -137,13 +141,14 @@ def write_impact(
     return None
 
 
-def _customer_value(runtime: Services, session: Session, problem_id: int) -> float:
+def _customer_value(
+    zendesk: ZendeskPort, field_key: str, session: Session, problem_id: int
+) -> float:
     """The summed customer value of the distinct organisations a problem hurts."""
-    field_key = str(runtime.config.zendesk.organization_value_field)
     org_ids = links.organization_ids(session, problem_id)
     total = 0.0
-    for chunk in batched(org_ids, 100):
-        total += sum(runtime.zendesk.organization_values(list(chunk), field_key).values())
+    for chunk in batched(org_ids, MAX_BATCH):
+        total += sum(zendesk.organization_values(list(chunk), field_key).values())
     return round(total, 2)
 
 
@@ -171,13 +176,16 @@ def _impact_fields(config: Config, impact: Impact) -> dict[str, Any]:
 
 
 def _write_remote_link(
-    runtime: Services, issue_id: str, ticket_id: int | None, key: str | None
+    jira: JiraPort,
+    zendesk: AnyHttpUrl | None,
+    issue_id: str,
+    ticket_id: int | None,
+    key: str | None,
 ) -> None:
-    zendesk = runtime.settings.zendesk_url
     if ticket_id:
         url, title = urls.zendesk_ticket(zendesk, ticket_id), f"Zendesk problem ticket #{ticket_id}"
     else:
         url, title = urls.zendesk_field_search(zendesk, key or ""), f"Zendesk tickets of {key}"
     if url is None:
         return  # no Zendesk URL configured: nothing to link to
-    runtime.jira.upsert_remote_link(issue_id, f"zendesk-problem-{issue_id}", url, title)
+    jira.upsert_remote_link(issue_id, f"zendesk-problem-{issue_id}", url, title)

@@ -19,7 +19,9 @@ from connector.sync.problems import Cause, ensure_problem
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
-    from connector.sync.ports import Services
+    from connector.config import Config
+    from connector.store.db import Database
+    from connector.sync.ports import Services, ZendeskPort
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ def sync_issue(runtime: Services, issue_id: str) -> None:
     try:
         issue = runtime.jira.get_issue(issue_id)
     except NotFoundError:
-        close_deleted(runtime, problem_id)
+        close_deleted(runtime.db, runtime.zendesk, runtime.config, problem_id)
         return
     mirror_issue(runtime, problem_id, issue, was)
 
@@ -79,9 +81,9 @@ def mirror_issue(
         log_event(log, f"problem.{now_state.value}", problem=issue.key, outcome=outcome)
 
 
-def close_deleted(runtime: Services, problem_id: int) -> None:
+def close_deleted(db: Database, zendesk: ZendeskPort, config: Config, problem_id: int) -> None:
     """A deleted issue: an internal note on the tickets, the problem closed, no customer reply."""
-    with runtime.db.session() as session:
+    with db.session() as session:
         key = problems.get(session, problem_id).jira_key
         ticket_ids = links.ticket_ids(session, problem_id)
     note = (
@@ -89,11 +91,11 @@ def close_deleted(runtime: Services, problem_id: int) -> None:
         "no reply will be sent from Jira."
     )
     update = TicketUpdate(comment=Comment(body=note, public=False))
-    field = runtime.config.zendesk.fields.jira_issue
+    field = config.zendesk.fields.jira_issue
     if field is not None:
         update.custom_fields = {field: None}
-    runtime.zendesk.update_all(ticket_ids, update)
-    with runtime.db.session() as session:
+    zendesk.update_all(ticket_ids, update)
+    with db.session() as session:
         problems.get(session, problem_id).state = ProblemState.DELETED
         links.remove_all(session, problem_id)
         audit.record(

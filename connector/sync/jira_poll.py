@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from connector.batching import batched
 from connector.logs import log_event
 from connector.store import problems, watermarks
-from connector.store.models import utcnow
 from connector.sync.jira_events import mirror_issue
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ IDS_PER_QUERY = 100
 
 def poll_jira(runtime: Services) -> int:
     """Mirror every tracked issue changed since the last poll; returns how many were behind."""
-    started = utcnow()
+    started = runtime.clock.now()
     # Jira's `updated` and our clock may disagree a little: read a little before the mark.
     overlap = timedelta(seconds=runtime.settings.jira_poll_overlap_seconds)
     with runtime.db.session() as session:

@@ -5,25 +5,26 @@ resolved within the grace period), so agents can link a ticket with one click.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from connector.logs import log_event
 from connector.store import problems
-from connector.store.models import utcnow
 from connector.sync.signals import KNOWN_PROBLEM_PREFIX, known_problem_value
 
 if TYPE_CHECKING:
+    from connector.config import Config
+    from connector.store.db import Database
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
 OPTION_NAME_LIMIT = 120
 
 
-def desired_options(runtime: Services) -> dict[str, str]:
-    """Option value -> option name for every problem that belongs in the dropdown."""
-    cutoff = utcnow() - timedelta(hours=runtime.config.known_problem_grace_hours)
-    with runtime.db.session() as session:
+def desired_options(db: Database, config: Config, now: datetime) -> dict[str, str]:
+    """Option value -> option name for every problem that belongs in the dropdown at `now`."""
+    cutoff = now - timedelta(hours=config.known_problem_grace_hours)
+    with db.session() as session:
         return {
             known_problem_value(p.id): f"{p.jira_key} {p.summary}"[:OPTION_NAME_LIMIT]
             for p in problems.for_dropdown(session, resolved_since=cutoff)
@@ -35,7 +36,7 @@ def sync_known_problem_options(runtime: Services) -> tuple[int, int]:
     field_id = runtime.config.zendesk.fields.known_problem
     if field_id is None:
         return 0, 0
-    wanted = desired_options(runtime)
+    wanted = desired_options(runtime.db, runtime.config, runtime.clock.now())
     field = runtime.zendesk.get_ticket_field(field_id)
     current = {o["value"]: o for o in field.get("custom_field_options") or []}
     added = removed = 0

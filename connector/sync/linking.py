@@ -12,14 +12,14 @@ from connector.errors import NotFoundError
 from connector.logs import log_event
 from connector.store import audit, links, problems
 from connector.store import tickets as ticket_states
-from connector.store.models import LinkVia, Problem, utcnow
+from connector.store.models import LinkVia, Problem
 from connector.sync.decide import Target, decide
 from connector.sync.problems import Cause, ensure_problem
 from connector.sync.signals import read_signals
 from connector.zendesk.models import Ticket
 
 if TYPE_CHECKING:
-    from connector.store.db import Session
+    from connector.store.db import Database, Session
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,9 @@ def evaluate_tickets(
     return outcome
 
 
-def unlink_missing(runtime: Services, ticket_ids: list[int], outcome: Outcome) -> None:
+def unlink_missing(db: Database, ticket_ids: list[int], outcome: Outcome) -> None:
     """Tickets Zendesk no longer returns (deleted) leave their problem."""
-    with runtime.db.session() as session:
+    with db.session() as session:
         for link in links.of_tickets(session, ticket_ids):
             outcome.touched.add(link.problem_id)
             _audit(session, link.problem_id, "unlink", link.ticket_id, "zendesk", "ticket deleted")
@@ -98,7 +98,7 @@ def evaluate(
             _audit(session, target.id, "move", ticket.id, who, via.value)
             outcome.touched.add(link.problem_id)
             link.problem_id, link.via, link.linked_by = target.id, via, _by(via, who)
-            link.confirmed, link.linked_at = False, utcnow()
+            link.confirmed, link.linked_at = False, runtime.clock.now()
             log_event(log, "ticket.moved", ticket_id=ticket.id, problem_id=target.id)
         if (link.ticket_status, link.organization_id) != (ticket.status, ticket.organization_id):
             outcome.touched.add(target.id)

@@ -20,7 +20,7 @@ from connector.fields import MIRRORED_FIELDS, Snapshot
 from connector.jira.models import JiraIssue
 from connector.logs import log_event
 from connector.store import audit, links, problems
-from connector.store.models import Problem, ProblemState, utcnow
+from connector.store.models import Problem, ProblemState
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
@@ -51,12 +51,10 @@ def material_changes(before: Snapshot, after: Snapshot) -> list[str]:
     return changes
 
 
-def ticket_update(
-    runtime: Services, before: dict[str, Any], after: Snapshot
-) -> TicketUpdate | None:
+def ticket_update(config: Config, before: dict[str, Any], after: Snapshot) -> TicketUpdate | None:
     """The one update every linked ticket gets, or None when nothing they show changed."""
     shown = Snapshot.load(before)
-    fields = changed_fields(runtime.config, shown, after)
+    fields = changed_fields(config, shown, after)
     tags, remove = changed_tags(shown, after)
     notes = material_changes(shown, after) if shown else []
     if not (fields or tags or notes):
@@ -97,14 +95,14 @@ def mirror_problem(
 ) -> datetime | None:
     """Bring the problem and its tickets in line with the issue; returns when to retry if the
     debounce interval holds the write back."""
-    now = now or utcnow()
+    now = now or runtime.clock.now()
     after = snapshot_of(issue, runtime.config, runtime.jira_account_id)
     debounce = timedelta(seconds=runtime.config.mirror_debounce_seconds)
     with runtime.db.session() as session:
         problem = problems.get(session, problem_id)
         before = dict(problem.mirrored or {})
-        transition = _apply_issue(session, problem, issue, after, runtime.config)
-        update = ticket_update(runtime, before, after)
+        transition = _apply_issue(session, problem, issue, after, runtime.config, now)
+        update = ticket_update(runtime.config, before, after)
         if update is None:
             problem.mirrored = after.as_dict()
             return None
@@ -144,12 +142,17 @@ def prime_mirror(runtime: Services, problem_id: int) -> None:
     after = snapshot_of(issue, runtime.config, runtime.jira_account_id)
     with runtime.db.session() as session:
         problem = problems.get(session, problem_id)
-        _apply_issue(session, problem, issue, after, runtime.config)
+        _apply_issue(session, problem, issue, after, runtime.config, runtime.clock.now())
         problem.mirrored = after.as_dict()
 
 
 def _apply_issue(
-    session: Session, problem: Problem, issue: JiraIssue, after: Snapshot, config: Config
+    session: Session,
+    problem: Problem,
+    issue: JiraIssue,
+    after: Snapshot,
+    config: Config,
+    now: datetime,
 ) -> str | None:
     """Copy the issue's facts onto the problem; returns "resolved" / "reopened" on a change."""
     if problem.jira_key != issue.key:
@@ -172,7 +175,7 @@ def _apply_issue(
     if done and problem.state is ProblemState.OPEN:
         problem.state = ProblemState.RESOLVED
         problem.outcome = config.outcomes.get(issue.resolution or "")
-        problem.resolved_at = utcnow()
+        problem.resolved_at = now
         detail = {"resolution": issue.resolution, "outcome": problem.outcome}
         audit.record(session, problem.id, "resolved", actor="jira", detail=detail)
         return "resolved"

@@ -3,6 +3,7 @@
 
 - `ZendeskPort`, `JiraPort`: the calls the core makes to each side, in the connector's own
   models (`connector.zendesk.client` and `connector.jira.client` implement them; tests may fake).
+- `Clock`: the time (wall and monotonic) and sleeping, so tests can move it by hand.
 - `Scheduler`: set work in motion later (queue tasks in production, direct calls in tests).
 - `AppContext`: the settings, the config, the store and the scheduler: all the web tier and
   the approval of replies need (no vendor client).
@@ -68,6 +69,16 @@ class JiraPort(Protocol):
     ) -> SearchPage: ...
 
 
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Aware UTC: what is stored and compared with Zendesk's and Jira's times."""
+
+    def monotonic(self) -> float:
+        """For deadlines and intervals within a process."""
+
+    def sleep(self, seconds: float) -> None: ...
+
+
 class Scheduler(Protocol):
     """Work the core asks for later; each re-reads the store, so repeats are harmless."""
 
@@ -108,6 +119,9 @@ class AppContext(Protocol):
 
 class Services(AppContext, Protocol):
     """The things the sync core works with (see the module's docstring)."""
+
+    @property
+    def clock(self) -> Clock: ...
 
     @property
     def zendesk(self) -> ZendeskPort: ...

@@ -22,6 +22,9 @@ from connector.store import problems as stored
 from connector.store.models import Problem
 
 if TYPE_CHECKING:
+    from pydantic import AnyHttpUrl
+
+    from connector.config import Config
     from connector.store.db import Session
     from connector.sync.ports import Services
 
@@ -84,7 +87,8 @@ def create_jira_issue(runtime: Services, problem_id: int) -> bool:
         if found:
             issue_id, key, action = found[0].id, found[0].key, "jira.adopted"
         else:
-            fields = issue_fields(runtime, team_key, summary, label, ticket_id)
+            zendesk_url = runtime.settings.zendesk_url
+            fields = issue_fields(runtime.config, zendesk_url, team_key, summary, label, ticket_id)
             issue_id, key = runtime.jira.create_issue(fields)
             action = "jira.created"
     except Exception:
@@ -102,11 +106,16 @@ def _release_claim(runtime: Services, problem_id: int, token: str) -> None:
 
 
 def issue_fields(
-    runtime: Services, team_key: str, summary: str, label: str, ticket_id: int | None
+    config: Config,
+    zendesk_url: AnyHttpUrl | None,
+    team_key: str,
+    summary: str,
+    label: str,
+    ticket_id: int | None,
 ) -> dict[str, Any]:
-    team = runtime.config.teams[team_key]
+    team = config.teams[team_key]
     if ticket_id:
-        url = urls.zendesk_ticket(runtime.settings.zendesk_url, ticket_id)
+        url = urls.zendesk_ticket(zendesk_url, ticket_id)
         origin = f"Zendesk problem ticket #{ticket_id}: {url}"
     else:
         origin = "Tickets linked from Zendesk share this cause."

@@ -18,11 +18,12 @@ from connector.sync.mirror import prime_mirror
 from connector.sync.problems import create_jira_issue
 
 if TYPE_CHECKING:
+    from connector.store.db import Database
     from connector.sync.ports import Services
 
 
-def _is_resolved(runtime: Services, problem_id: int) -> bool:
-    return problems.state_of(runtime.db, problem_id) is ProblemState.RESOLVED
+def _is_resolved(db: Database, problem_id: int) -> bool:
+    return problems.state_of(db, problem_id) is ProblemState.RESOLVED
 
 
 def refresh_problems(runtime: Services, problem_ids: Iterable[int]) -> None:
@@ -32,7 +33,7 @@ def refresh_problems(runtime: Services, problem_ids: Iterable[int]) -> None:
             created = True
             prime_mirror(runtime, problem_id)
         confirm_links(runtime, problem_id)
-        if _is_resolved(runtime, problem_id):
+        if _is_resolved(runtime.db, problem_id):
             runtime.scheduler.fanout(problem_id)  # it gained tickets: reply to them
         due = write_impact(runtime, problem_id)
         if due is not None:

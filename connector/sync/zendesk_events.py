@@ -49,9 +49,9 @@ def sync_tickets(
         part = evaluate_tickets(runtime, tickets, actors)
         outcome.touched |= part.touched
         outcome.unknown_keys.update(part.unknown_keys)
-        unlink_missing(runtime, [t for t in chunk if t not in found], outcome)
+        unlink_missing(runtime.db, [t for t in chunk if t not in found], outcome)
     refresh_problems(runtime, outcome.touched)
-    note_unknown_keys(runtime, outcome.unknown_keys)
+    note_unknown_keys(runtime.db, runtime.zendesk, runtime.config, outcome.unknown_keys)
     return outcome
 
 

@@ -175,7 +175,7 @@ def settle(stack: LocalStack, pid: int | None = None, tuning: Tuning = FAST) -> 
         stack.rt.scheduler.fanout(pid)
     stack.drain(timeout=60)
     for _ in range(60):
-        owed = problems_with_unfinished_replies(stack.rt)
+        owed = problems_with_unfinished_replies(stack.rt.db, stack.rt.config)
         if not owed:
             return
         for problem_id in owed:
@@ -186,7 +186,9 @@ def settle(stack: LocalStack, pid: int | None = None, tuning: Tuning = FAST) -> 
                 import time
 
                 time.sleep(min(result.again_in, 1.0))
-    raise AssertionError(f"replies did not settle: {problems_with_unfinished_replies(stack.rt)}")
+    raise AssertionError(
+        f"replies did not settle: {problems_with_unfinished_replies(stack.rt.db, stack.rt.config)}"
+    )
 
 
 def public(stack: LocalStack, ticket_id: int) -> list[str]:

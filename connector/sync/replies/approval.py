@@ -14,6 +14,7 @@ from connector.store.models import Problem, ReplyState
 from connector.sync.replies.plan import load_run
 
 if TYPE_CHECKING:
+    from connector.store.db import Database
     from connector.sync.ports import AppContext
 
 log = logging.getLogger(__name__)
@@ -56,16 +57,16 @@ class Status:
         return asdict(self)
 
 
-def find_problem_id(runtime: AppContext, ref: str | int) -> int:
+def find_problem_id(db: Database, ref: str | int) -> int:
     text = str(ref).strip()
-    found = reply_runs.find_problem_id(runtime.db, text)
+    found = reply_runs.find_problem_id(db, text)
     if found is None:
         raise UnknownProblem(f"no problem with id or Jira key '{text}'")
     return found
 
 
-def _problem(runtime: AppContext, problem_id: int) -> Problem:
-    problem = reply_runs.get_problem(runtime.db, problem_id)
+def _problem(db: Database, problem_id: int) -> Problem:
+    problem = reply_runs.get_problem(db, problem_id)
     if problem is None:
         raise UnknownProblem(f"no problem with id '{problem_id}'")
     return problem
@@ -73,8 +74,8 @@ def _problem(runtime: AppContext, problem_id: int) -> Problem:
 
 def preview(runtime: AppContext, ref: str | int) -> Preview:
     """The rendered reply and what will happen per ticket; sends nothing."""
-    problem_id = find_problem_id(runtime, ref)
-    problem = _problem(runtime, problem_id)
+    problem_id = find_problem_id(runtime.db, ref)
+    problem = _problem(runtime.db, problem_id)
     run = load_run(runtime.db, runtime.config, problem_id)
     result = Preview(problem_id, problem.jira_key, problem.state.value, None)
     if run is None:
@@ -118,8 +119,8 @@ def _will_happen(
 
 def approve(runtime: AppContext, ref: str | int, actor: str = "cli") -> Preview:
     """Approve the current outcome's reply and start sending it."""
-    problem_id = find_problem_id(runtime, ref)
-    problem = _problem(runtime, problem_id)
+    problem_id = find_problem_id(runtime.db, ref)
+    problem = _problem(runtime.db, problem_id)
     run = load_run(runtime.db, runtime.config, problem_id)
     if run is None:
         raise ConnectorError(
@@ -134,8 +135,8 @@ def approve(runtime: AppContext, ref: str | int, actor: str = "cli") -> Preview:
 
 def status(runtime: AppContext, ref: str | int, limit: int = 50) -> Status:
     """Delivery state of the current outcome: counts, and the tickets not answered, with why."""
-    problem_id = find_problem_id(runtime, ref)
-    problem = _problem(runtime, problem_id)
+    problem_id = find_problem_id(runtime.db, ref)
+    problem = _problem(runtime.db, problem_id)
     run = load_run(runtime.db, runtime.config, problem_id)
     result = Status(problem_id, problem.jira_key, run.outcome if run else None, None)
     if run is None:

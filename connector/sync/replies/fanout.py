@@ -10,7 +10,6 @@ The loop keeps at most `max_jobs` jobs in flight (Zendesk allows 30 per account)
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +20,7 @@ from connector.errors import PermanentError, TransientError
 from connector.logs import log_event
 from connector.retry import Backoff, call_with_retries
 from connector.store import reply_rows as rows
-from connector.store.models import ReplyState, utcnow
+from connector.store.models import ReplyState
 from connector.store.reply_rows import Guard
 from connector.sync.replies.plan import Run
 from connector.zendesk.models import MAX_BATCH, Comment, JobStatus, Ticket, TicketUpdate
@@ -86,6 +85,7 @@ def reply_update(run: Run) -> TicketUpdate:
 class Fanout:
     def __init__(self, runtime: Services, run: Run, tuning: Tuning) -> None:
         self.runtime = runtime
+        self.clock = runtime.clock
         self.run = run
         self.tuning = tuning
         self.update = reply_update(run)
@@ -98,11 +98,11 @@ class Fanout:
 
     # ---- the loop ---------------------------------------------------------------------------
     def deliver(self, still_current: Callable[[], bool] | None = None) -> Progress:
-        deadline = time.monotonic() + self.tuning.slice_seconds
+        deadline = self.clock.monotonic() + self.tuning.slice_seconds
         hard_stop = deadline + max(60.0, self.tuning.claim_timeout)
-        checked = time.monotonic()
+        checked = self.clock.monotonic()
         while True:
-            now = time.monotonic()
+            now = self.clock.monotonic()
             if still_current is not None and now - checked > 2.0:
                 checked = now
                 if not still_current():
@@ -110,26 +110,28 @@ class Fanout:
                     return self.progress
             self._settle_stale()
             jobs = rows.active_jobs(self.db, self.run)
-            while len(jobs) < self.cap and time.monotonic() >= self.backoff_until:
-                if time.monotonic() > deadline:
+            while len(jobs) < self.cap and self.clock.monotonic() >= self.backoff_until:
+                if self.clock.monotonic() > deadline:
                     break
                 job_id = self._send_next()
                 if job_id is None:
                     break
                 jobs.add(job_id)
             if jobs:
-                if time.monotonic() > hard_stop:
+                if self.clock.monotonic() > hard_stop:
                     self.progress.again_in = self.tuning.poll_max
                     return self.progress
-                time.sleep(self.interval)
+                self.clock.sleep(self.interval)
                 self._poll(sorted(jobs))
                 continue
             counts = rows.count_states(self.db, self.run)
             if counts[ReplyState.PENDING.value]:
-                if time.monotonic() > deadline:
+                if self.clock.monotonic() > deadline:
                     self.progress.again_in = 0.0
                     return self.progress
-                time.sleep(max(self.backoff_until - time.monotonic(), self.tuning.poll_min))
+                self.clock.sleep(
+                    max(self.backoff_until - self.clock.monotonic(), self.tuning.poll_min)
+                )
                 continue
             if counts[ReplyState.CLAIMED.value]:
                 self.progress.again_in = self._until_stale()
@@ -191,7 +193,7 @@ class Fanout:
         """No call to Zendesk for the policy's delay (or its Retry-After); the delay."""
         self.failures += 1
         pause = self.tuning.backoff.delay(self.failures, retry_after)
-        self.backoff_until = max(self.backoff_until, time.monotonic() + pause)
+        self.backoff_until = max(self.backoff_until, self.clock.monotonic() + pause)
         log_event(
             log,
             "replies.fanout.backoff",
@@ -331,7 +333,7 @@ class Fanout:
         oldest = rows.oldest_unknown_claim(self.db, self.run)
         if oldest is None:
             return self.tuning.poll_max
-        age = (utcnow() - oldest).total_seconds()
+        age = (self.clock.now() - oldest).total_seconds()
         return max(self.tuning.claim_timeout - age, 0.0) + 0.5
 
 

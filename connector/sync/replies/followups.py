@@ -7,7 +7,6 @@ first against the closed ticket's follow-ups, looking for the reply tag.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,16 +20,16 @@ from connector.sync.replies.plan import Run
 from connector.zendesk.models import MAX_BATCH
 
 if TYPE_CHECKING:
-    from connector.sync.ports import Services
+    from connector.sync.ports import Services, ZendeskPort
 
 log = logging.getLogger(__name__)
 
 
 def deliver_followups(runtime: Services, run: Run, tuning: Tuning) -> float | None:
     """Create the owed follow-ups; returns a delay to try again after, or None when done."""
-    deadline = time.monotonic() + tuning.slice_seconds
+    deadline = runtime.clock.monotonic() + tuning.slice_seconds
     failures = 0  # in a row
-    while time.monotonic() < deadline:
+    while runtime.clock.monotonic() < deadline:
         token = followups.claim_followups(
             runtime.db,
             run,
@@ -53,14 +52,14 @@ def deliver_followups(runtime: Services, run: Run, tuning: Tuning) -> float | No
                 if tuning.backoff.exhausted(failures) or pause > tuning.inline_wait:
                     followups.release_followups(runtime.db, token)
                     return pause
-                time.sleep(pause)
+                runtime.clock.sleep(pause)
     return 0.0
 
 
 def _one(runtime: Services, run: Run, token: str, owed: followups.OwedFollowup) -> None:
     ticket_id = owed.ticket_id
     if owed.attempted:
-        existing = find_followup(runtime, ticket_id, run.rendered.tag)
+        existing = find_followup(runtime.zendesk, ticket_id, run.rendered.tag)
         if existing is not None:
             followups.record_followup(runtime.db, token, ticket_id, existing)
             return
@@ -87,12 +86,12 @@ def _one(runtime: Services, run: Run, token: str, owed: followups.OwedFollowup) 
     )
 
 
-def find_followup(runtime: Services, closed_id: int, tag: str) -> int | None:
+def find_followup(zendesk: ZendeskPort, closed_id: int, tag: str) -> int | None:
     """The follow-up of `closed_id` carrying the reply tag, if an earlier attempt created it."""
-    followup_ids = runtime.zendesk.get_ticket(closed_id).followup_ids
+    followup_ids = zendesk.get_ticket(closed_id).followup_ids
     if not followup_ids:
         return None
-    for ticket in runtime.zendesk.show_many(followup_ids[-MAX_BATCH:]):
+    for ticket in zendesk.show_many(followup_ids[-MAX_BATCH:]):
         if tag in ticket.tags:
             return ticket.id
     return None

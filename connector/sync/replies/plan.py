@@ -21,7 +21,7 @@ from connector.sync.replies.templates import (
 )
 
 if TYPE_CHECKING:
-    from connector.sync.ports import Services
+    from connector.store.db import Database
 
 WORKAROUND = "workaround"
 UNMAPPED = "unmapped"
@@ -104,7 +104,7 @@ def hold_reason(config: Config, problem: Problem, outcome: str, rendered: Render
     return None
 
 
-def plan_rows(runtime: Services, run: Run) -> int:
+def plan_rows(db: Database, run: Run) -> int:
     """Add a pending row for every linked ticket that has none yet (see `reply_runs.plan_rows`);
     the number added."""
-    return reply_runs.plan_rows(runtime.db, run)
+    return reply_runs.plan_rows(db, run)

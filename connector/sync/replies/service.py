@@ -15,6 +15,8 @@ from connector.sync.replies.plan import UNMAPPED, WORKAROUND, Run, load_run, pla
 from connector.sync.replies.summary import is_finished, post_summary
 
 if TYPE_CHECKING:
+    from connector.config import Config
+    from connector.store.db import Database
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
@@ -31,14 +33,14 @@ class FanoutResult:
     again_in: float | None = None  # run again after this many seconds (None: finished)
 
 
-def current_run(runtime: Services, problem_id: int) -> Run | None:
-    return load_run(runtime.db, runtime.config, problem_id)
+def current_run(db: Database, config: Config, problem_id: int) -> Run | None:
+    return load_run(db, config, problem_id)
 
 
 def run_fanout(runtime: Services, problem_id: int, tuning: Tuning | None = None) -> FanoutResult:
     """Converge one problem's replies with Zendesk; safe to call any number of times, anywhere."""
     tuning = tuning or Tuning.from_settings(runtime.settings)
-    run = current_run(runtime, problem_id)
+    run = current_run(runtime.db, runtime.config, problem_id)
     if run is None:
         return FanoutResult(problem_id, None)
     result = FanoutResult(problem_id, run.outcome)
@@ -48,13 +50,13 @@ def run_fanout(runtime: Services, problem_id: int, tuning: Tuning | None = None)
         )
         result.held = run.held_reason
         return result
-    result.planned = plan_rows(runtime, run)
+    result.planned = plan_rows(runtime.db, run)
     log_event(
         log, "replies.fanout.start", problem_id=problem_id, outcome=run.outcome, new=result.planned
     )
 
     def still_current() -> bool:
-        now = current_run(runtime, problem_id)
+        now = current_run(runtime.db, runtime.config, problem_id)
         return now is not None and now.outcome == run.outcome and not now.held
 
     progress = Fanout(runtime, run, tuning).deliver(still_current)
@@ -77,12 +79,12 @@ def run_fanout(runtime: Services, problem_id: int, tuning: Tuning | None = None)
     return result
 
 
-def problems_with_unfinished_replies(runtime: Services) -> list[int]:
+def problems_with_unfinished_replies(db: Database, config: Config) -> list[int]:
     """Problems owing replies for their current outcome: linked tickets without a row, rows not
     delivered, or a finished run whose Jira summary is missing."""
     return reply_runs.unfinished_problems(
-        runtime.db,
-        send_workaround=runtime.config.replies.send_workaround,
+        db,
+        send_workaround=config.replies.send_workaround,
         workaround=WORKAROUND,
         unmapped=UNMAPPED,
     )

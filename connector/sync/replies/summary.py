@@ -17,7 +17,7 @@ from connector.store.models import ReplyState
 from connector.sync.replies.plan import Run
 
 if TYPE_CHECKING:
-    from connector.sync.ports import Services
+    from connector.sync.ports import JiraPort, Services
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def post_summary(runtime: Services, run: Run) -> bool:
         return False
     text = summary_text(run, counts)
     try:
-        if not _already_there(runtime, run):
+        if not _already_there(runtime.jira, run):
             runtime.jira.add_comment(run.issue_key, text)
             log_event(
                 log, "jira.replies.summary_posted", problem_id=run.problem_id, key=run.issue_key
@@ -67,8 +67,8 @@ def post_summary(runtime: Services, run: Run) -> bool:
     return True
 
 
-def _already_there(runtime: Services, run: Run) -> bool:
+def _already_there(jira: JiraPort, run: Run) -> bool:
     assert run.issue_key is not None
-    issue = runtime.jira.get_issue(run.issue_key)
+    issue = jira.get_issue(run.issue_key)
     comments: Any = (issue.fields.get("comment") or {}).get("comments") or []
     return any(marker(run) in str(c.get("body") or "") for c in comments)
