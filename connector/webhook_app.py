@@ -14,10 +14,10 @@ from flask import Flask, jsonify
 from connector.bootstrap import WebContext
 from connector.config import Config
 from connector.logs import log_event
+from connector.ops.context import AppContext
 from connector.ops.metrics import metrics_view
 from connector.queue import ping_queue
 from connector.settings import Settings
-from connector.sync.ports import AppContext
 from connector.web.api import build_api
 from connector.web.dashboard import build_dashboard
 from connector.web.webhooks import build_webhooks

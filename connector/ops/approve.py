@@ -17,7 +17,7 @@ from connector.store.models import Problem, ProblemState
 from connector.sync.replies import approval as replies
 
 if TYPE_CHECKING:
-    from connector.sync.ports import AppContext
+    from connector.ops.context import AppContext
 
 log = logging.getLogger(__name__)
 

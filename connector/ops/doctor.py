@@ -10,7 +10,7 @@ import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.errors import AuthError, ConfigError, ConnectorError, NotFoundError, TransientError
 from connector.fields import TICKET_FIELDS
@@ -23,6 +23,11 @@ from connector.store.models import utcnow
 
 if TYPE_CHECKING:
     from connector.install.context import AdminContext
+    from connector.ops.context import AppContext
+
+    class DoctorContext(AdminContext, AppContext, Protocol):
+        """What doctor checks: the admin's full clients, the store and the queue."""
+
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 QUEUE_BACKLOG_WARN = 1000
@@ -44,7 +49,7 @@ class Check:
         return asdict(self)
 
 
-def run_doctor(runtime: AdminContext) -> list[Check]:
+def run_doctor(runtime: DoctorContext) -> list[Check]:
     checks: list[Check] = []
     for section in (_settings, _zendesk, _jira, _store):
         checks.extend(section(runtime))
@@ -56,7 +61,7 @@ def passed(checks: list[Check]) -> bool:
 
 
 # -- settings -----------------------------------------------------------------------------------
-def _settings(runtime: AdminContext) -> Iterator[Check]:
+def _settings(runtime: DoctorContext) -> Iterator[Check]:
     s = runtime.settings
     if s.public_url:
         yield Check("public URL", OK, str(s.public_url))
@@ -80,7 +85,7 @@ def _settings(runtime: AdminContext) -> Iterator[Check]:
 
 
 # -- Zendesk ------------------------------------------------------------------------------------
-def _zendesk(runtime: AdminContext) -> Iterator[Check]:
+def _zendesk(runtime: DoctorContext) -> Iterator[Check]:
     name = "zendesk credentials"
     try:
         me = runtime.zendesk.me()
@@ -106,7 +111,7 @@ def _zendesk(runtime: AdminContext) -> Iterator[Check]:
         yield from _guarded(label, "zendesk", runtime, probe)
 
 
-def _zendesk_fields(runtime: AdminContext) -> Iterator[Check]:
+def _zendesk_fields(runtime: DoctorContext) -> Iterator[Check]:
     configured = runtime.config.zendesk.fields
     path = runtime.settings.config_path
     unset = [s.key for s in TICKET_FIELDS if configured.id_of(s.key) is None]
@@ -131,7 +136,7 @@ def _zendesk_fields(runtime: AdminContext) -> Iterator[Check]:
         yield Check("zendesk fields", OK, f"all {len(TICKET_FIELDS)} ticket fields exist")
 
 
-def _zendesk_webhook(runtime: AdminContext) -> Iterator[Check]:
+def _zendesk_webhook(runtime: DoctorContext) -> Iterator[Check]:
     want = _endpoint(runtime, "zendesk")
     hooks = runtime.zendesk.list_webhooks()
     hook = next((h for h in hooks if h["id"] == runtime.config.zendesk.webhook_id), None) or next(
@@ -150,7 +155,7 @@ def _zendesk_webhook(runtime: AdminContext) -> Iterator[Check]:
     yield _zendesk_secret(runtime, str(hook["id"]))
 
 
-def _zendesk_secret(runtime: AdminContext, hook_id: str) -> Check:
+def _zendesk_secret(runtime: DoctorContext, hook_id: str) -> Check:
     configured = runtime.settings.zendesk_webhook_secret
     name = "zendesk webhook secret"
     fix = (
@@ -169,7 +174,7 @@ def _zendesk_secret(runtime: AdminContext, hook_id: str) -> Check:
     return Check(name, OK, "matches the webhook's signing secret")
 
 
-def _zendesk_trigger(runtime: AdminContext) -> Iterator[Check]:
+def _zendesk_trigger(runtime: DoctorContext) -> Iterator[Check]:
     triggers = runtime.zendesk.list_triggers()
     trigger = next(
         (t for t in triggers if t["id"] == runtime.config.zendesk.trigger_id), None
@@ -188,7 +193,7 @@ def _zendesk_trigger(runtime: AdminContext) -> Iterator[Check]:
 
 
 # -- Jira ---------------------------------------------------------------------------------------
-def _jira(runtime: AdminContext) -> Iterator[Check]:
+def _jira(runtime: DoctorContext) -> Iterator[Check]:
     name = "jira credentials"
     try:
         me = runtime.jira.myself()
@@ -205,7 +210,7 @@ def _jira(runtime: AdminContext) -> Iterator[Check]:
     yield from _guarded("jira webhook", "jira", runtime, _jira_webhook)
 
 
-def _jira_projects(runtime: AdminContext) -> Iterator[Check]:
+def _jira_projects(runtime: DoctorContext) -> Iterator[Check]:
     path = runtime.settings.config_path
     for team_key, team in runtime.config.teams.items():
         name = f"jira project {team.jira_project} (team {team_key})"
@@ -244,7 +249,7 @@ def _jira_projects(runtime: AdminContext) -> Iterator[Check]:
             yield Check(name, OK, f"exists, issue type {team.issue_type} available")
 
 
-def _jira_priorities(runtime: AdminContext) -> Iterator[Check]:
+def _jira_priorities(runtime: DoctorContext) -> Iterator[Check]:
     wanted = [step.priority for step in runtime.config.priority]
     if not wanted:
         yield Check("jira priorities", OK, "no priority steps configured")
@@ -264,7 +269,7 @@ def _jira_priorities(runtime: AdminContext) -> Iterator[Check]:
         yield Check("jira priorities", OK, f"all exist: {', '.join(dict.fromkeys(wanted))}")
 
 
-def _jira_resolutions(runtime: AdminContext) -> Iterator[Check]:
+def _jira_resolutions(runtime: DoctorContext) -> Iterator[Check]:
     wanted = list(runtime.config.outcomes)
     if not wanted:
         yield Check(
@@ -288,7 +293,7 @@ def _jira_resolutions(runtime: AdminContext) -> Iterator[Check]:
         yield Check("jira resolutions", OK, f"all exist: {', '.join(wanted)}")
 
 
-def _jira_webhook(runtime: AdminContext) -> Iterator[Check]:
+def _jira_webhook(runtime: DoctorContext) -> Iterator[Check]:
     want = _endpoint(runtime, "jira")
     hooks = runtime.jira.list_webhooks()
     hook = next(
@@ -320,7 +325,7 @@ def _jira_webhook(runtime: AdminContext) -> Iterator[Check]:
 
 
 def _webhook_problems(
-    runtime: AdminContext, key: str, actual: Any, want: str | None, active: bool
+    runtime: DoctorContext, key: str, actual: Any, want: str | None, active: bool
 ) -> tuple[list[str], list[str]]:
     problems: list[str] = []
     fixes: list[str] = []
@@ -333,13 +338,13 @@ def _webhook_problems(
     return problems, fixes
 
 
-def _endpoint(runtime: AdminContext, side: str) -> str | None:
+def _endpoint(runtime: DoctorContext, side: str) -> str | None:
     url = runtime.settings.public_url
     return f"{str(url).rstrip('/')}/webhooks/{side}" if url else None
 
 
 # -- database and queue ------------------------------------------------------------------------
-def _store(runtime: AdminContext) -> Iterator[Check]:
+def _store(runtime: DoctorContext) -> Iterator[Check]:
     from connector.store.migrate import is_up_to_date
 
     try:
@@ -362,7 +367,7 @@ def _store(runtime: AdminContext) -> Iterator[Check]:
     yield from _replies(runtime)
 
 
-def _queue(runtime: AdminContext) -> Check:
+def _queue(runtime: DoctorContext) -> Check:
     from connector.queue import queue_depth
 
     try:
@@ -385,7 +390,7 @@ def _queue(runtime: AdminContext) -> Check:
     return Check("queue", OK, f"{depth} task(s) waiting")
 
 
-def _deliveries(runtime: AdminContext) -> Iterator[Check]:
+def _deliveries(runtime: DoctorContext) -> Iterator[Check]:
     now = utcnow()
     for side, at in queries.last_deliveries(runtime.db).items():
         name = f"last {side} delivery"
@@ -405,7 +410,7 @@ def _deliveries(runtime: AdminContext) -> Iterator[Check]:
             yield Check(name, OK, f"{at.isoformat(timespec='seconds')} ({_ago(now - at)} ago)")
 
 
-def _failed_events(runtime: AdminContext) -> Check:
+def _failed_events(runtime: DoctorContext) -> Check:
     failed = queries.failed_events(runtime.db, limit=1)
     counts = queries.event_counts(runtime.db)
     total = sum(n for (_, state), n in counts.items() if state == "failed")
@@ -423,7 +428,7 @@ def _failed_events(runtime: AdminContext) -> Check:
     )
 
 
-def _replies(runtime: AdminContext) -> Iterator[Check]:
+def _replies(runtime: DoctorContext) -> Iterator[Check]:
     counts = queries.reply_counts(runtime.db)
     failed, pending = counts.get("failed", 0), counts.get("pending", 0)
     if failed:
@@ -448,7 +453,7 @@ def _replies(runtime: AdminContext) -> Iterator[Check]:
 
 # -- helpers -----------------------------------------------------------------------------------
 def _guarded(
-    name: str, side: str, runtime: AdminContext, probe: Callable[[AdminContext], Iterator[Check]]
+    name: str, side: str, runtime: DoctorContext, probe: Callable[[DoctorContext], Iterator[Check]]
 ) -> Iterator[Check]:
     try:
         yield from list(probe(runtime))
@@ -461,7 +466,7 @@ def _skipped(names: tuple[str, ...], because: str) -> Iterator[Check]:
         yield Check(name, SKIP, f"not checked: {because} failed")
 
 
-def _api_failure(name: str, side: str, exc: Exception, runtime: AdminContext) -> Check:
+def _api_failure(name: str, side: str, exc: Exception, runtime: DoctorContext) -> Check:
     s = runtime.settings
     label = "Zendesk" if side == "zendesk" else "Jira"
     url = s.zendesk_url if side == "zendesk" else s.jira_url

@@ -12,7 +12,7 @@ from connector.logs import log_event
 from connector.store import inbox
 
 if TYPE_CHECKING:
-    from connector.sync.ports import AppContext
+    from connector.ops.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from connector.store.models import EventState, ProblemState, ReplyState
 if TYPE_CHECKING:
     from huey import Huey
 
-    from connector.sync.ports import AppContext
+    from connector.ops.context import AppContext
 
 log = logging.getLogger(__name__)
 

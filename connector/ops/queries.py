@@ -28,8 +28,8 @@ from connector.store.models import (
 from connector.store.reply_models import ReplyRun
 
 if TYPE_CHECKING:
+    from connector.ops.context import AppContext
     from connector.store.db import Database
-    from connector.sync.ports import AppContext
 
 STATES = ("open", "resolved", "all")
 FAILED_SHOWN = 20

@@ -5,10 +5,10 @@
   models (`connector.zendesk.client` and `connector.jira.client` implement them; tests may fake).
 - `Clock`: the time (wall and monotonic) and sleeping, so tests can move it by hand.
 - `Scheduler`: set work in motion later (queue tasks in production, direct calls in tests).
-- `AppContext`: the settings, the config, the store and the scheduler: all the web tier and
-  the approval of replies need (no vendor client).
-- `Services`: adds the two vendor adapters and who the connector itself is on each side (so
-  its own changes are not processed again): what the sync core works with.
+- `CoreContext`: the settings, the config, the store and the scheduler: all the approval of
+  replies needs (no vendor client; the web tier's `ops.context.AppContext` adds the queue).
+- `Services`: adds the clock, the two vendor ports and who the connector itself is on each side
+  (so its own changes are not processed again): what the sync core works with.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from huey import Huey
-
     from connector.config import Config
     from connector.jira.models import JiraIssue, SearchPage
     from connector.settings import Settings
@@ -98,7 +96,7 @@ class Scheduler(Protocol):
         """Converge the problem's customer replies with Zendesk."""
 
 
-class AppContext(Protocol):
+class CoreContext(Protocol):
     """Settings, config, store and scheduler (see the module's docstring)."""
 
     @property
@@ -111,13 +109,10 @@ class AppContext(Protocol):
     def db(self) -> Database: ...
 
     @property
-    def huey(self) -> Huey: ...
-
-    @property
     def scheduler(self) -> Scheduler: ...
 
 
-class Services(AppContext, Protocol):
+class Services(CoreContext, Protocol):
     """The things the sync core works with (see the module's docstring)."""
 
     @property

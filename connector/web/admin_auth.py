@@ -21,7 +21,7 @@ from flask import request, session
 from flask.sansio.app import App
 
 if TYPE_CHECKING:
-    from connector.sync.ports import AppContext
+    from connector.ops.context import AppContext
 
 SESSION_KEY = "admin"
 CSRF_KEY = "csrf"

@@ -21,7 +21,7 @@ from connector.ops.events import retry_failed_events
 from connector.web import admin_auth
 
 if TYPE_CHECKING:
-    from connector.sync.ports import AppContext
+    from connector.ops.context import AppContext
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 1000

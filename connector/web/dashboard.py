@@ -30,7 +30,7 @@ from connector.store.models import utcnow
 from connector.web import admin_auth
 
 if TYPE_CHECKING:
-    from connector.sync.ports import AppContext
+    from connector.ops.context import AppContext
 
 log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"dashboard.login", "dashboard.static"}

@@ -37,7 +37,7 @@ from connector.store.events_repo import store_event
 from connector.zendesk import webhook as zendesk_webhook
 
 if TYPE_CHECKING:
-    from connector.sync.ports import AppContext
+    from connector.ops.context import AppContext
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from connector.sync.replies.plan import load_run
 
 if TYPE_CHECKING:
     from connector.store.db import Database
-    from connector.sync.ports import AppContext
+    from connector.sync.ports import CoreContext
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _problem(db: Database, problem_id: int) -> Problem:
     return problem
 
 
-def preview(runtime: AppContext, ref: str | int) -> Preview:
+def preview(runtime: CoreContext, ref: str | int) -> Preview:
     """The rendered reply and what will happen per ticket; sends nothing."""
     problem_id = find_problem_id(runtime.db, ref)
     problem = _problem(runtime.db, problem_id)
@@ -117,7 +117,7 @@ def _will_happen(
     return counts
 
 
-def approve(runtime: AppContext, ref: str | int, actor: str = "cli") -> Preview:
+def approve(runtime: CoreContext, ref: str | int, actor: str = "cli") -> Preview:
     """Approve the current outcome's reply and start sending it."""
     problem_id = find_problem_id(runtime.db, ref)
     problem = _problem(runtime.db, problem_id)
@@ -133,7 +133,7 @@ def approve(runtime: AppContext, ref: str | int, actor: str = "cli") -> Preview:
     return preview(runtime, problem_id)
 
 
-def status(runtime: AppContext, ref: str | int, limit: int = 50) -> Status:
+def status(runtime: CoreContext, ref: str | int, limit: int = 50) -> Status:
     """Delivery state of the current outcome: counts, and the tickets not answered, with why."""
     problem_id = find_problem_id(runtime.db, ref)
     problem = _problem(runtime.db, problem_id)
