@@ -6,7 +6,7 @@ note with the Jira link. Tickets of one problem share the same update, so they g
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from connector import urls
 from connector.fields import Snapshot
@@ -20,7 +20,20 @@ if TYPE_CHECKING:
 
     from connector.config import Config
     from connector.store.db import Database
-    from connector.sync.ports import Services, ZendeskPort
+    from connector.sync.ports import (
+        HasConfig,
+        HasSettings,
+        HasStore,
+        HasZendesk,
+        ZendeskPort,
+    )
+
+    class ConfirmNeeds(HasStore, HasConfig, HasSettings, HasZendesk, Protocol):
+        """What showing links on tickets needs."""
+
+    class UnlinkNeeds(HasStore, HasConfig, HasZendesk, Protocol):
+        """What showing unlinks on tickets needs."""
+
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +42,7 @@ def jira_browse_url(jira_url: AnyHttpUrl | None, key: str) -> str:
     return urls.jira_issue(jira_url, key) or key
 
 
-def confirm_links(runtime: Services, problem_id: int) -> int:
+def confirm_links(runtime: ConfirmNeeds, problem_id: int) -> int:
     """Write the key and the note to every not-yet-confirmed ticket of a problem."""
     with runtime.db.session() as session:
         problem = problems.get(session, problem_id)
@@ -58,7 +71,7 @@ def confirm_links(runtime: Services, problem_id: int) -> int:
     return len(ticket_ids)
 
 
-def confirm_unlinks(runtime: Services) -> int:
+def confirm_unlinks(runtime: UnlinkNeeds) -> int:
     """Clear the key and leave one note on tickets that left their problem."""
     pending = tickets.pending_unlinks(runtime.db)
     by_key: dict[str, list[int]] = {}

@@ -26,6 +26,7 @@ from connector.store import inbox
 from connector.store.models import EventState, InboundEvent
 
 if TYPE_CHECKING:
+    from connector.store.db import Database
     from connector.sync.ports import Services
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,10 @@ def _handle(services: Services, handler: Handler, events: list[InboundEvent]) ->
     except Exception as exc:
         subjects = by_subject(events)
         if _asks_to_wait(exc):  # not the events' fault: no attempt counted
-            _give_back(services, [events], "asked to wait")
+            _give_back(services.db, [events], "asked to wait")
             return [exc]
         if len(subjects) == 1:
-            _failed(services, events, exc)
+            _failed(services.db, services.settings.event_max_attempts, events, exc)
             return [exc]
         log_event(
             log,
@@ -102,19 +103,19 @@ def _handle_each(
         except Exception as exc:
             failures.append(exc)
             if _asks_to_wait(exc):  # not the events' fault: no attempt counted
-                _give_back(services, groups[index:], "asked to wait")
+                _give_back(services.db, groups[index:], "asked to wait")
                 break
-            _failed(services, events, exc)
+            _failed(services.db, services.settings.event_max_attempts, events, exc)
             transient = isinstance(exc, TransientError | TimeoutError)
             transient_in_a_row = transient_in_a_row + 1 if transient else 0
             if transient_in_a_row >= OUTAGE_AFTER:
-                _give_back(services, groups[index + 1 :], "shared failure")
+                _give_back(services.db, groups[index + 1 :], "shared failure")
                 break
         else:
             transient_in_a_row = 0
             inbox.finish(services.db, events, EventState.PROCESSED)
         if clock.monotonic() > deadline:
-            _give_back(services, groups[index + 1 :], "claim time")
+            _give_back(services.db, groups[index + 1 :], "claim time")
             break
     return failures
 
@@ -123,10 +124,10 @@ def _asks_to_wait(exc: Exception) -> bool:
     return isinstance(exc, TransientError) and exc.retry_after is not None
 
 
-def _give_back(services: Services, groups: list[list[InboundEvent]], why: str) -> None:
+def _give_back(db: Database, groups: list[list[InboundEvent]], why: str) -> None:
     untried = [e for group in groups for e in group]
     if untried:
-        inbox.release(services.db, untried)
+        inbox.release(db, untried)
         log_event(log, "events.given_back", events=len(untried), reason=why)
 
 
@@ -138,13 +139,8 @@ def by_subject(events: list[InboundEvent]) -> dict[str, list[InboundEvent]]:
     return groups
 
 
-def _failed(services: Services, events: list[InboundEvent], exc: Exception) -> None:
-    inbox.record_failure(
-        services.db,
-        events,
-        f"{type(exc).__name__}: {exc}",
-        services.settings.event_max_attempts,
-    )
+def _failed(db: Database, max_attempts: int, events: list[InboundEvent], exc: Exception) -> None:
+    inbox.record_failure(db, events, f"{type(exc).__name__}: {exc}", max_attempts)
     log_event(
         log,
         "events.failed",

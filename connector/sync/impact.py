@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector import urls
 from connector.batching import batched
@@ -26,7 +26,20 @@ if TYPE_CHECKING:
     from pydantic import AnyHttpUrl
 
     from connector.store.db import Session
-    from connector.sync.ports import JiraPort, Services, ZendeskPort
+    from connector.sync.ports import (
+        HasClock,
+        HasConfig,
+        HasJira,
+        HasSettings,
+        HasStore,
+        HasZendesk,
+        JiraPort,
+        ZendeskPort,
+    )
+
+    class ImpactNeeds(HasStore, HasConfig, HasSettings, HasClock, HasZendesk, HasJira, Protocol):
+        """What weighing a problem in Jira needs."""
+
 
 log = logging.getLogger(__name__)
 PROPERTY_KEY = "zendesk.impact"
@@ -76,7 +89,7 @@ def rank(priority: str | None) -> int:
 
 
 def write_impact(
-    runtime: Services, problem_id: int, now: datetime | None = None
+    runtime: ImpactNeeds, problem_id: int, now: datetime | None = None
 ) -> datetime | None:
     """Write the impact if it changed and the interval allows; returns when to try again."""
     now = now or runtime.clock.now()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from connector.logs import log_event
 from connector.store import problems
@@ -15,7 +15,11 @@ from connector.sync.signals import KNOWN_PROBLEM_PREFIX, known_problem_value
 if TYPE_CHECKING:
     from connector.config import Config
     from connector.store.db import Database
-    from connector.sync.ports import Services
+    from connector.sync.ports import HasClock, HasConfig, HasStore, HasZendesk
+
+    class DropdownNeeds(HasStore, HasConfig, HasZendesk, HasClock, Protocol):
+        """What keeping the Known problem dropdown needs."""
+
 
 log = logging.getLogger(__name__)
 OPTION_NAME_LIMIT = 120
@@ -31,7 +35,7 @@ def desired_options(db: Database, config: Config, now: datetime) -> dict[str, st
         }
 
 
-def sync_known_problem_options(runtime: Services) -> tuple[int, int]:
+def sync_known_problem_options(runtime: DropdownNeeds) -> tuple[int, int]:
     """Add missing options, rename changed ones, remove stale ones; returns (added, removed)."""
     field_id = runtime.config.zendesk.fields.known_problem
     if field_id is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from connector.errors import NotFoundError
 from connector.logs import log_event
@@ -20,7 +20,11 @@ from connector.zendesk.models import Ticket
 
 if TYPE_CHECKING:
     from connector.store.db import Database, Session
-    from connector.sync.ports import Services
+    from connector.sync.ports import HasClock, HasConfig, HasJira, HasStore, HasZendesk
+
+    class LinkingNeeds(HasStore, HasConfig, HasClock, HasZendesk, HasJira, Protocol):
+        """What linking tickets needs (Zendesk for problem tickets, Jira for pasted keys)."""
+
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +38,7 @@ class Outcome:
 
 
 def evaluate_tickets(
-    runtime: Services, tickets: list[Ticket], actors: dict[int, int | None] | None = None
+    runtime: LinkingNeeds, tickets: list[Ticket], actors: dict[int, int | None] | None = None
 ) -> Outcome:
     outcome = Outcome()
     for ticket in tickets:
@@ -55,7 +59,7 @@ def unlink_missing(db: Database, ticket_ids: list[int], outcome: Outcome) -> Non
 
 def evaluate(
     session: Session,
-    runtime: Services,
+    runtime: LinkingNeeds,
     ticket: Ticket,
     outcome: Outcome,
     actor: int | None = None,
@@ -114,7 +118,7 @@ def evaluate(
 
 def _resolve(
     session: Session,
-    runtime: Services,
+    runtime: LinkingNeeds,
     ticket: Ticket,
     target: Target | None,
     outcome: Outcome,
@@ -137,7 +141,7 @@ def _resolve(
 
 
 def _problem_of_ticket(
-    session: Session, runtime: Services, problem_ticket_id: int, outcome: Outcome, depth: int
+    session: Session, runtime: LinkingNeeds, problem_ticket_id: int, outcome: Outcome, depth: int
 ) -> Problem | None:
     found = problems.by_problem_ticket(session, problem_ticket_id)
     if found is not None or depth > 0:
@@ -152,7 +156,7 @@ def _problem_of_ticket(
 
 
 def _adopt(
-    session: Session, runtime: Services, ticket: Ticket, key: str, outcome: Outcome
+    session: Session, runtime: LinkingNeeds, ticket: Ticket, key: str, outcome: Outcome
 ) -> Problem | None:
     """A pasted Jira key: the problem we track for it, or the issue adopted as a new problem."""
     known = problems.by_jira_key(session, key)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.coalesce import hold_until
 from connector.config import Config
@@ -25,7 +25,21 @@ from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
     from connector.store.db import Session
-    from connector.sync.ports import Services
+    from connector.sync.ports import (
+        HasClock,
+        HasConfig,
+        HasIdentity,
+        HasJira,
+        HasStore,
+        HasZendesk,
+    )
+
+    class MirrorNeeds(HasStore, HasConfig, HasClock, HasZendesk, HasIdentity, Protocol):
+        """What mirroring an issue onto its tickets needs."""
+
+    class PrimeNeeds(HasStore, HasConfig, HasClock, HasJira, HasIdentity, Protocol):
+        """What recording a new issue as mirrored needs."""
+
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +105,7 @@ def changed_tags(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str
 
 
 def mirror_problem(
-    runtime: Services, problem_id: int, issue: JiraIssue, now: datetime | None = None
+    runtime: MirrorNeeds, problem_id: int, issue: JiraIssue, now: datetime | None = None
 ) -> datetime | None:
     """Bring the problem and its tickets in line with the issue; returns when to retry if the
     debounce interval holds the write back."""
@@ -131,7 +145,7 @@ def mirror_problem(
     return None
 
 
-def prime_mirror(runtime: Services, problem_id: int) -> None:
+def prime_mirror(runtime: PrimeNeeds, problem_id: int) -> None:
     """Record a new issue's state as mirrored without writing: the tickets' confirmation, which
     follows, carries it (one Zendesk update instead of two)."""
     with runtime.db.session() as session:

@@ -96,36 +96,57 @@ class Scheduler(Protocol):
         """Converge the problem's customer replies with Zendesk."""
 
 
-class CoreContext(Protocol):
-    """Settings, config, store and scheduler (see the module's docstring)."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def config(self) -> Config: ...
-
+# One protocol per thing a service may need; each sync function's parameter type combines just
+# the ones it uses (`HasStore & HasZendesk`, written as a small protocol next to the function),
+# so its dependencies are in its signature and a test can fake exactly those.
+class HasStore(Protocol):
     @property
     def db(self) -> Database: ...
 
+
+class HasConfig(Protocol):
+    @property
+    def config(self) -> Config: ...
+
+
+class HasSettings(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
+
+class HasClock(Protocol):
+    @property
+    def clock(self) -> Clock: ...
+
+
+class HasScheduler(Protocol):
     @property
     def scheduler(self) -> Scheduler: ...
 
 
-class Services(CoreContext, Protocol):
-    """The things the sync core works with (see the module's docstring)."""
-
-    @property
-    def clock(self) -> Clock: ...
-
+class HasZendesk(Protocol):
     @property
     def zendesk(self) -> ZendeskPort: ...
 
+
+class HasJira(Protocol):
     @property
     def jira(self) -> JiraPort: ...
+
+
+class HasIdentity(Protocol):
+    """Who the connector is on each side: its own changes are not processed again."""
 
     @property
     def zendesk_user_id(self) -> int: ...
 
     @property
     def jira_account_id(self) -> str | None: ...
+
+
+class CoreContext(HasSettings, HasConfig, HasStore, HasScheduler, Protocol):
+    """Settings, config, store and scheduler (see the module's docstring)."""
+
+
+class Services(CoreContext, HasClock, HasZendesk, HasJira, HasIdentity, Protocol):
+    """Everything the sync core works with: what the steps that orchestrate it receive."""

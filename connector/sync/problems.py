@@ -13,7 +13,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector import urls
 from connector.logs import log_event
@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
     from connector.config import Config
     from connector.store.db import Session
-    from connector.sync.ports import Services
+    from connector.sync.ports import HasConfig, HasJira, HasSettings, HasStore
+
+    class CreationNeeds(HasStore, HasConfig, HasSettings, HasJira, Protocol):
+        """What creating a problem's Jira issue needs."""
+
 
 log = logging.getLogger(__name__)
 MARKER_PREFIX = "zd-cause-"
@@ -63,16 +67,16 @@ def ensure_problem(session: Session, cause: Cause) -> Problem:
     return problem
 
 
-def claim_timeout(runtime: Services) -> timedelta:
+def claim_timeout(runtime: CreationNeeds) -> timedelta:
     return timedelta(seconds=runtime.settings.jira_create_claim_seconds)
 
 
-def claim_jira_creation(runtime: Services, problem_id: int) -> str | None:
+def claim_jira_creation(runtime: CreationNeeds, problem_id: int) -> str | None:
     """The caller that gets a token creates the Jira issue (a lease on the problem's row)."""
     return stored.claim_jira_creation(runtime.db, problem_id, claim_timeout(runtime))
 
 
-def create_jira_issue(runtime: Services, problem_id: int) -> bool:
+def create_jira_issue(runtime: CreationNeeds, problem_id: int) -> bool:
     """Create (or adopt after a crash) the Jira issue of a problem; True if this call did."""
     token = claim_jira_creation(runtime, problem_id)
     if token is None:
@@ -101,7 +105,7 @@ def create_jira_issue(runtime: Services, problem_id: int) -> bool:
     return True
 
 
-def _release_claim(runtime: Services, problem_id: int, token: str) -> None:
+def _release_claim(runtime: CreationNeeds, problem_id: int, token: str) -> None:
     stored.release_jira_creation(runtime.db, problem_id, token, claim_timeout(runtime))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.errors import ConnectorError
 from connector.logs import log_event
@@ -15,7 +15,11 @@ from connector.sync.replies.plan import load_run
 
 if TYPE_CHECKING:
     from connector.store.db import Database
-    from connector.sync.ports import CoreContext
+    from connector.sync.ports import CoreContext, HasConfig, HasStore
+
+    class ReadNeeds(HasStore, HasConfig, Protocol):
+        """What reading a problem's reply needs."""
+
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ def _problem(db: Database, problem_id: int) -> Problem:
     return problem
 
 
-def preview(runtime: CoreContext, ref: str | int) -> Preview:
+def preview(runtime: ReadNeeds, ref: str | int) -> Preview:
     """The rendered reply and what will happen per ticket; sends nothing."""
     problem_id = find_problem_id(runtime.db, ref)
     problem = _problem(runtime.db, problem_id)
@@ -133,7 +137,7 @@ def approve(runtime: CoreContext, ref: str | int, actor: str = "cli") -> Preview
     return preview(runtime, problem_id)
 
 
-def status(runtime: CoreContext, ref: str | int, limit: int = 50) -> Status:
+def status(runtime: ReadNeeds, ref: str | int, limit: int = 50) -> Status:
     """Delivery state of the current outcome: counts, and the tickets not answered, with why."""
     problem_id = find_problem_id(runtime.db, ref)
     problem = _problem(runtime.db, problem_id)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from connector.batching import batched
 from connector.errors import PermanentError, TransientError
@@ -28,7 +28,11 @@ from connector.zendesk.models import MAX_BATCH, Comment, JobStatus, Ticket, Tick
 if TYPE_CHECKING:
     from connector.settings import Settings
     from connector.store.db import Database
-    from connector.sync.ports import Services
+    from connector.sync.ports import HasClock, HasStore, HasZendesk
+
+    class FanoutNeeds(HasStore, HasClock, HasZendesk, Protocol):
+        """What sending a problem's replies needs."""
+
 
 log = logging.getLogger(__name__)
 CLOSED_MARKERS = ("closed prevents ticket update", "status: closed")
@@ -83,7 +87,7 @@ def reply_update(run: Run) -> TicketUpdate:
 
 
 class Fanout:
-    def __init__(self, runtime: Services, run: Run, tuning: Tuning) -> None:
+    def __init__(self, runtime: FanoutNeeds, run: Run, tuning: Tuning) -> None:
         self.runtime = runtime
         self.clock = runtime.clock
         self.run = run

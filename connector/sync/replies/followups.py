@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from connector.errors import PermanentError, TransientError
 from connector.logs import log_event
@@ -20,12 +20,16 @@ from connector.sync.replies.plan import Run
 from connector.zendesk.models import MAX_BATCH
 
 if TYPE_CHECKING:
-    from connector.sync.ports import Services, ZendeskPort
+    from connector.sync.ports import HasClock, HasStore, HasZendesk, ZendeskPort
+
+    class FollowupNeeds(HasStore, HasClock, HasZendesk, Protocol):
+        """What creating follow-up tickets needs."""
+
 
 log = logging.getLogger(__name__)
 
 
-def deliver_followups(runtime: Services, run: Run, tuning: Tuning) -> float | None:
+def deliver_followups(runtime: FollowupNeeds, run: Run, tuning: Tuning) -> float | None:
     """Create the owed follow-ups; returns a delay to try again after, or None when done."""
     deadline = runtime.clock.monotonic() + tuning.slice_seconds
     failures = 0  # in a row
@@ -56,7 +60,7 @@ def deliver_followups(runtime: Services, run: Run, tuning: Tuning) -> float | No
     return 0.0
 
 
-def _one(runtime: Services, run: Run, token: str, owed: followups.OwedFollowup) -> None:
+def _one(runtime: FollowupNeeds, run: Run, token: str, owed: followups.OwedFollowup) -> None:
     ticket_id = owed.ticket_id
     if owed.attempted:
         existing = find_followup(runtime.zendesk, ticket_id, run.rendered.tag)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from connector.logs import log_event
 from connector.store import reply_rows, reply_runs
@@ -17,7 +17,18 @@ from connector.sync.replies.summary import is_finished, post_summary
 if TYPE_CHECKING:
     from connector.config import Config
     from connector.store.db import Database
-    from connector.sync.ports import Services
+    from connector.sync.ports import (
+        HasClock,
+        HasConfig,
+        HasJira,
+        HasSettings,
+        HasStore,
+        HasZendesk,
+    )
+
+    class FanoutRunNeeds(HasStore, HasConfig, HasSettings, HasClock, HasZendesk, HasJira, Protocol):
+        """What converging a problem's replies needs."""
+
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +48,9 @@ def current_run(db: Database, config: Config, problem_id: int) -> Run | None:
     return load_run(db, config, problem_id)
 
 
-def run_fanout(runtime: Services, problem_id: int, tuning: Tuning | None = None) -> FanoutResult:
+def run_fanout(
+    runtime: FanoutRunNeeds, problem_id: int, tuning: Tuning | None = None
+) -> FanoutResult:
     """Converge one problem's replies with Zendesk; safe to call any number of times, anywhere."""
     tuning = tuning or Tuning.from_settings(runtime.settings)
     run = current_run(runtime.db, runtime.config, problem_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.logs import log_event
 from connector.store import reply_rows, reply_runs
@@ -17,7 +17,11 @@ from connector.store.models import ReplyState
 from connector.sync.replies.plan import Run
 
 if TYPE_CHECKING:
-    from connector.sync.ports import JiraPort, Services
+    from connector.sync.ports import HasJira, HasSettings, HasStore, JiraPort
+
+    class SummaryNeeds(HasStore, HasSettings, HasJira, Protocol):
+        """What posting the delivery summary to Jira needs."""
+
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ def summary_text(run: Run, counts: dict[str, int]) -> str:
     )
 
 
-def post_summary(runtime: Services, run: Run) -> bool:
+def post_summary(runtime: SummaryNeeds, run: Run) -> bool:
     """Post the summary if the run is finished and nobody did yet; True if this call did."""
     if not run.issue_key:
         return False
