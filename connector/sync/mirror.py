@@ -22,6 +22,7 @@ from connector.logs import log_event
 from connector.store import audit, links, problems
 from connector.store.models import Problem, ProblemState
 from connector.zendesk.models import Comment, TicketUpdate
+from connector.zendesk.text import inert
 
 if TYPE_CHECKING:
     from connector.store.db import Session
@@ -73,7 +74,8 @@ def ticket_update(config: Config, before: dict[str, Any], after: Snapshot) -> Ti
     notes = material_changes(shown, after) if shown else []
     if not (fields or tags or notes):
         return None
-    note = Comment(body="\n".join(notes), public=False) if notes else None
+    # The lines quote Jira (status names, the solution): made inert, Zendesk renders no Liquid.
+    note = Comment(body=inert("\n".join(notes)), public=False) if notes else None
     return TicketUpdate(
         custom_fields=fields, additional_tags=tags, remove_tags=remove, comment=note
     )

@@ -2,8 +2,11 @@
 
 `${solution}`, `${issue_key}`, `${fix_version}` and `${due_date}` are filled here
 (`string.Template.safe_substitute`); Zendesk placeholders (`{{ticket.requester.first_name}}`,
-`{{dc.*}}`) are left untouched so Zendesk renders them per ticket and language. Only the agreed
-customer-facing solution reaches the customer, never the Jira description or comments.
+`{{dc.*}}`) in the admin's template are left untouched so Zendesk renders them per ticket and
+language. The values filled in come from Jira and are data: their Liquid delimiters are broken up
+(`connector.zendesk.text.inert`), so a solution holding `{{ticket.requester.email}}` reaches the
+customer as that text, not as the address. Only the agreed customer-facing solution reaches the
+customer, never the Jira description or comments.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from connector.config import Config, ReplyTemplate
+from connector.zendesk.text import inert
 
 TAG_PREFIX = "zdjira_reply"
 NO_TEMPLATE = object()
@@ -73,9 +77,9 @@ def render(config: Config, facts: Facts) -> Rendered:
 
 def _values(facts: Facts) -> dict[str, str]:
     return {
-        "solution": (facts.solution or "").strip(),
-        "issue_key": facts.issue_key or "",
-        "fix_version": facts.fix_version or "",
+        "solution": inert((facts.solution or "").strip()),
+        "issue_key": inert(facts.issue_key or ""),
+        "fix_version": inert(facts.fix_version or ""),
         "due_date": facts.due_date.isoformat() if facts.due_date else "",
     }
 
@@ -93,7 +97,7 @@ def _note(facts: Facts, *, configured: bool) -> str:
     lines = [f"Jira issue {key}: outcome '{facts.outcome}'{how}. {why}"]
     if facts.solution:
         lines.append(f"Agreed solution: {facts.solution.strip()}")
-    return "\n".join(lines)
+    return inert("\n".join(lines))  # connector text and Jira's values: no placeholder
 
 
 def _names(body: str) -> set[str]:
