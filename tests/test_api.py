@@ -165,7 +165,16 @@ def test_failed_events_are_put_back_in_the_queue(
         failed = [e.id for e in s.scalars(select(InboundEvent)) if e.state is EventState.FAILED]
     assert failed, "the seed has a failed event"
     url = "/api/events/retry"
-    for body in (None, {}, {"ids": []}, {"ids": ["1"]}, {"all": True, "ids": failed}):
+    bad_bodies = (
+        None,
+        {},
+        {"ids": []},
+        {"ids": ["1"]},
+        {"ids": [2**70]},
+        {"ids": [0]},
+        {"all": True, "ids": failed},
+    )
+    for body in bad_bodies:
         answer = client.post(url, headers=AUTH, json=body)
         assert answer.status_code == 400, (body, answer.get_json())
     answer = client.post(url, headers=AUTH, json={"ids": failed})
@@ -176,3 +185,15 @@ def test_failed_events_are_put_back_in_the_queue(
     assert all(states[i] == (EventState.PENDING, 0) for i in failed)
     assert client.post(url, headers=AUTH, json={"all": True}).get_json()["count"] == 0
     assert client.post(url, json={"all": True}).status_code == 401
+
+
+def test_ids_past_the_schema_and_non_ascii_csrf_are_refused_not_500(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    for path in ("/api/problems/99999999999999999999", "/api/problems/2147483648"):
+        assert client.get(path, headers=AUTH).status_code == 404
+        assert client.post(path + "/approve", headers=AUTH).status_code == 404
+    login = client.post("/login", data={"token": ADMIN_TOKEN, "next": "/"})
+    assert login.status_code == 303
+    url = f"/api/problems/{ids['done']}/approve"
+    assert client.post(url, headers={"X-CSRF-Token": "jeton-\u00e9"}).status_code == 403

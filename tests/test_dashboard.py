@@ -49,9 +49,32 @@ def test_wrong_or_missing_token_never_shows_data(client: FlaskClient, ids: dict[
 def test_login_form_redirects_only_to_local_pages(client: FlaskClient, ids: dict[str, int]) -> None:
     ok = client.post("/login", data={"token": ADMIN_TOKEN, "next": f"/problems/{ids['big']}"})
     assert ok.headers["Location"] == f"/problems/{ids['big']}"
-    for evil in ("https://evil.example.com/", "//evil.example.com", "/\\evil.example.com"):
+    evils = (
+        "https://evil.example.com/",
+        "//evil.example.com",
+        "/\\evil.example.com",
+        "/\t/evil.example.com",  # browsers drop the tab: //evil.example.com
+        "/%09/evil.example.com",
+        "/\r\nSet-Cookie: x=1",
+        "/ /evil.example.com",
+    )
+    for evil in evils:
         response = client.post("/login", data={"token": ADMIN_TOKEN, "next": evil})
-        assert response.headers["Location"] == "/"
+        assert response.status_code == 303, evil
+        assert response.headers["Location"] == "/", evil
+    query = client.get("/login?next=/%09/evil.example.com")
+    assert query.status_code == 200 and 'value="/"' in query.get_data(as_text=True)
+
+
+def test_ids_past_the_schema_and_odd_tokens_are_refused_not_500(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    logged_in(client)
+    for path in ("/problems/99999999999999999999", "/problems/2147483648"):
+        assert client.get(path).status_code == 404, path
+        assert client.post(path + "/approve", data={"csrf_token": "x"}).status_code == 404
+    forged = client.post(f"/problems/{ids['done']}/approve", data={"csrf_token": "jeton-\u00e9"})
+    assert forged.status_code == 400
 
 
 def test_open_problems_by_impact_with_overdue_marked(

@@ -93,6 +93,10 @@ def _values(kind: type[enum.Enum]) -> list[str]:
     return [member.value for member in kind]
 
 
+# Row ids are SQL INTEGERs (32-bit on PostgreSQL): a larger id names no row, rather than a 500.
+MAX_ROW_ID = 2**31 - 1
+
+
 class Problem(Base):
     """One cause, owned by one team, tracked as one Jira issue."""
 

@@ -92,7 +92,10 @@ def csrf_ok(runtime: AppContext) -> bool:
         return True
     expected = session.get(CSRF_KEY)
     sent = request.form.get("csrf_token") or request.headers.get(CSRF_HEADER)
-    return bool(expected and sent) and hmac.compare_digest(str(sent), str(expected))
+    if not (expected and sent):
+        return False
+    # Bytes, not str: compare_digest refuses non-ASCII text (a forged token must be a 403).
+    return hmac.compare_digest(str(sent).encode(), str(expected).encode())
 
 
 def _token(runtime: AppContext) -> str | None:

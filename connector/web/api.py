@@ -18,6 +18,7 @@ from connector.logs import log_event
 from connector.ops import queries
 from connector.ops.approve import NothingToApprove, ProblemNotFound, approve, reply_preview
 from connector.ops.events import retry_failed_events
+from connector.store.models import MAX_ROW_ID as MAX_ID
 from connector.web import admin_auth
 
 if TYPE_CHECKING:
@@ -61,14 +62,14 @@ def build_api(runtime: AppContext) -> Blueprint:
         found = queries.list_problems(runtime, state, team=team, limit=max(limit, 1))
         return jsonify(problems=[p.to_json() for p in found], count=len(found))
 
-    @bp.get("/problems/<int:problem_id>")
+    @bp.get(f"/problems/<int(max={MAX_ID}):problem_id>")
     def problem(problem_id: int) -> Any:
         detail = queries.problem_detail(runtime, problem_id)
         if detail is None:
             return _error(404, "not_found", f"no problem {problem_id}")
         return jsonify({**detail.to_json(), "reply": reply_preview(runtime, problem_id)})
 
-    @bp.post("/problems/<int:problem_id>/approve")
+    @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/approve")
     def approve_replies(problem_id: int) -> Any:
         if not admin_auth.csrf_ok(runtime):
             log_event(log, "api.csrf_rejected", level=logging.WARNING, problem_id=problem_id)
@@ -94,7 +95,9 @@ def build_api(runtime: AppContext) -> Blueprint:
         if not isinstance(body, dict):
             return _error(400, "bad_request", 'send {"ids": [event ids]} or {"all": true}')
         ids, retry_all = body.get("ids"), body.get("all") is True
-        valid_ids = isinstance(ids, list) and ids and all(type(i) is int for i in ids)
+        valid_ids = (
+            isinstance(ids, list) and ids and all(type(i) is int and 0 < i <= MAX_ID for i in ids)
+        )
         if retry_all == bool(valid_ids) or (ids is not None and not valid_ids):
             return _error(400, "bad_request", 'send {"ids": [event ids]} or {"all": true}')
         retried = retry_failed_events(runtime, None if retry_all else ids, actor="api")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from flask import (
     Blueprint,
@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from connector.logs import log_event
 from connector.ops import queries
 from connector.ops.approve import NothingToApprove, ProblemNotFound, approve, reply_preview
+from connector.store.models import MAX_ROW_ID as MAX_ID
 from connector.store.models import utcnow
 from connector.web import admin_auth
 
@@ -109,7 +110,7 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
         problems = queries.list_problems(runtime, "resolved", team=team)
         return render_template("resolved.html", problems=problems, teams=_teams(runtime), team=team)
 
-    @bp.get("/problems/<int:problem_id>")
+    @bp.get(f"/problems/<int(max={MAX_ID}):problem_id>")
     def problem(problem_id: int) -> Any:
         detail = queries.problem_detail(runtime, problem_id)
         if detail is None:
@@ -122,7 +123,7 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
             require_approval=runtime.config.replies.require_approval,
         )
 
-    @bp.post("/problems/<int:problem_id>/approve")
+    @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/approve")
     def approve_replies(problem_id: int) -> Any:
         if not admin_auth.csrf_ok(runtime):
             log_event(log, "dashboard.csrf_rejected", level=logging.WARNING, problem_id=problem_id)
@@ -171,10 +172,21 @@ def _login_from_query(runtime: AppContext, token: str) -> BaseResponse:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: never redirect a fresh login to another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
+    """Only local paths: never redirect a fresh login to another site. Browsers drop tabs and
+    line breaks from URLs (`/\t/evil.com` is `//evil.com` to them), so a target holding any
+    control character or space is refused, not cleaned."""
+    if not target or not all(_local_path(t) for t in (target, unquote(target))):
+        return "/"  # judged as written and as decoded: `/%09/evil.com` is refused too
     return target
+
+
+def _local_path(target: str) -> bool:
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(c) < 0x21 or ord(c) == 0x7F for c in target)
+    )
 
 
 def _page(template: str, status: int, **context: Any) -> Response:
