@@ -146,3 +146,34 @@ def test_naive_datetimes_are_refused(runtime: Runtime) -> None:
     with pytest.raises(Exception, match="naive datetime"), runtime.db.session() as s:
         s.add(make_problem(resolved_at=datetime(2026, 1, 1)))
         s.flush()
+
+
+UPGRADE = "import sys; from connector.store.migrate import upgrade; upgrade(sys.argv[1])"
+
+
+def test_processes_started_together_on_a_new_database_migrate_one_after_the_other(
+    database_url: str,
+) -> None:
+    """`connector web` and `connector worker` (or several machines) start on a new database: each
+    upgrades; the lock makes the later ones find the schema at head instead of failing."""
+    import subprocess
+    import sys
+
+    from connector.store.db import Database
+    from connector.store.migrate import is_up_to_date
+
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", UPGRADE, database_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=120)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, "\n".join(outputs)
+    db = Database(database_url)
+    try:
+        assert is_up_to_date(db)
+    finally:
+        db.dispose()

@@ -1,15 +1,34 @@
-"""Alembic, driven from Python so `connector db upgrade` works from any directory."""
+"""Alembic, driven from Python so `connector db upgrade` works from any directory.
+
+Upgrades take a lock first, so processes started together (`connector web` and `connector
+worker` on a new database, or several machines) migrate one after the other: the later ones
+find the schema at head and do nothing. PostgreSQL: an advisory lock; SQLite: a file lock beside
+the database file.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from importlib import resources
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
 
 from connector.store.db import Database, normalise_url
+
+try:
+    import fcntl
+except ImportError:  # Windows: no file lock; start one process first there
+    fcntl = None  # type: ignore[assignment]
+
+# Any fixed 64-bit number, the same in every process: "the connector's schema migration".
+ADVISORY_LOCK_KEY = 0x7A646A6972610001
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
@@ -20,7 +39,38 @@ def alembic_config(database_url: str) -> AlembicConfig:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    with migration_lock(database_url):
+        command.upgrade(alembic_config(database_url), revision)
+
+
+@contextlib.contextmanager
+def migration_lock(database_url: str) -> Iterator[None]:
+    url = make_url(normalise_url(database_url))
+    if url.get_backend_name() == "postgresql":
+        engine = create_engine(url, poolclass=pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.execute(
+                    text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                )
+                try:
+                    yield
+                finally:
+                    unlock = text("SELECT pg_advisory_unlock(:key)")
+                    connection.execute(unlock, {"key": ADVISORY_LOCK_KEY})
+        finally:
+            engine.dispose()
+        return
+    path = url.database
+    if fcntl is None or not path or path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    fd = os.open(f"{path}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def head_revision(database_url: str) -> str | None:
