@@ -13,7 +13,7 @@ from flask import Flask, jsonify
 
 from connector.bootstrap import WebContext
 from connector.config import Config
-from connector.logs import log_event
+from connector.logs import configure_logging, log_event
 from connector.ops.context import AppContext
 from connector.ops.metrics import metrics_view
 from connector.queue import ping_queue
@@ -32,7 +32,11 @@ def create_app(
 ) -> Flask:
     """The web tier: `runtime` is a web context built from the settings and config unless one
     is given (the demo and tests share theirs with a worker)."""
-    runtime = runtime or WebContext(settings, config)
+    if runtime is None:
+        # Built by gunicorn (`webhook_app:create_app()`): this process's logging is ours to set,
+        # as `connector worker` does (level, JSON, the formatter that redacts secrets).
+        runtime = WebContext(settings, config)
+        configure_logging(runtime.settings.log_level, runtime.settings.log_json)
     app = Flask("connector")
     app.config["RUNTIME"] = runtime
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.webhook_max_body_bytes

@@ -96,3 +96,56 @@ def test_serve_answers_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> No
     assert proc.returncode == 0, output
     assert "Shutting down gracefully" in output  # the worker finished its running tasks
     assert (tmp_path / "connector.db").exists() and (tmp_path / "connector-queue.db").exists()
+
+
+def test_the_web_tier_under_gunicorn_logs_accepted_webhooks_as_configured(tmp_path: Path) -> None:
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    port, secret = free_port(), "whsec-logging-test"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
+    env.update(CONNECTOR_LOG_JSON="true", CONNECTOR_ZENDESK_WEBHOOK_SECRET=secret)
+    log = tmp_path / "web.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connector", "web", "--port", str(port), "--workers", "1"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    body = (Path(__file__).parent / "fixtures/zendesk/ticket_changed__updated.json").read_bytes()
+    url = f"http://127.0.0.1:{port}/webhooks/zendesk"
+
+    def accepted() -> list[dict[str, object]]:
+        lines = [ln for ln in log.read_text().splitlines() if ln.startswith("{")]
+        return [e for e in map(json.loads, lines) if e.get("event") == "webhook.zendesk.accepted"]
+
+    try:
+        deadline = time.monotonic() + 40
+        while True:
+            assert time.monotonic() < deadline, log.read_text()
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            mac = hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).digest()
+            headers = {
+                "Content-Type": "application/json",
+                "X-Zendesk-Webhook-Signature": base64.b64encode(mac).decode(),
+                "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+            }
+            try:
+                answer = requests.post(url, data=body, headers=headers, timeout=5)
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.3)
+                continue
+            assert answer.status_code in (200, 202), answer.text
+            break
+        while not accepted():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=40)
+    [line] = accepted()
+    assert line["subject"] == "5201" and line["level"] == "info"
+    assert secret not in log.read_text()
