@@ -13,11 +13,12 @@ from flask import Flask, jsonify
 
 from connector.bootstrap import WebContext
 from connector.config import Config
-from connector.logs import configure_logging, log_event
+from connector.logs import log_event
 from connector.ops.context import AppContext
 from connector.ops.metrics import metrics_view
 from connector.queue import ping_queue
 from connector.settings import Settings
+from connector.web import admin_auth
 from connector.web.api import build_api
 from connector.web.dashboard import build_dashboard
 from connector.web.webhooks import build_webhooks
@@ -32,11 +33,7 @@ def create_app(
 ) -> Flask:
     """The web tier: `runtime` is a web context built from the settings and config unless one
     is given (the demo and tests share theirs with a worker)."""
-    if runtime is None:
-        # Built by gunicorn (`webhook_app:create_app()`): this process's logging is ours to set,
-        # as `connector worker` does (level, JSON, the formatter that redacts secrets).
-        runtime = WebContext(settings, config)
-        configure_logging(runtime.settings.log_level, runtime.settings.log_json)
+    runtime = runtime or WebContext(settings, config)
     app = Flask("connector")
     app.config["RUNTIME"] = runtime
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.webhook_max_body_bytes
@@ -51,6 +48,9 @@ def create_app(
 
     @app.get("/readyz")
     def readyz() -> Any:
+        # The driver's text names hosts, ports and databases: only an admin (bearer token)
+        # reads it here; everyone else gets the kind of failure, and the log has it all.
+        detailed = admin_auth.bearer_ok(runtime)
         checks: dict[str, str] = {}
         for name, probe in (
             ("database", runtime.db.ping),
@@ -60,10 +60,9 @@ def create_app(
                 probe()
                 checks[name] = "ok"
             except Exception as exc:
-                checks[name] = f"unreachable: {type(exc).__name__}: {exc}"[:300]
-                log_event(
-                    log, "readyz.failed", level=logging.WARNING, check=name, error=checks[name]
-                )
+                full = f"unreachable: {type(exc).__name__}: {exc}"[:300]
+                checks[name] = full if detailed else f"unreachable: {type(exc).__name__}"
+                log_event(log, "readyz.failed", level=logging.WARNING, check=name, error=full)
         ready = all(value == "ok" for value in checks.values())
         return jsonify(status="ready" if ready else "unavailable", checks=checks), (
             200 if ready else 503

@@ -54,7 +54,7 @@ def test_readyz_is_503_with_the_reason_when_the_database_is_down(tmp_path: Path)
     assert ready.status_code == 503
     assert ready.json["status"] == "unavailable"
     assert ready.json["checks"]["queue"] == "ok"
-    assert ready.json["checks"]["database"].startswith("unreachable: OperationalError")
+    assert ready.json["checks"]["database"] == "unreachable: OperationalError"  # no driver text
 
 
 def test_readyz_is_503_when_the_queue_is_down(tmp_path: Path) -> None:
@@ -66,4 +66,20 @@ def test_readyz_is_503_when_the_queue_is_down(tmp_path: Path) -> None:
     ready = create_app(settings, load_config()).test_client().get("/readyz")
     assert ready.status_code == 503
     assert ready.json["checks"]["database"] == "ok"
-    assert "unreachable: ConnectionError" in ready.json["checks"]["queue"]
+    assert ready.json["checks"]["queue"] == "unreachable: ConnectionError"
+
+
+def test_readyz_shows_the_driver_text_to_an_admin_only(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url="postgresql://postgres@127.0.0.1:1/nowhere",
+        queue_path=str(tmp_path / "q.db"),
+        admin_token="admin-readyz-token",
+    )
+    client = create_app(settings, load_config()).test_client()
+    public = client.get("/readyz").json["checks"]["database"]
+    assert "127.0.0.1" not in public and "nowhere" not in public
+    admin = client.get("/readyz", headers={"Authorization": "Bearer admin-readyz-token"})
+    assert admin.status_code == 503
+    assert admin.json["checks"]["database"].startswith("unreachable: OperationalError: ")
+    assert "127.0.0.1" in admin.json["checks"]["database"]
