@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     event_coalesce_seconds: float = Field(default=2.0, ge=0)
     event_claim_timeout_seconds: float = Field(default=300.0, gt=0)
     event_max_attempts: int = Field(default=8, gt=0)
+    # Processed and ignored events are kept this long (for the dashboard and duplicate checks
+    # of late redeliveries), then the worker deletes them; failed and pending ones are kept.
+    event_retention_days: float = Field(default=14, gt=0)
 
     # The one retry policy (connector.retry.Backoff): a transient failure waits between half and
     # all of min(retry_max_seconds, retry_base_seconds * 2**(n-1)) before try n+1, or the

@@ -20,6 +20,7 @@ from connector.logs import log_event
 from connector.ops.metrics import instrument_huey
 from connector.retry import Backoff
 from connector.settings import Settings
+from connector.store import inbox
 from connector.sync import events, jira_events, zendesk_events
 from connector.sync.impact import write_impact
 from connector.sync.jira_poll import poll_jira
@@ -168,11 +169,14 @@ def run_reconcile(services: Services, tasks: QueueTasks) -> dict[str, Any]:
     unfinished = problems_with_unfinished_replies(services.db, services.config)
     for problem_id in unfinished:
         tasks.fanout(problem_id)
+    retention = timedelta(days=services.settings.event_retention_days)
+    deleted = inbox.delete_finished_before(services.db, services.clock.now() - retention)
     result = {
         "stale_events": summary["stale_events"],
         "problems": len(summary["problems"]),
         "jira_behind": behind,
         "unfinished_replies": len(unfinished),
+        "events_deleted": deleted,
     }
     log_event(log, "task.reconcile.done", **result)
     return result

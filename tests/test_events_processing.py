@@ -193,3 +193,32 @@ def test_bookkeeping_touches_only_events_the_claim_still_holds(runtime: WorkerCo
             0,
             theirs.claimed_by,
         )
+
+
+def test_finished_events_past_retention_are_deleted_and_the_rest_kept(
+    runtime: WorkerContext,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from connector.store import inbox
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    ids = add_events(runtime, 1, 2, 3, 4, 5, 6)
+    ages = {  # event -> (state, finished this long ago)
+        ids[0]: (EventState.PROCESSED, timedelta(days=20)),
+        ids[1]: (EventState.IGNORED, timedelta(days=15)),
+        ids[2]: (EventState.PROCESSED, timedelta(days=2)),
+        ids[3]: (EventState.FAILED, timedelta(days=30)),
+        ids[4]: (EventState.PENDING, None),
+        ids[5]: (EventState.PROCESSED, timedelta(days=40)),
+    }
+    with runtime.db.session() as s:
+        for event in s.scalars(select(InboundEvent)):
+            state, age = ages[event.id]
+            event.state, event.processed_at = state, (now - age) if age else None
+    cutoff = now - timedelta(days=runtime.settings.event_retention_days)
+    assert inbox.delete_finished_before(runtime.db, cutoff, batch=2) == 3
+    with runtime.db.session() as s:
+        kept = sorted(e.id for e in s.scalars(select(InboundEvent)))
+    assert kept == [ids[2], ids[3], ids[4]]
+    assert inbox.delete_finished_before(runtime.db, cutoff) == 0

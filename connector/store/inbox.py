@@ -7,9 +7,9 @@ Storing events (the web tier's side) is `connector.store.events_repo`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from connector.store.db import Database
 from connector.store.lease import Lease
@@ -119,6 +119,32 @@ def retry_failed(db: Database, event_ids: Iterable[int] | None = None) -> list[i
                 )
             )
     return ids
+
+
+def delete_finished_before(
+    db: Database, cutoff: datetime, *, batch: int = 1000, max_batches: int = 20
+) -> int:
+    """Delete processed and ignored events finished before `cutoff`, `batch` rows per
+    statement (short transactions beside the web tier's inserts), at most `max_batches` a call;
+    the number deleted. Failed and pending events stay."""
+    finished = [
+        InboundEvent.state.in_((EventState.PROCESSED, EventState.IGNORED)),
+        InboundEvent.processed_at < cutoff,
+    ]
+    deleted = 0
+    for _ in range(max_batches):
+        with db.session() as session:
+            ids = list(
+                session.scalars(
+                    select(InboundEvent.id).where(*finished).order_by(InboundEvent.id).limit(batch)
+                )
+            )
+            if ids:
+                session.execute(delete(InboundEvent).where(InboundEvent.id.in_(ids), *finished))
+        deleted += len(ids)
+        if len(ids) < batch:
+            break
+    return deleted
 
 
 def stale_pending_count(db: Database, older_than: timedelta) -> int:
