@@ -53,10 +53,10 @@ def test_one_caller_claims_the_jira_creation_and_only_it_releases(runtime: Runti
     assert token is not None
     assert problems.claim_jira_creation(runtime.db, problem_id, TIMEOUT) is None
 
-    problems.release_jira_creation(runtime.db, problem_id, "not-the-holder", TIMEOUT)
+    problems.release_jira_creation(runtime.db, problem_id, "not-the-holder")
     assert problems.claim_jira_creation(runtime.db, problem_id, TIMEOUT) is None
 
-    problems.release_jira_creation(runtime.db, problem_id, token, TIMEOUT)
+    problems.release_jira_creation(runtime.db, problem_id, token)
     assert problems.claim_jira_creation(runtime.db, problem_id, TIMEOUT) is not None
 
 
@@ -73,7 +73,7 @@ def test_no_claim_once_the_problem_has_its_jira_issue(runtime: Runtime) -> None:
     token = problems.claim_jira_creation(runtime.db, problem_id, TIMEOUT)
     assert token is not None
     with runtime.db.session() as s:
-        problems.record_jira_issue(s, problem_id, "10001", "FIN-1", TIMEOUT)
+        problems.record_jira_issue(s, problem_id, "10001", "FIN-1")
     with runtime.db.session() as s:
         problem = problems.get(s, problem_id)
         assert (problem.jira_issue_id, problem.jira_key, problem.jira_claim) == (

@@ -15,26 +15,24 @@ from connector.store.db import Database
 from connector.store.lease import Lease
 from connector.store.models import EventState, InboundEvent, utcnow
 
-
-def lease(timeout: timedelta) -> Lease:
-    return Lease(InboundEvent.claimed_by, InboundEvent.claimed_at, timeout)
+CLAIM = Lease(InboundEvent.claimed_by, InboundEvent.claimed_at)
 
 
 def claim(db: Database, limit: int, timeout: timedelta) -> list[InboundEvent]:
     """Claim up to `limit` pending events, oldest first; a claim older than `timeout` is taken
     over (its worker died mid-batch)."""
-    events = lease(timeout)
     with db.session() as session:
-        token = events.take(
+        token = CLAIM.take(
             session,
             InboundEvent.state == EventState.PENDING,
+            timeout=timeout,
             order_by=[InboundEvent.id],
             limit=limit,
         )
     if token is None:
         return []
     with db.session() as session:
-        claimed = select(InboundEvent).where(events.held(token)).order_by(InboundEvent.id)
+        claimed = select(InboundEvent).where(CLAIM.held(token)).order_by(InboundEvent.id)
         return list(session.scalars(claimed))
 
 

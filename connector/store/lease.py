@@ -20,36 +20,38 @@ from connector.store.models import utcnow
 
 @dataclass(frozen=True)
 class Lease:
-    """The claim columns of one table (`token`, `claimed_at`) and how long a claim holds."""
+    """The claim columns of one table (`token`, `claimed_at`). How long a claim holds is the
+    taker's to say (`take(..., timeout=)`): holding, releasing and checking need no time."""
 
     token: InstrumentedAttribute[Any]
     claimed_at: InstrumentedAttribute[Any]
-    timeout: timedelta
 
     @property
     def model(self) -> Any:
         return self.token.class_
 
-    def free(self, now: datetime | None = None) -> ColumnElement[bool]:
-        expired = (now or utcnow()) - self.timeout
+    def free(self, timeout: timedelta, now: datetime | None = None) -> ColumnElement[bool]:
+        expired = (now or utcnow()) - timeout
         return or_(self.token.is_(None), self.claimed_at < expired)
 
     def take(
         self,
         session: Session,
         *where: ColumnElement[bool],
+        timeout: timedelta,
         order_by: Sequence[Any] = (),
         limit: int | None = None,
         values: Mapping[str, Any] | None = None,
         skip_locked: bool = False,
     ) -> str | None:
-        """Claim the free rows matching `where` (at most `limit`, in `order_by` order), writing
-        `values` with the claim; the new token, or None when no row was free. `skip_locked`
+        """Claim the free rows matching `where` (at most `limit`, in `order_by` order; a claim
+        older than `timeout` counts as free), writing `values` with the claim; the new token, or
+        None when no row was free. `skip_locked`
         passes over rows another PostgreSQL transaction is claiming (SQLite ignores it)."""
         if skip_locked and limit is None:
             raise ValueError("skip_locked needs a limit: it applies to the selecting statement")
         token, now = uuid.uuid4().hex, utcnow()
-        conditions = [*where, self.free(now)]
+        conditions = [*where, self.free(timeout, now)]
         if limit is not None:
             # Two statements, not UPDATE ... IN (SELECT ... LIMIT): PostgreSQL may rescan such
             # a subquery and update more rows than the limit. The conditions repeated in the

@@ -71,39 +71,35 @@ def state_of(db: Database, problem_id: int) -> ProblemState:
         return get(session, problem_id).state
 
 
-def jira_creation_lease(timeout: timedelta) -> Lease:
-    """Who is creating a problem's Jira issue right now; a claim older than `timeout` is
-    taken over (its holder died between claiming and storing the issue)."""
-    return Lease(Problem.jira_claim, Problem.jira_claimed_at, timeout)
+# Who is creating a problem's Jira issue right now; a claim older than the creation timeout is
+# taken over (its holder died between claiming and storing the issue).
+JIRA_CREATION = Lease(Problem.jira_claim, Problem.jira_claimed_at)
 
 
 def claim_jira_creation(db: Database, problem_id: int, timeout: timedelta) -> str | None:
     """A token when this caller may create the problem's Jira issue: it has none yet and no
     live claim; None otherwise."""
     with db.session() as session:
-        return jira_creation_lease(timeout).take(
-            session, Problem.id == problem_id, Problem.jira_issue_id.is_(None)
+        return JIRA_CREATION.take(
+            session, Problem.id == problem_id, Problem.jira_issue_id.is_(None), timeout=timeout
         )
 
 
-def release_jira_creation(db: Database, problem_id: int, token: str, timeout: timedelta) -> None:
+def release_jira_creation(db: Database, problem_id: int, token: str) -> None:
     """Give the claim back (creating failed); only its holder can."""
-    claim = jira_creation_lease(timeout)
     with db.session() as session:
         session.execute(
             update(Problem)
-            .where(Problem.id == problem_id, claim.held(token))
-            .values(claim.released())
+            .where(Problem.id == problem_id, JIRA_CREATION.held(token))
+            .values(JIRA_CREATION.released())
         )
 
 
-def record_jira_issue(
-    session: Session, problem_id: int, issue_id: str, key: str, timeout: timedelta
-) -> Problem:
+def record_jira_issue(session: Session, problem_id: int, issue_id: str, key: str) -> Problem:
     """The problem's Jira issue exists: store it and free the creation claim."""
     problem = get(session, problem_id)
     problem.jira_issue_id, problem.jira_key = issue_id, key
-    for column, value in jira_creation_lease(timeout).released().items():
+    for column, value in JIRA_CREATION.released().items():
         setattr(problem, column, value)
     return problem
 

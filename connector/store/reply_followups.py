@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from connector.store.db import Database
 from connector.store.models import Link, Reply, ReplyState
-from connector.store.reply_rows import FOLLOWUP_MARK, Guard, RunRef, lease, of_run, released
+from connector.store.reply_rows import CLAIM, FOLLOWUP_MARK, Guard, RunRef, of_run, released
 
 
 @dataclass(frozen=True)
@@ -26,11 +26,12 @@ def claim_followups(db: Database, run: RunRef, *, limit: int, timeout: timedelta
     """Claim up to `limit` rows owing a follow-up (a claim older than `timeout` is taken over);
     the claim's token, or None when none is owed."""
     with db.session() as session:
-        return lease(timeout).take(
+        return CLAIM.take(
             session,
             *of_run(run),
             Reply.state == ReplyState.FOLLOWUP,
             Reply.followup_ticket_id.is_(None),
+            timeout=timeout,
             limit=limit,
             skip_locked=True,
         )

@@ -76,13 +76,12 @@ class Guard:
         return conditions
 
 
-def lease(timeout: timedelta) -> Lease:
-    return Lease(Reply.batch_id, Reply.claimed_at, timeout)
+CLAIM = Lease(Reply.batch_id, Reply.claimed_at)
 
 
 def released() -> dict[str, Any]:
     """The values that free a row's claim."""
-    return lease(timedelta(0)).released()
+    return CLAIM.released()
 
 
 def of_run(run: RunRef) -> list[ColumnElement[bool]]:
@@ -103,9 +102,10 @@ def claim_pending(db: Database, run: RunRef, *, limit: int, timeout: timedelta) 
         "attempts": Reply.attempts + 1,
     }
     with db.session() as session:
-        token = lease(timeout).take(
+        token = CLAIM.take(
             session,
             *wanted,
+            timeout=timeout,
             order_by=[Reply.ticket_id],
             limit=limit,
             values=claiming,
@@ -134,12 +134,13 @@ def claim_stale_unknown(
     """Take over claimed rows with no job on record whose claim is older than `timeout`: their
     update may or may not have happened (a crash, a timeout), so the caller reads the tags."""
     with db.session() as session:
-        token = lease(timeout).take(
+        token = CLAIM.take(
             session,
             *of_run(run),
             Reply.state == ReplyState.CLAIMED,
             Reply.job_id.is_(None),
             Reply.batch_id.is_not(None),  # so only an expired claim counts as free
+            timeout=timeout,
             limit=limit,
             skip_locked=True,
         )

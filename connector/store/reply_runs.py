@@ -135,26 +135,25 @@ def plan_rows(db: Database, run: RunRef) -> int:
     return max(int(added or 0), 0)  # -1 where the driver cannot tell
 
 
-def summary_lease(timeout: timedelta) -> Lease:
-    return Lease(ReplyRun.summary_claim, ReplyRun.summary_claimed_at, timeout)
+SUMMARY_CLAIM = Lease(ReplyRun.summary_claim, ReplyRun.summary_claimed_at)
 
 
 def claim_summary(db: Database, run: RunRef, timeout: timedelta) -> str | None:
     """Claim the posting of the run's Jira summary, unless it is posted; a claim older than
     `timeout` is taken over (its poster died). The token, or None."""
     with db.session() as session:
-        return summary_lease(timeout).take(
+        return SUMMARY_CLAIM.take(
             session,
             ReplyRun.problem_id == run.problem_id,
             ReplyRun.outcome == run.outcome,
             ReplyRun.summary_posted_at.is_(None),
+            timeout=timeout,
         )
 
 
 def finish_summary(db: Database, run: RunRef, token: str, text: str | None) -> None:
     """Release the summary claim, recording the posted `text` (None: not posted)."""
-    lease = summary_lease(timedelta(0))
-    values: dict[str, Any] = lease.released()
+    values: dict[str, Any] = SUMMARY_CLAIM.released()
     if text is not None:
         values |= {"summary_posted_at": utcnow(), "summary": text}
     with db.session() as session:
@@ -163,7 +162,7 @@ def finish_summary(db: Database, run: RunRef, token: str, text: str | None) -> N
             .where(
                 ReplyRun.problem_id == run.problem_id,
                 ReplyRun.outcome == run.outcome,
-                lease.held(token),
+                SUMMARY_CLAIM.held(token),
             )
             .values(**values)
             .execution_options(synchronize_session=False)

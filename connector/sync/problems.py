@@ -67,13 +67,10 @@ def ensure_problem(session: Session, cause: Cause) -> Problem:
     return problem
 
 
-def claim_timeout(runtime: CreationNeeds) -> timedelta:
-    return timedelta(seconds=runtime.settings.jira_create_claim_seconds)
-
-
 def claim_jira_creation(runtime: CreationNeeds, problem_id: int) -> str | None:
     """The caller that gets a token creates the Jira issue (a lease on the problem's row)."""
-    return stored.claim_jira_creation(runtime.db, problem_id, claim_timeout(runtime))
+    timeout = timedelta(seconds=runtime.settings.jira_create_claim_seconds)
+    return stored.claim_jira_creation(runtime.db, problem_id, timeout)
 
 
 def create_jira_issue(runtime: CreationNeeds, problem_id: int) -> bool:
@@ -96,17 +93,13 @@ def create_jira_issue(runtime: CreationNeeds, problem_id: int) -> bool:
             issue_id, key = runtime.jira.create_issue(fields)
             action = "jira.created"
     except Exception:
-        _release_claim(runtime, problem_id, token)
+        stored.release_jira_creation(runtime.db, problem_id, token)
         raise
     with runtime.db.session() as session:
-        stored.record_jira_issue(session, problem_id, issue_id, key, claim_timeout(runtime))
+        stored.record_jira_issue(session, problem_id, issue_id, key)
         audit.record(session, problem_id, action, detail={"key": key})
     log_event(log, action, problem_id=problem_id, key=key, team=team_key)
     return True
-
-
-def _release_claim(runtime: CreationNeeds, problem_id: int, token: str) -> None:
-    stored.release_jira_creation(runtime.db, problem_id, token, claim_timeout(runtime))
 
 
 def issue_fields(
