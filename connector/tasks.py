@@ -98,9 +98,9 @@ class QueueTasks:
     def _register(self) -> None:
         huey, services = self.huey, self.services
         interval_minutes = max(1, self.config.reconcile_interval_seconds // 60)
-        RETRIES = Backoff.for_tasks(self.settings).huey_options()
+        retries = Backoff.for_tasks(self.settings).huey_options()
 
-        @huey.task(name="process_events", **RETRIES)
+        @huey.task(name="process_events", **retries)
         def process_events_task() -> int:
             handled = events.process_pending(services(), self.handlers)
             if handled:
@@ -110,21 +110,21 @@ class QueueTasks:
                 process_events_task()
             return handled
 
-        @huey.task(name="write_impact", **RETRIES)
+        @huey.task(name="write_impact", **retries)
         def write_impact_task(problem_id: int) -> None:
             due = write_impact(services(), problem_id)
             if due is not None:
                 self.write_impact_at(problem_id, due)
 
-        @huey.task(name="mirror", **RETRIES)
+        @huey.task(name="mirror", **retries)
         def mirror_task(problem_id: int) -> None:
             jira_events.mirror_problem_now(services(), problem_id)
 
-        @huey.task(name="refresh_problems", **RETRIES)
+        @huey.task(name="refresh_problems", **retries)
         def refresh_task(problem_ids: list[int]) -> None:
             refresh_problems(services(), problem_ids)
 
-        @huey.task(name="replies_fanout", **RETRIES)
+        @huey.task(name="replies_fanout", **retries)
         def fanout_task(problem_id: int) -> dict[str, Any]:
             result = run_fanout(services(), problem_id)
             if result.again_in is not None:

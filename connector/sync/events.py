@@ -70,10 +70,10 @@ def _handle(services: Services, handler: Handler, events: list[InboundEvent]) ->
     try:
         handler(services, events)
     except Exception as exc:
-        subjects = by_subject(events)
         if _asks_to_wait(exc):  # not the events' fault: no attempt counted
             _give_back(services.db, [events], "asked to wait")
             return [exc]
+        subjects = by_subject(events)
         if len(subjects) == 1:
             _failed(services.db, services.settings.event_max_attempts, events, exc)
             return [exc]

@@ -102,9 +102,3 @@ def hold_reason(config: Config, problem: Problem, outcome: str, rendered: Render
     if uses_solution(template_for(config, outcome)) and not (problem.solution_text or "").strip():
         return "no agreed solution text yet: the reply would quote an empty ${solution}"
     return None
-
-
-def plan_rows(db: Database, run: Run) -> int:
-    """Add a pending row for every linked ticket that has none yet (see `reply_runs.plan_rows`);
-    the number added."""
-    return reply_runs.plan_rows(db, run)

@@ -11,7 +11,7 @@ from connector.logs import log_event
 from connector.store import reply_rows, reply_runs
 from connector.sync.replies.fanout import Fanout, Tuning
 from connector.sync.replies.followups import deliver_followups
-from connector.sync.replies.plan import UNMAPPED, WORKAROUND, Run, load_run, plan_rows
+from connector.sync.replies.plan import UNMAPPED, WORKAROUND, Run, load_run
 from connector.sync.replies.summary import is_finished, post_summary
 
 if TYPE_CHECKING:
@@ -63,7 +63,8 @@ def run_fanout(
         )
         result.held = run.held_reason
         return result
-    result.planned = plan_rows(runtime.db, run)
+    # A pending row for every linked ticket that has none yet.
+    result.planned = reply_runs.plan_rows(runtime.db, run)
     log_event(
         log, "replies.fanout.start", problem_id=problem_id, outcome=run.outcome, new=result.planned
     )
