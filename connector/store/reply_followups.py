@@ -12,7 +12,15 @@ from sqlalchemy import select, update
 
 from connector.store.db import Database
 from connector.store.models import Link, Reply, ReplyState
-from connector.store.reply_rows import CLAIM, FOLLOWUP_MARK, Guard, RunRef, of_run, released
+from connector.store.reply_rows import (
+    CLAIM,
+    FOLLOWUP_MARK,
+    Guard,
+    RunRef,
+    guarded_update,
+    of_run,
+    released,
+)
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,4 @@ def release_followups(db: Database, token: str, ticket_id: int | None = None) ->
 
 
 def _update(db: Database, token: str, ticket_id: int, **values: Any) -> int:
-    with db.session() as session:
-        result = session.execute(
-            update(Reply)
-            .where(*Guard.followup(token).where(), Reply.ticket_id == ticket_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+    return guarded_update(db, Guard.followup(token), values, Reply.ticket_id == ticket_id)

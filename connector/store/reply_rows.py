@@ -156,7 +156,7 @@ def _claim_of(db: Database, token: str | None) -> Claim | None:
 
 def record_job(db: Database, claim: Claim, job_id: str) -> int:
     """The job that carries the claim's update; the number of rows still held by the claim."""
-    return _update(db, Guard.claimed(claim.token), {"job_id": job_id})
+    return guarded_update(db, Guard.claimed(claim.token), {"job_id": job_id})
 
 
 def release_claim(db: Database, claim: Claim) -> None:
@@ -167,12 +167,12 @@ def release_claim(db: Database, claim: Claim) -> None:
         "attempts": Reply.attempts - 1,
         **released(),
     }
-    _update(db, Guard.claimed(claim.token), values)
+    guarded_update(db, Guard.claimed(claim.token), values)
 
 
 def mark_unknown(db: Database, claim: Claim, reason: str) -> None:
     """The update may have reached Zendesk: keep the claim; the tags tell after the timeout."""
-    _update(db, Guard.claimed(claim.token), {"error": f"unknown: {reason}"[:500]})
+    guarded_update(db, Guard.claimed(claim.token), {"error": f"unknown: {reason}"[:500]})
 
 
 def active_jobs(db: Database, run: RunRef) -> set[str]:
@@ -207,7 +207,7 @@ def set_state(
     values: dict[str, Any] = {"state": state, "error": error}
     if release:
         values.update(job_id=None, **released())
-    return _update(db, guard, values, Reply.ticket_id.in_(ids))
+    return guarded_update(db, guard, values, Reply.ticket_id.in_(ids))
 
 
 def retry_or_fail(
@@ -258,7 +258,10 @@ def oldest_unknown_claim(db: Database, run: RunRef) -> datetime | None:
         )
 
 
-def _update(db: Database, guard: Guard, values: dict[str, Any], *more: ColumnElement[bool]) -> int:
+def guarded_update(
+    db: Database, guard: Guard, values: dict[str, Any], *more: ColumnElement[bool]
+) -> int:
+    """Write `values` to the rows the guard (and `more`) still describe; how many it wrote."""
     with db.session() as session:
         result = session.execute(
             update(Reply)
