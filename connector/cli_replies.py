@@ -40,7 +40,39 @@ def approve_command(problem: str) -> None:
 
     result = approve(_runtime(), problem, actor="cli")
     _print_preview(result)
-    click.echo(f"approved: the {result.outcome} reply of {_name(result)} is being sent")
+    c = result.counts
+    owed = c.get("reply", 0) + c.get("followup", 0) + c.get("in_progress", 0)
+    if owed:
+        click.echo(f"approved: the {result.outcome} reply of {_name(result)} is being sent")
+    else:
+        click.echo(f"approved: the {result.outcome} reply of {_name(result)}; nothing left to send")
+    if c.get("failed"):
+        click.echo(
+            f"{c['failed']} failed repl{'y' if c['failed'] == 1 else 'ies'} stay failed: "
+            f"`connector replies retry {problem}` sends them"
+        )
+
+
+@replies.command("retry")
+@click.argument("problem")
+def retry_command(problem: str) -> None:
+    """Put the problem's parked (failed) replies back and send them, once each."""
+    from connector.sync.replies.approval import retry_failed
+
+    result = retry_failed(_runtime(), problem, actor="cli")
+    name = result.issue_key or f"problem {result.problem_id}"
+    if not result.tickets:
+        click.echo(f"{name}: no failed reply to retry (see `connector replies status {problem}`)")
+        return
+    then = (
+        f"they wait: {result.held_reason}"
+        if result.held_reason
+        else "a running worker sends them now"
+    )
+    click.echo(
+        f"{name}: {result.tickets} failed {result.outcome} repl"
+        f"{'y' if result.tickets == 1 else 'ies'} back in the queue; {then}"
+    )
 
 
 @replies.command("status")

@@ -4,6 +4,10 @@ honouring Retry-After. `Backoff` holds the numbers (from Settings); the fan-out,
 
 A wait longer than `max_inline_wait` is not slept in place: the error goes up so the queue task
 can be rescheduled instead of holding a worker.
+
+Stored work (inbound events, reply rows) that failed waits in the database instead: `Horizon`
+says when it is tried again and when it stops trying (it is parked as failed for an admin's
+`retry`), so an outage of hours heals by itself once it ends.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -60,6 +65,43 @@ class Backoff:
     def huey_options(self) -> dict[str, Any]:
         """Huey's task retries: the tries after the first, each after the base delay."""
         return {"retries": max(self.attempts - 1, 0), "retry_delay": self.base}
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How stored work waits out an outage: after its n-th failure in a row it is tried again
+    after `backoff.delay(n)` (at most the backoff's cap, so recovery is prompt once the outage
+    ends), or after the server's Retry-After when that is longer; it is parked as failed once
+    its failures began `seconds` ago (the horizon), or, for an error retrying cannot cure (a
+    `PermanentError`: Zendesk refused this ticket's update), after `permanent_attempts`."""
+
+    backoff: Backoff
+    seconds: float
+    permanent_attempts: int
+
+    @classmethod
+    def for_events(cls, settings: Settings) -> Horizon:
+        return cls._from(settings, settings.event_max_attempts)
+
+    @classmethod
+    def for_replies(cls, settings: Settings) -> Horizon:
+        return cls._from(settings, settings.replies_max_attempts)
+
+    @classmethod
+    def _from(cls, settings: Settings, permanent_attempts: int) -> Horizon:
+        backoff = Backoff(settings.retry_later_base_seconds, settings.retry_later_max_seconds, 0)
+        return cls(backoff, settings.retry_horizon_seconds, permanent_attempts)
+
+    def next_attempt(self, now: datetime, attempt: int, retry_after: float | None) -> datetime:
+        """When to try again after the `attempt`-th failure in a row."""
+        wait = self.backoff.delay(attempt)
+        if retry_after is not None:
+            wait = max(wait, float(retry_after))
+        return now + timedelta(seconds=wait)
+
+    def park_failing_since(self, now: datetime) -> datetime:
+        """Work failing since this time (or earlier) is parked at its next failure."""
+        return now - timedelta(seconds=self.seconds)
 
 
 def _wait(backoff: Backoff) -> Callable[[RetryCallState], float]:

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     event_batch_size: int = Field(default=500, gt=0)
     event_coalesce_seconds: float = Field(default=2.0, ge=0)
     event_claim_timeout_seconds: float = Field(default=300.0, gt=0)
+    # An event whose handling Zendesk or Jira refused for good (a PermanentError) is parked as
+    # failed after this many attempts; any other failure is retried up to the retry horizon.
     event_max_attempts: int = Field(default=8, gt=0)
     # Processed and ignored events are kept this long (for the dashboard and duplicate checks
     # of late redeliveries), then the worker deletes them; failed and pending ones are kept.
@@ -77,6 +79,12 @@ class Settings(BaseSettings):
     # A queue task that raised runs again after this delay, at most this many times.
     task_retries: int = Field(default=8, ge=0)
     task_retry_delay_seconds: float = Field(default=5.0, ge=0)
+    # Stored work that failed (an event, a ticket's reply) waits in the database: its n-th
+    # failure in a row waits between half and all of min(max, base * 2**(n-1)) seconds (or the
+    # Retry-After, if longer); it is parked as failed only once it has been failing this long.
+    retry_later_base_seconds: float = Field(default=5.0, gt=0)
+    retry_later_max_seconds: float = Field(default=60.0, gt=0)
+    retry_horizon_seconds: float = Field(default=86_400.0, gt=0)
 
     # The replies fan-out (connector.sync.replies). Zendesk allows 30 jobs per account.
     replies_max_jobs: int = Field(default=8, gt=0)
@@ -86,9 +94,14 @@ class Settings(BaseSettings):
     replies_poll_min: float = Field(default=0.05, gt=0)
     replies_poll_max: float = Field(default=3.0, gt=0)
     replies_slice_seconds: float = Field(default=120.0, gt=0)
+    # Attempts before a reply Zendesk refused for good (a 4xx) is parked as failed; other
+    # failures are retried up to the retry horizon.
     replies_max_attempts: int = Field(default=5, gt=0)
     replies_followup_batch: int = Field(default=20, gt=0)
     replies_summary_claim_timeout: float = Field(default=120.0, gt=0)
+    # A running fan-out beats every sixth of this; one silent for this long (its worker died) is
+    # resumed by a watchdog task, and its follow-up claims are taken over.
+    replies_heartbeat_seconds: float = Field(default=30.0, gt=0)
 
     log_json: bool = False
     log_level: str = "INFO"

@@ -20,7 +20,7 @@ from connector.logs import log_event
 from connector.ops.metrics import instrument_huey
 from connector.retry import Backoff
 from connector.settings import Settings
-from connector.store import inbox
+from connector.store import inbox, reply_runs
 from connector.sync import events, jira_events, zendesk_events
 from connector.sync.impact import write_impact
 from connector.sync.jira_poll import poll_jira
@@ -54,6 +54,7 @@ class QueueTasks:
         self.config = config
         self.services = services
         self.coalescer = Coalescer()  # one per process: see `process_events`
+        self._wake_at: datetime | None = None  # this process's planned run for waiting events
         self.handlers: dict[str, events.Handler] = {
             "zendesk": zendesk_events.handle,
             "jira": jira_events.handle,
@@ -77,6 +78,16 @@ class QueueTasks:
         else:
             self.process_events_task.schedule(delay=delay)
 
+    def process_events_at(self, due: datetime, now: datetime) -> None:
+        """Plan a run at `due` for events waiting to be retried, unless this process already
+        planned one that is still ahead and no later (so a chain of retries stays one chain per
+        process, however many runs ask)."""
+        planned = self._wake_at
+        if planned is not None and now < planned <= due:
+            return
+        self._wake_at = due
+        self.process_events_task.schedule(eta=due + AFTER_DUE)
+
     def refresh(self, problem_ids: Iterable[int]) -> None:
         self.refresh_task(sorted(set(problem_ids)))
 
@@ -99,6 +110,7 @@ class QueueTasks:
         huey, services = self.huey, self.services
         interval_minutes = max(1, self.config.reconcile_interval_seconds // 60)
         retries = Backoff.for_tasks(self.settings).huey_options()
+        heartbeat = self.settings.replies_heartbeat_seconds
 
         @huey.task(name="process_events", **retries)
         def process_events_task() -> int:
@@ -126,6 +138,9 @@ class QueueTasks:
 
         @huey.task(name="replies_fanout", **retries)
         def fanout_task(problem_id: int) -> dict[str, Any]:
+            # A dead man's switch: if this worker dies mid-run, the watchdog resumes the run
+            # about `replies_heartbeat_seconds` after its last heartbeat.
+            watchdog_task.schedule(args=(problem_id,), delay=heartbeat)
             result = run_fanout(services(), problem_id)
             if result.again_in is not None:
                 delay = max(result.again_in, 0.05)
@@ -134,6 +149,25 @@ class QueueTasks:
                     log, "task.replies_fanout.again", problem_id=problem_id, delay=round(delay, 2)
                 )
             return {"problem_id": problem_id, "outcome": result.outcome, "held": result.held}
+
+        @huey.task(name="replies_watchdog")
+        def watchdog_task(problem_id: int) -> None:
+            runtime = services()
+            seen = reply_runs.last_beat(runtime.db, problem_id)
+            if seen is None:
+                return  # the fan-out ended; what it left to do is scheduled already
+            silent = (runtime.clock.now() - seen).total_seconds()
+            if silent < heartbeat:
+                watchdog_task.schedule(args=(problem_id,), delay=heartbeat - silent)
+                return
+            log_event(
+                log,
+                "replies.fanout.resumed",
+                level=logging.WARNING,
+                problem_id=problem_id,
+                silent_seconds=round(silent, 1),
+            )
+            self.fanout(problem_id)
 
         @huey.periodic_task(crontab(minute=f"*/{interval_minutes}"), name="reconcile")
         def reconcile_task() -> dict[str, Any]:
@@ -144,6 +178,7 @@ class QueueTasks:
         self.mirror_task = mirror_task
         self.refresh_task = refresh_task
         self.fanout_task = fanout_task
+        self.watchdog_task = watchdog_task
         self.reconcile_task = reconcile_task
         self.by_name: dict[str, TaskWrapper] = {
             "process_events": process_events_task,
@@ -151,6 +186,7 @@ class QueueTasks:
             "mirror": mirror_task,
             "refresh_problems": refresh_task,
             "replies_fanout": fanout_task,
+            "replies_watchdog": watchdog_task,
             "reconcile": reconcile_task,
         }
 

@@ -197,3 +197,50 @@ def test_ids_past_the_schema_and_non_ascii_csrf_are_refused_not_500(
     assert login.status_code == 303
     url = f"/api/problems/{ids['done']}/approve"
     assert client.post(url, headers={"X-CSRF-Token": "jeton-\u00e9"}).status_code == 403
+
+
+def test_parked_replies_are_sent_again_once(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    from connector.store.models import Reply, ReplyState
+
+    url = f"/api/problems/{ids['done']}/replies/retry"
+    assert client.post(url).status_code == 401
+    answer = client.post(url, headers=AUTH)
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json() == {"problem_id": ids["done"], "retried": 1}
+    with rt.db.session() as s:
+        states = [r.state for r in s.scalars(select(Reply).where(Reply.problem_id == ids["done"]))]
+        actions = [a.action for a in s.scalars(select(AuditEntry))]
+    assert ReplyState.FAILED not in states and states.count(ReplyState.PENDING) == 1
+    assert "replies.retried" in actions
+    assert client.post(url, headers=AUTH).get_json()["retried"] == 0  # once
+    assert rt.huey.pending_count() >= 1  # the fan-out is asked for
+    middle = client.post(f"/api/problems/{ids['middle']}/replies/retry", headers=AUTH)
+    assert middle.status_code == 409  # its issue is not resolved: no reply is owed
+    assert client.post("/api/problems/999999/replies/retry", headers=AUTH).status_code == 404
+
+
+def test_status_lists_work_retrying_through_an_outage(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    from datetime import timedelta
+
+    from connector.store.models import InboundEvent, utcnow
+
+    since = utcnow() - timedelta(minutes=3)
+    with rt.db.session() as s:
+        s.add(
+            InboundEvent(
+                source="zendesk",
+                delivery_id="outage-1",
+                event_type="zen:event-type:ticket.created",
+                attempts=4,
+                first_failed_at=since,
+                next_attempt_at=since + timedelta(minutes=4),
+            )
+        )
+    retrying = get(client, "/api/status")["retrying"]
+    assert retrying["events"]["count"] == 1
+    assert retrying["events"]["failing_since"].startswith(since.isoformat()[:19])
+    assert retrying["replies"] == {"count": 0, "failing_since": None, "next_attempt_at": None}

@@ -11,17 +11,7 @@ from connector.clock import SystemClock
 from connector.store.models import Problem, ProblemState
 from connector.sync.known_problems import desired_options
 from connector.sync.signals import known_problem_value
-
-
-class FakeClock(SystemClock):
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, delta: timedelta) -> None:
-        self._now += delta
+from tests.fake_clock import FakeClock
 
 
 def test_a_resolved_problem_leaves_the_dropdown_when_the_clock_passes_the_grace_period(

@@ -144,3 +144,33 @@ def test_logout_ends_the_session(client: FlaskClient, ids: dict[str, int]) -> No
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
     assert client.get("/").status_code == 302
+
+
+def test_retry_buttons_put_parked_replies_and_events_back(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    from connector.store.models import EventState, InboundEvent, Reply, ReplyState
+
+    logged_in(client)
+    page = client.get(f"/problems/{ids['done']}").get_data(as_text=True)
+    assert 'id="retry-replies"' in page and "Retry 1 failed reply" in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    url = f"/problems/{ids['done']}/replies/retry"
+    assert client.post(url).status_code == 400  # no CSRF token
+    done = client.post(url, data={"csrf_token": csrf})
+    assert done.status_code == 303
+    after = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "1 failed reply back in the queue." in after and 'id="retry-replies"' not in after
+    with rt.db.session() as s:
+        assert not s.scalars(select(Reply).where(Reply.state == ReplyState.FAILED)).all()
+
+    index = client.get("/").get_data(as_text=True)
+    assert 'id="retry-events"' in index and "Retry 1 failed event" in index
+    assert client.post("/events/retry").status_code == 400
+    back = client.post("/events/retry", data={"csrf_token": csrf})
+    assert back.status_code == 303
+    after = client.get(back.headers["Location"]).get_data(as_text=True)
+    assert "1 failed event back in the queue." in after and 'id="retry-events"' not in after
+    with rt.db.session() as s:
+        states = {e.state for e in s.scalars(select(InboundEvent))}
+    assert EventState.FAILED not in states

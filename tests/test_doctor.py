@@ -138,7 +138,9 @@ def test_wrong_webhook_secret_config_ids_and_store_failures(stack: LocalStack) -
     assert "solution" in failed["zendesk fields"].detail
     assert "connector install" in failed["zendesk fields"].fix
     assert "KeyError" in failed["inbound events"].detail
-    assert "1 failed" in failed["replies"].detail
+    assert "connector events retry --all" in failed["inbound events"].fix
+    assert "1 parked as failed" in failed["replies"].detail
+    assert "connector replies retry PROBLEM" in failed["replies"].fix
 
 
 def _problem(runtime: Runtime) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from connector.errors import ConfigError
-from connector.retry import Backoff
+from connector.retry import Backoff, Horizon
 from connector.settings import Settings, load_settings
 from connector.sync.replies.fanout import Tuning
 
@@ -25,6 +25,9 @@ ENV = {
     "CONNECTOR_RETRY_MAX_INLINE_WAIT_SECONDS": "2.5",
     "CONNECTOR_TASK_RETRIES": "3",
     "CONNECTOR_TASK_RETRY_DELAY_SECONDS": "1.5",
+    "CONNECTOR_RETRY_LATER_BASE_SECONDS": "2",
+    "CONNECTOR_RETRY_LATER_MAX_SECONDS": "20",
+    "CONNECTOR_RETRY_HORIZON_SECONDS": "30",
 }
 
 
@@ -45,7 +48,7 @@ def test_the_environment_names_are_read(clean_env: pytest.MonkeyPatch) -> None:
         poll_min=0.05,
         poll_max=0.5,
         slice_seconds=5.0,
-        max_attempts=3,
+        horizon=Horizon(Backoff(base=2.0, cap=20.0, attempts=0), 30.0, 3),
         followup_batch=7,
         backoff=Backoff(base=0.1, cap=2.0, attempts=6),
         inline_wait=2.5,
@@ -57,7 +60,9 @@ def test_the_environment_names_are_read(clean_env: pytest.MonkeyPatch) -> None:
 def test_defaults_are_unchanged(clean_env: pytest.MonkeyPatch) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     tuning = Tuning.from_settings(settings)
-    assert (tuning.max_jobs, tuning.claim_timeout, tuning.max_attempts) == (8, 600.0, 5)
+    assert (tuning.max_jobs, tuning.claim_timeout) == (8, 600.0)
+    horizon = tuning.horizon  # a day of retries, each at most a minute apart
+    assert (horizon.seconds, horizon.backoff.cap, horizon.permanent_attempts) == (86400, 60, 5)
     assert (tuning.poll_min, tuning.poll_max, tuning.slice_seconds) == (0.05, 3.0, 120.0)
     assert tuning.followup_batch == 20
     assert tuning.inline_wait == 5.0

@@ -4,7 +4,7 @@ the rows, order, timeout and meaning of "free" the fan-out, follow-ups and summa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from connector.store.reply_rows import Guard
 
 # A negative timeout: every existing claim counts as expired, with no wait for the clock.
 HOUR, EXPIRED = timedelta(hours=1), timedelta(seconds=-1)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # the fan-out's clock (waits are against it)
 
 
 @dataclass(frozen=True)
@@ -50,33 +51,33 @@ def states(runtime: Runtime, run: RunKey) -> dict[int, tuple[ReplyState, int]]:
 
 def test_pending_rows_are_claimed_in_ticket_order_problem_ticket_last(runtime: Runtime) -> None:
     run = setup_run(runtime, [5, 1, 4, 2, 3], problem_ticket=1)
-    first = reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR)
-    second = reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR)
+    first = reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR, now=NOW)
+    second = reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR, now=NOW)
     assert first is not None and sorted(first.ticket_ids) == [2, 3]
     assert second is not None and sorted(second.ticket_ids) == [4, 5]
     # The problem ticket waits while its incidents are open (pending or claimed).
-    assert reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR) is None
+    assert reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR, now=NOW) is None
     reply_rows.set_state(runtime.db, Guard.claimed(first.token), [2, 3], ReplyState.SENT)
     reply_rows.set_state(runtime.db, Guard.claimed(second.token), [4, 5], ReplyState.SENT)
-    last = reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR)
+    last = reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR, now=NOW)
     assert last is not None and last.ticket_ids == [1]
     assert states(runtime, run)[1] == (ReplyState.CLAIMED, 1)  # the attempt is counted
 
 
 def test_a_refused_claim_goes_back_without_counting_the_attempt(runtime: Runtime) -> None:
     run = setup_run(runtime, [1, 2])
-    claim = reply_rows.claim_pending(runtime.db, run, limit=100, timeout=HOUR)
+    claim = reply_rows.claim_pending(runtime.db, run, limit=100, timeout=HOUR, now=NOW)
     assert claim is not None
     reply_rows.release_claim(runtime.db, claim)
     assert states(runtime, run) == {1: (ReplyState.PENDING, 0), 2: (ReplyState.PENDING, 0)}
-    again = reply_rows.claim_pending(runtime.db, run, limit=100, timeout=HOUR)
+    again = reply_rows.claim_pending(runtime.db, run, limit=100, timeout=HOUR, now=NOW)
     assert again is not None and sorted(again.ticket_ids) == [1, 2]
 
 
 def test_only_expired_claims_without_a_job_are_taken_over(runtime: Runtime) -> None:
     run = setup_run(runtime, [1, 2, 3])
-    with_job = reply_rows.claim_pending(runtime.db, run, limit=1, timeout=HOUR)
-    unknown = reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR)
+    with_job = reply_rows.claim_pending(runtime.db, run, limit=1, timeout=HOUR, now=NOW)
+    unknown = reply_rows.claim_pending(runtime.db, run, limit=2, timeout=HOUR, now=NOW)
     assert with_job is not None and unknown is not None
     assert reply_rows.record_job(runtime.db, with_job, "job-1") == 1
     # Not yet stale: nobody takes them.
@@ -92,20 +93,57 @@ def test_only_expired_claims_without_a_job_are_taken_over(runtime: Runtime) -> N
     assert reply_rows.tickets_of(runtime.db, Guard.job(run, "job-1")) == [1]
 
 
-def test_retry_or_fail_counts_attempts(runtime: Runtime) -> None:
+def fail(runtime: Runtime, run: RunKey, now: datetime, *, park_after: int | None = None) -> int:
+    claim = reply_rows.claim_pending(runtime.db, run, limit=1, timeout=HOUR, now=now)
+    assert claim is not None
+    return reply_rows.retry_later(
+        runtime.db,
+        Guard.claimed(claim.token),
+        claim.ticket_ids,
+        "boom",
+        now=now,
+        retry_at=now + timedelta(minutes=1),
+        park_failing_since=now - HOUR,
+        park_after_attempts=park_after,
+    )
+
+
+def test_a_failed_row_waits_for_its_next_attempt(runtime: Runtime) -> None:
     run = setup_run(runtime, [1])
-    for _ in range(2):
-        claim = reply_rows.claim_pending(runtime.db, run, limit=1, timeout=HOUR)
-        assert claim is not None
-        reply_rows.retry_or_fail(runtime.db, Guard.claimed(claim.token), [1], "boom", 2)
-    assert states(runtime, run)[1] == (ReplyState.FAILED, 2)
+    assert fail(runtime, run, NOW) == 0
+    assert states(runtime, run)[1] == (ReplyState.PENDING, 1)
+    assert reply_rows.claim_pending(runtime.db, run, limit=1, timeout=HOUR, now=NOW) is None
+    assert reply_rows.next_attempt_after(runtime.db, run, NOW) == NOW + timedelta(minutes=1)
+    later = NOW + timedelta(minutes=1)
+    assert reply_rows.claim_pending(runtime.db, run, limit=1, timeout=HOUR, now=later)
+
+
+def test_a_row_is_parked_after_the_horizon_or_its_refusals(runtime: Runtime) -> None:
+    run = setup_run(runtime, [1, 2])
+    # Curable failures go on until the row has been failing for longer than the horizon.
+    at = NOW
+    for _ in range(10):
+        assert fail(runtime, run, at) == 0
+        at += timedelta(minutes=5)
+    assert states(runtime, run)[1] == (ReplyState.PENDING, 10)
+    assert fail(runtime, run, NOW + timedelta(minutes=61)) == 1  # failing since NOW
+    assert states(runtime, run)[1] == (ReplyState.FAILED, 11)
+    # A refusal retrying cannot cure parks after its attempts.
+    assert fail(runtime, run, NOW, park_after=2) == 0
+    assert fail(runtime, run, NOW + timedelta(minutes=2), park_after=2) == 1
+    assert states(runtime, run)[2] == (ReplyState.FAILED, 2)
     counts = reply_rows.count_states(runtime.db, run)
-    assert counts[ReplyState.FAILED.value] == 1 and counts[ReplyState.PENDING.value] == 0
+    assert counts[ReplyState.FAILED.value] == 2 and counts[ReplyState.PENDING.value] == 0
+    # An admin puts them back, once, from a fresh attempt count and horizon.
+    assert reply_rows.retry_failed(runtime.db, run, "admin") == 2
+    assert reply_rows.retry_failed(runtime.db, run, "admin") == 0
+    assert states(runtime, run) == {1: (ReplyState.PENDING, 0), 2: (ReplyState.PENDING, 0)}
+    assert reply_rows.claim_pending(runtime.db, run, limit=5, timeout=HOUR, now=NOW)
 
 
 def test_followups_are_claimed_once_until_released_or_expired(runtime: Runtime) -> None:
     run = setup_run(runtime, [1, 2, 3])
-    claim = reply_rows.claim_pending(runtime.db, run, limit=100, timeout=HOUR)
+    claim = reply_rows.claim_pending(runtime.db, run, limit=100, timeout=HOUR, now=NOW)
     assert claim is not None
     guard = Guard.claimed(claim.token)
     reply_rows.set_state(runtime.db, guard, [1, 2], ReplyState.FOLLOWUP, "closed", release=True)

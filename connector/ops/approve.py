@@ -1,6 +1,7 @@
-"""Approving a problem's resolution replies from the dashboard or the admin API.
+"""Approving a problem's resolution replies, and sending its parked (failed) ones again, from
+the dashboard or the admin API.
 
-The replies fan-out owns approval (`connector.sync.replies.approval`): this adds what the web
+The replies fan-out owns both (`connector.sync.replies.approval`): this adds what the web
 surfaces need: a missing problem is `ProblemNotFound` (404), one that owes no reply is
 `NothingToApprove` (409), and an approval already given changes nothing.
 """
@@ -52,6 +53,20 @@ def approve(runtime: AppContext, problem_id: int, actor: str = "dashboard") -> A
     except ConnectorError as exc:
         raise NothingToApprove(str(exc)) from None
     return Approval(problem_id, changed=True)
+
+
+def retry_replies(runtime: AppContext, problem_id: int, actor: str = "dashboard") -> int:
+    """Put the problem's parked replies back and send them; how many (0: none was parked)."""
+    with runtime.db.session() as session:
+        problem = session.get(Problem, problem_id)
+        if problem is None or problem.state == ProblemState.DELETED:
+            raise ProblemNotFound(problem_id)
+    try:
+        return replies.retry_failed(runtime, problem_id, actor=actor).tickets
+    except replies.UnknownProblem:
+        raise ProblemNotFound(problem_id) from None
+    except ConnectorError as exc:
+        raise NothingToApprove(str(exc)) from None
 
 
 def reply_preview(runtime: AppContext, problem_id: int) -> dict[str, Any] | None:

@@ -364,6 +364,7 @@ def _store(runtime: DoctorContext) -> Iterator[Check]:
     yield _queue(runtime)
     yield from _deliveries(runtime)
     yield _failed_events(runtime)
+    yield from _retrying(runtime)
     yield from _replies(runtime)
 
 
@@ -421,11 +422,25 @@ def _failed_events(runtime: DoctorContext) -> Check:
     return Check(
         "inbound events",
         FAIL,
-        f"{total} failed; latest #{latest['id']} ({latest['source']} {latest['type']}): "
-        f"{(latest['error'] or 'no error recorded')[:200]}",
-        "fix the cause shown (GET /api/status lists the latest failures); failed events are "
-        "not retried automatically",
+        f"{total} parked as failed; latest #{latest['id']} ({latest['source']} "
+        f"{latest['type']}): {(latest['error'] or 'no error recorded')[:200]}",
+        "fix the cause shown (GET /api/status lists the latest), then `connector events retry "
+        "--all` (or the dashboard's Retry button): parked events are not retried by themselves",
     )
+
+
+def _retrying(runtime: DoctorContext) -> Iterator[Check]:
+    for what, waiting in queries.retrying(runtime.db).items():
+        if waiting["count"]:
+            yield Check(
+                f"{what} retrying",
+                WARN,
+                f"{waiting['count']} failing since {waiting['failing_since']}, next attempt "
+                f"{waiting['next_attempt_at']}",
+                "they retry by themselves (an outage heals once it ends); see the errors in GET "
+                "/api/status and the worker's log; past CONNECTOR_RETRY_HORIZON_SECONDS they are "
+                "parked as failed",
+            )
 
 
 def _replies(runtime: DoctorContext) -> Iterator[Check]:
@@ -435,9 +450,9 @@ def _replies(runtime: DoctorContext) -> Iterator[Check]:
         yield Check(
             "replies",
             FAIL,
-            f"{failed} failed, {pending} pending",
+            f"{failed} parked as failed, {pending} pending",
             "open the problem in the dashboard (or GET /api/problems/<id>) to see each error; "
-            "fix it in Zendesk, then approve or re-run the fan-out",
+            "fix it, then `connector replies retry PROBLEM` (or the problem page's Retry button)",
         )
     else:
         yield Check("replies", OK, f"none failed, {pending} pending")

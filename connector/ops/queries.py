@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, func, select
@@ -300,6 +300,37 @@ def failed_events(db: Database, limit: int = FAILED_SHOWN) -> list[dict[str, Any
         ]
 
 
+def retrying(db: Database) -> dict[str, dict[str, Any]]:
+    """Events and replies that failed and wait for their next attempt (an outage, usually):
+    how many, failing since when, and when the next attempt is due. They heal by themselves;
+    past the retry horizon they are parked as failed."""
+    found: dict[str, dict[str, Any]] = {}
+    with db.session() as session:
+        for name, model, waiting in (
+            ("events", InboundEvent, InboundEvent.state == EventState.PENDING),
+            ("replies", Reply, Reply.state == ReplyState.PENDING),
+        ):
+            count, since, due = session.execute(
+                select(
+                    func.count(), func.min(model.first_failed_at), func.min(model.next_attempt_at)
+                ).where(waiting, model.first_failed_at.is_not(None))
+            ).one()
+            found[name] = {
+                "count": int(count or 0),
+                "failing_since": _iso(since),
+                "next_attempt_at": _iso(due),
+            }
+    return found
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite forgets the zone in aggregates
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
+
+
 def status(runtime: AppContext) -> dict[str, Any]:
     """Queue depth, last deliveries, and counts of what waits or failed."""
     from connector.queue import queue_depth
@@ -316,6 +347,7 @@ def status(runtime: AppContext) -> dict[str, Any]:
         },
         "events": {f"{src}.{state}": n for (src, state), n in sorted(events.items())},
         "failed_events": failed_events(runtime.db),
+        "retrying": retrying(runtime.db),
         "problems": problem_counts(runtime.db),
         "replies": reply_counts(runtime.db),
         "replies_awaiting_approval": awaiting_approval(runtime),

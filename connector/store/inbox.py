@@ -1,5 +1,6 @@
 """The inbox of stored webhook events, as the worker sees it: claim a batch, then mark each
-event processed, ignored or failed; put failed ones back; count the ones left waiting.
+event processed or ignored, or record a failure (the event waits until its next attempt, or is
+parked as failed); put parked ones back; count the ones left waiting.
 
 Storing events (the web tier's side) is `connector.store.events_repo`.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from connector.store.db import Database
 from connector.store.lease import Lease
@@ -18,13 +19,14 @@ from connector.store.models import EventState, InboundEvent, utcnow
 CLAIM = Lease(InboundEvent.claimed_by, InboundEvent.claimed_at)
 
 
-def claim(db: Database, limit: int, timeout: timedelta) -> list[InboundEvent]:
-    """Claim up to `limit` pending events, oldest first; a claim older than `timeout` is taken
-    over (its worker died mid-batch)."""
+def claim(db: Database, limit: int, timeout: timedelta, now: datetime) -> list[InboundEvent]:
+    """Claim up to `limit` pending events due at `now`, oldest first; a claim older than
+    `timeout` is taken over (its worker died mid-batch)."""
     with db.session() as session:
         token = CLAIM.take(
             session,
             InboundEvent.state == EventState.PENDING,
+            _due(now),
             timeout=timeout,
             order_by=[InboundEvent.id],
             limit=limit,
@@ -53,19 +55,36 @@ def finish(db: Database, events: Iterable[InboundEvent], state: EventState) -> N
             )
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(InboundEvent.next_attempt_at.is_(None), InboundEvent.next_attempt_at <= now)
+
+
 def record_failure(
-    db: Database, events: Iterable[InboundEvent], error: str, max_attempts: int
-) -> None:
-    """One more failed attempt, and the claim given back; after `max_attempts` the event is
-    failed (see `retry_failed`)."""
+    db: Database,
+    events: Iterable[InboundEvent],
+    error: str,
+    *,
+    now: datetime,
+    retry_at: datetime,
+    park_failing_since: datetime,
+    park_after_attempts: int | None = None,
+) -> int:
+    """One more failed attempt, and the claim given back: the event waits until `retry_at`.
+    It is parked as failed (see `retry_failed`) instead when it has been failing since
+    `park_failing_since` or earlier (the retry horizon), or, when `park_after_attempts` is given
+    (an error retrying cannot cure), once it has had that many attempts. How many were parked."""
+    first_failed = func.coalesce(InboundEvent.first_failed_at, now)
+    park = [first_failed <= park_failing_since]
+    if park_after_attempts is not None:
+        park.append(InboundEvent.attempts + 1 >= park_after_attempts)
+    parked = 0
     with db.session() as session:
         for token, ids in _by_claim(events).items():
             held = [InboundEvent.id.in_(ids), InboundEvent.claimed_by == token]
-            session.execute(
-                update(InboundEvent)
-                .where(*held, InboundEvent.attempts + 1 >= max_attempts)
-                .values(state=EventState.FAILED)
+            result = session.execute(
+                update(InboundEvent).where(*held, or_(*park)).values(state=EventState.FAILED)
             )
+            parked += int(result.rowcount or 0)  # type: ignore[attr-defined]
             session.execute(
                 update(InboundEvent)
                 .where(*held)
@@ -74,19 +93,39 @@ def record_failure(
                     error=error[:500],
                     claimed_by=None,
                     claimed_at=None,
+                    next_attempt_at=retry_at,
+                    first_failed_at=first_failed,
                 )
             )
+    return parked
 
 
-def release(db: Database, events: Iterable[InboundEvent]) -> None:
-    """Give claimed events back untried (no attempt counted): the next run takes them."""
+def release(
+    db: Database, events: Iterable[InboundEvent], not_before: datetime | None = None
+) -> None:
+    """Give claimed events back untried (no attempt counted): a run at `not_before` or later
+    (any run, when None) takes them."""
+    values: dict[str, object] = {"claimed_by": None, "claimed_at": None}
+    if not_before is not None:
+        values["next_attempt_at"] = not_before
     with db.session() as session:
         for token, ids in _by_claim(events).items():
             session.execute(
                 update(InboundEvent)
                 .where(InboundEvent.id.in_(ids), InboundEvent.claimed_by == token)
-                .values(claimed_by=None, claimed_at=None)
+                .values(values)
             )
+
+
+def next_attempt_after(db: Database, now: datetime) -> datetime | None:
+    """When the earliest pending event that waits for a later attempt is due (None: none waits)."""
+    with db.session() as session:
+        due: datetime | None = session.scalar(
+            select(func.min(InboundEvent.next_attempt_at)).where(
+                InboundEvent.state == EventState.PENDING, InboundEvent.next_attempt_at > now
+            )
+        )
+    return due
 
 
 def _by_claim(events: Iterable[InboundEvent]) -> dict[str | None, list[int]]:
@@ -97,26 +136,30 @@ def _by_claim(events: Iterable[InboundEvent]) -> dict[str | None, list[int]]:
 
 
 def retry_failed(db: Database, event_ids: Iterable[int] | None = None) -> list[int]:
-    """Put failed events (these, or all when None) back in the queue with a fresh attempt
-    count; the ids that were put back."""
+    """Put parked events (these, or all when None) back in the queue with a fresh attempt
+    count and horizon; the ids that were put back (each once: a second call finds them pending)."""
     where = [InboundEvent.state == EventState.FAILED]
     if event_ids is not None:
         where.append(InboundEvent.id.in_(list(event_ids)))
     with db.session() as session:
-        ids = list(session.scalars(select(InboundEvent.id).where(*where).order_by(InboundEvent.id)))
-        if ids:
-            session.execute(
-                update(InboundEvent)
-                .where(InboundEvent.id.in_(ids), InboundEvent.state == EventState.FAILED)
-                .values(
-                    state=EventState.PENDING,
-                    attempts=0,
-                    error=None,
-                    claimed_by=None,
-                    claimed_at=None,
-                )
+        # RETURNING: the rows this statement moved, so two admins retrying at once each get
+        # only their own (SQLite 3.35+ and PostgreSQL).
+        ids = session.scalars(
+            update(InboundEvent)
+            .where(*where)
+            .values(
+                state=EventState.PENDING,
+                attempts=0,
+                error=None,
+                claimed_by=None,
+                claimed_at=None,
+                next_attempt_at=None,
+                first_failed_at=None,
             )
-    return ids
+            .returning(InboundEvent.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(ids)
 
 
 def delete_finished_before(

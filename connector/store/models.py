@@ -205,6 +205,10 @@ class Reply(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     followup_ticket_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
+    # After a failure: not tried again before `next_attempt_at`; parked as failed once its run
+    # of failures (since `first_failed_at`) outlasts the retry horizon.
+    next_attempt_at: Mapped[datetime | None]
+    first_failed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -237,6 +241,10 @@ class InboundEvent(Base):
     processed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # After a failure: not claimed again before `next_attempt_at`; parked as failed once its
+    # run of failures (since `first_failed_at`) outlasts the retry horizon.
+    next_attempt_at: Mapped[datetime | None]
+    first_failed_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

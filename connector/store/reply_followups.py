@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from connector.store.db import Database
-from connector.store.models import Link, Reply, ReplyState
+from connector.store.models import Link, Reply, ReplyState, utcnow
 from connector.store.reply_rows import (
     CLAIM,
     FOLLOWUP_MARK,
@@ -64,6 +64,33 @@ def mark_followup_attempted(db: Database, token: str, ticket_id: int) -> bool:
 
 def record_followup(db: Database, token: str, ticket_id: int, followup_id: int) -> None:
     _update(db, token, ticket_id, followup_ticket_id=followup_id, error=None, **released())
+
+
+def oldest_open_claim(db: Database, run: RunRef) -> datetime | None:
+    """When the oldest claim on a still-owed follow-up was taken or renewed (None: none held)."""
+    with db.session() as session:
+        found: datetime | None = session.scalar(
+            select(func.min(Reply.claimed_at)).where(
+                *of_run(run),
+                Reply.state == ReplyState.FOLLOWUP,
+                Reply.followup_ticket_id.is_(None),
+                Reply.batch_id.is_not(None),
+            )
+        )
+    if found is not None and found.tzinfo is None:  # SQLite forgets the zone in aggregates
+        found = found.replace(tzinfo=UTC)
+    return found
+
+
+def refresh_claim(db: Database, token: str) -> None:
+    """The claim's heartbeat: its rows stay this worker's for another claim timeout."""
+    with db.session() as session:
+        session.execute(
+            update(Reply)
+            .where(Reply.batch_id == token, Reply.followup_ticket_id.is_(None))
+            .values(claimed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def release_followups(db: Database, token: str, ticket_id: int | None = None) -> None:

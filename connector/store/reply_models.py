@@ -31,6 +31,9 @@ class ReplyRun(Base):
     summary_claimed_at: Mapped[datetime | None]
     summary_posted_at: Mapped[datetime | None]
     summary: Mapped[str | None] = mapped_column(Text)
+    # The heartbeat of a fan-out working on this run (None: none is): a watchdog task resumes
+    # the run when it stops beating (its worker died), instead of waiting for reconcile.
+    fanout_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
+from connector.store import audit
 from connector.store.db import Database
 from connector.store.lease import Lease
 from connector.store.models import Reply, ReplyState
@@ -88,11 +89,13 @@ def of_run(run: RunRef) -> list[ColumnElement[bool]]:
     return [Reply.problem_id == run.problem_id, Reply.outcome == run.outcome]
 
 
-def claim_pending(db: Database, run: RunRef, *, limit: int, timeout: timedelta) -> Claim | None:
-    """Claim up to `limit` pending rows, by ticket id, counting an attempt (the problem ticket
-    goes last: solving it in Zendesk copies its comment to its open incidents, so they must be
-    answered first)."""
-    wanted = [*of_run(run), Reply.state == ReplyState.PENDING]
+def claim_pending(
+    db: Database, run: RunRef, *, limit: int, timeout: timedelta, now: datetime
+) -> Claim | None:
+    """Claim up to `limit` pending rows due at `now`, by ticket id, counting an attempt (the
+    problem ticket goes last: solving it in Zendesk copies its comment to its open incidents,
+    so they must be answered first)."""
+    wanted = [*of_run(run), Reply.state == ReplyState.PENDING, _due(now)]
     if run.problem_ticket_id is not None and _others_open(db, run):
         wanted.append(Reply.ticket_id != run.problem_ticket_id)
     claiming = {
@@ -112,6 +115,21 @@ def claim_pending(db: Database, run: RunRef, *, limit: int, timeout: timedelta) 
             skip_locked=True,
         )
     return _claim_of(db, token)
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(Reply.next_attempt_at.is_(None), Reply.next_attempt_at <= now)
+
+
+def next_attempt_after(db: Database, run: RunRef, now: datetime) -> datetime | None:
+    """When the run's earliest pending row that waits for a later attempt is due."""
+    with db.session() as session:
+        due: datetime | None = session.scalar(
+            select(func.min(Reply.next_attempt_at)).where(
+                *of_run(run), Reply.state == ReplyState.PENDING, Reply.next_attempt_at > now
+            )
+        )
+    return due
 
 
 def _others_open(db: Database, run: RunRef) -> bool:
@@ -210,25 +228,87 @@ def set_state(
     return guarded_update(db, guard, values, Reply.ticket_id.in_(ids))
 
 
-def retry_or_fail(
-    db: Database, guard: Guard, ticket_ids: Iterable[int], error: str, max_attempts: int
-) -> None:
-    """Back to pending, or failed once the row has had `max_attempts` attempts."""
+def retry_later(
+    db: Database,
+    guard: Guard,
+    ticket_ids: Iterable[int],
+    error: str,
+    *,
+    now: datetime,
+    retry_at: datetime,
+    park_failing_since: datetime,
+    park_after_attempts: int | None = None,
+) -> int:
+    """Back to pending, not to be claimed before `retry_at`; parked as failed instead when the
+    row has been failing since `park_failing_since` or earlier (the retry horizon), or, when
+    `park_after_attempts` is given (an error retrying cannot cure), once it has had that many
+    attempts. How many were parked."""
     ids = list(ticket_ids)
     if not ids:
-        return
-    values = {"error": error[:500], "job_id": None, **released()}
+        return 0
+    first_failed = func.coalesce(Reply.first_failed_at, now)
+    park = [first_failed <= park_failing_since]
+    if park_after_attempts is not None:
+        park.append(Reply.attempts >= park_after_attempts)
+    values = {"error": error[:500], "job_id": None, "first_failed_at": first_failed, **released()}
+    where = [*guard.where(), Reply.ticket_id.in_(ids)]
     with db.session() as session:
-        for state, attempts in (
-            (ReplyState.FAILED, Reply.attempts >= max_attempts),
-            (ReplyState.PENDING, Reply.attempts < max_attempts),
-        ):
-            session.execute(
-                update(Reply)
-                .where(*guard.where(), Reply.ticket_id.in_(ids), attempts)
-                .values(state=state, **values)
-                .execution_options(synchronize_session=False)
+        parked = session.execute(
+            update(Reply)
+            .where(*where, or_(*park))
+            .values(state=ReplyState.FAILED, **values)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Reply)
+            .where(*where)
+            .values(state=ReplyState.PENDING, next_attempt_at=retry_at, **values)
+            .execution_options(synchronize_session=False)
+        )
+    return int(parked.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def most_attempts(db: Database, guard: Guard, ticket_ids: Iterable[int]) -> int:
+    """The most attempts any of these guarded rows has had (the exponent of their backoff)."""
+    with db.session() as session:
+        found = session.scalar(
+            select(func.max(Reply.attempts)).where(
+                *guard.where(), Reply.ticket_id.in_(list(ticket_ids))
             )
+        )
+    return int(found or 0)
+
+
+def retry_failed(db: Database, run: RunRef, actor: str) -> int:
+    """Put the run's parked rows back to pending with a fresh attempt count and horizon, with
+    an audit entry naming `actor`; how many (each once: a second call finds them pending)."""
+    values = {
+        "state": ReplyState.PENDING,
+        "attempts": 0,
+        "error": None,
+        "job_id": None,
+        "next_attempt_at": None,
+        "first_failed_at": None,
+        **released(),
+    }
+    parked = Guard(ReplyState.FAILED, run=(run.problem_id, run.outcome))
+    with db.session() as session:
+        result = session.execute(
+            update(Reply)
+            .where(*parked.where())
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if count:
+            audit.record(
+                session,
+                run.problem_id,
+                "replies.retried",
+                actor=actor,
+                detail={"outcome": run.outcome, "tickets": count},
+            )
+    return count
 
 
 def count_states(db: Database, run: RunRef) -> dict[str, int]:

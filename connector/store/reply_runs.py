@@ -5,7 +5,7 @@ replies.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, or_, select, update
@@ -136,6 +136,28 @@ def plan_rows(db: Database, run: RunRef) -> int:
 
 
 SUMMARY_CLAIM = Lease(ReplyRun.summary_claim, ReplyRun.summary_claimed_at)
+
+
+def beat(db: Database, run: RunRef, now: datetime | None) -> None:
+    """The fan-out's heartbeat on its run (None: the fan-out ended and left nothing running)."""
+    with db.session() as session:
+        session.execute(
+            update(ReplyRun)
+            .where(ReplyRun.problem_id == run.problem_id, ReplyRun.outcome == run.outcome)
+            .values(fanout_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def last_beat(db: Database, problem_id: int) -> datetime | None:
+    """The latest heartbeat of a fan-out on any of the problem's runs (None: none running)."""
+    with db.session() as session:
+        seen: datetime | None = session.scalar(
+            select(func.max(ReplyRun.fanout_seen_at)).where(ReplyRun.problem_id == problem_id)
+        )
+    if seen is not None and seen.tzinfo is None:  # SQLite forgets the zone in aggregates
+        seen = seen.replace(tzinfo=utcnow().tzinfo)
+    return seen
 
 
 def claim_summary(db: Database, run: RunRef, timeout: timedelta) -> str | None:

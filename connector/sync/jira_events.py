@@ -66,19 +66,35 @@ def mirror_issue(
     issue: JiraIssue,
     was: ProblemState,
 ) -> None:
-    due = mirror_problem(runtime, problem_id, issue)
+    try:
+        due = mirror_problem(runtime, problem_id, issue)
+    except Exception:
+        # The resolution is recorded before the tickets are written: the customers' replies
+        # do not wait for the mirror (its event is retried on its own). A duplicate's tickets
+        # move to the surviving issue first, so that waits for the retry.
+        if not issue.duplicate_of:
+            _start_replies(runtime, problem_id)
+        raise
     if due is not None:
         runtime.scheduler.mirror_at(problem_id, due)
     with runtime.db.session() as session:
         problem = problems.get(session, problem_id)
-        now_state, outcome, kind = problem.state, problem.outcome, problem.solution_kind
+        now_state, outcome = problem.state, problem.outcome
     if now_state is ProblemState.RESOLVED and issue.duplicate_of and outcome == "duplicate":
         relink_duplicate(runtime, problem_id, issue.duplicate_of)
-    workaround = runtime.config.replies.send_workaround and kind == "workaround"
-    if now_state is ProblemState.RESOLVED or workaround:
-        runtime.scheduler.fanout(problem_id)
+    _start_replies(runtime, problem_id)
     if was is not now_state:
         log_event(log, f"problem.{now_state.value}", problem=issue.key, outcome=outcome)
+
+
+def _start_replies(runtime: Services, problem_id: int) -> None:
+    """Ask for the fan-out when the problem owes replies: resolved, or a workaround to send."""
+    with runtime.db.session() as session:
+        problem = problems.get(session, problem_id)
+        resolved = problem.state is ProblemState.RESOLVED
+        workaround = problem.solution_kind == "workaround"
+    if resolved or (runtime.config.replies.send_workaround and workaround):
+        runtime.scheduler.fanout(problem_id)
 
 
 def close_deleted(db: Database, zendesk: ZendeskPort, config: Config, problem_id: int) -> None:

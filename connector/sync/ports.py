@@ -83,6 +83,10 @@ class Scheduler(Protocol):
     def process_events(self) -> None:
         """Process the pending inbound events (coalesced: a burst becomes one batch)."""
 
+    def process_events_at(self, due: datetime, now: datetime) -> None:
+        """Process the inbound events again at `due` (failed ones wait to be retried); `now` is
+        the core's time, against which a run already planned is judged still ahead."""
+
     def refresh(self, problem_ids: Iterable[int]) -> None:
         """Bring these problems up to date in Jira and Zendesk."""
 

@@ -3,6 +3,7 @@
 GET  /api/problems?state=open|resolved|all&team=KEY&limit=N
 GET  /api/problems/<id>                   links, audit timeline, replies summary
 POST /api/problems/<id>/approve           approve the resolution replies
+POST /api/problems/<id>/replies/retry     send the parked (failed) replies again, once each
 GET  /api/status                          queue depth, last deliveries, counts, failures
 POST /api/events/retry                    {"ids": [..]} or {"all": true}: failed events back
 """
@@ -16,7 +17,13 @@ from flask import Blueprint, jsonify, request
 
 from connector.logs import log_event
 from connector.ops import queries
-from connector.ops.approve import NothingToApprove, ProblemNotFound, approve, reply_preview
+from connector.ops.approve import (
+    NothingToApprove,
+    ProblemNotFound,
+    approve,
+    reply_preview,
+    retry_replies,
+)
 from connector.ops.events import retry_failed_events
 from connector.store.models import MAX_ROW_ID as MAX_ID
 from connector.web import admin_auth
@@ -81,6 +88,19 @@ def build_api(runtime: AppContext) -> Blueprint:
         except NothingToApprove as exc:
             return _error(409, "nothing_to_approve", str(exc))
         return jsonify(problem_id=problem_id, approved=True, changed=result.changed)
+
+    @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/replies/retry")
+    def retry_parked_replies(problem_id: int) -> Any:
+        if not admin_auth.csrf_ok(runtime):
+            log_event(log, "api.csrf_rejected", level=logging.WARNING, problem_id=problem_id)
+            return _error(403, "csrf", f"send the session's CSRF token in {admin_auth.CSRF_HEADER}")
+        try:
+            count = retry_replies(runtime, problem_id, actor="api")
+        except ProblemNotFound:
+            return _error(404, "not_found", f"no problem {problem_id}")
+        except NothingToApprove as exc:
+            return _error(409, "no_reply_owed", str(exc))
+        return jsonify(problem_id=problem_id, retried=count)
 
     @bp.get("/status")
     def status() -> Any:

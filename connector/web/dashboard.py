@@ -25,7 +25,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from connector.logs import log_event
 from connector.ops import queries
-from connector.ops.approve import NothingToApprove, ProblemNotFound, approve, reply_preview
+from connector.ops.approve import (
+    NothingToApprove,
+    ProblemNotFound,
+    approve,
+    reply_preview,
+    retry_replies,
+)
+from connector.ops.events import retry_failed_events
 from connector.store.models import MAX_ROW_ID as MAX_ID
 from connector.store.models import utcnow
 from connector.web import admin_auth
@@ -137,6 +144,38 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
             return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
         flash("Replies approved." if result.changed else "Replies were already approved.")
         return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
+
+    @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/replies/retry")
+    def retry_parked_replies(problem_id: int) -> Any:
+        if not admin_auth.csrf_ok(runtime):
+            log_event(log, "dashboard.csrf_rejected", level=logging.WARNING, problem_id=problem_id)
+            abort(400, "missing or wrong CSRF token: reload the page and try again")
+        try:
+            count = retry_replies(runtime, problem_id, actor="dashboard")
+        except ProblemNotFound:
+            return _page("message.html", 404, title="Not found", message="No such problem.")
+        except NothingToApprove as exc:
+            flash(f"Nothing to retry: {exc}", "error")
+            return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
+        flash(
+            f"{count} failed {'reply' if count == 1 else 'replies'} back in the queue."
+            if count
+            else "No failed reply to retry."
+        )
+        return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
+
+    @bp.post("/events/retry")
+    def retry_parked_events() -> Any:
+        if not admin_auth.csrf_ok(runtime):
+            log_event(log, "dashboard.csrf_rejected", level=logging.WARNING, action="events")
+            abort(400, "missing or wrong CSRF token: reload the page and try again")
+        count = len(retry_failed_events(runtime, None, actor="dashboard"))
+        flash(
+            f"{count} failed {'event' if count == 1 else 'events'} back in the queue."
+            if count
+            else "No failed event to retry."
+        )
+        return redirect(url_for("dashboard.index"), code=303)
 
     @bp.route("/login", methods=["GET", "POST"])
     def login() -> Any:

@@ -137,6 +137,34 @@ def approve(runtime: CoreContext, ref: str | int, actor: str = "cli") -> Preview
     return preview(runtime, problem_id)
 
 
+@dataclass(frozen=True)
+class Retried:
+    problem_id: int
+    issue_key: str | None
+    outcome: str
+    tickets: int  # parked replies put back (0: none was parked)
+    held_reason: str | None  # why they still wait (e.g. for approval), if they do
+
+
+def retry_failed(runtime: CoreContext, ref: str | int, actor: str = "cli") -> Retried:
+    """Put the current outcome's parked replies back and start sending them. Each goes out
+    once: a reply is parked only once Zendesk showed it was not delivered (no reply tag on the
+    ticket, or the update refused), and a second retry finds nothing parked."""
+    problem_id = find_problem_id(runtime.db, ref)
+    problem = _problem(runtime.db, problem_id)
+    run = load_run(runtime.db, runtime.config, problem_id)
+    if run is None:
+        raise ConnectorError(
+            f"problem {problem.jira_key or problem_id} owes no reply: its issue is not "
+            "resolved and no workaround is to be sent"
+        )
+    count = reply_rows.retry_failed(runtime.db, run, actor)
+    log_event(log, "replies.retried", problem_id=problem_id, tickets=count, actor=actor)
+    if count:
+        runtime.scheduler.fanout(problem_id)
+    return Retried(problem_id, problem.jira_key, run.outcome, count, run.held_reason)
+
+
 def status(runtime: ReadNeeds, ref: str | int, limit: int = 50) -> Status:
     """Delivery state of the current outcome: counts, and the tickets not answered, with why."""
     problem_id = find_problem_id(runtime.db, ref)

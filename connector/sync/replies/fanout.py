@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 from connector.batching import batched
 from connector.errors import PermanentError, TransientError
 from connector.logs import log_event
-from connector.retry import Backoff, call_with_retries
+from connector.retry import Backoff, Horizon, call_with_retries
 from connector.store import reply_rows as rows
+from connector.store import reply_runs
 from connector.store.models import ReplyState
 from connector.store.reply_rows import Guard
 from connector.sync.replies.plan import Run
@@ -28,13 +29,19 @@ from connector.zendesk.models import MAX_BATCH, Comment, JobStatus, Ticket, Tick
 if TYPE_CHECKING:
     from connector.settings import Settings
     from connector.store.db import Database
-    from connector.sync.ports import HasClock, HasStore, HasZendesk
+    from connector.sync.ports import Clock, HasClock, HasStore, HasZendesk
 
     class FanoutNeeds(HasStore, HasClock, HasZendesk, Protocol):
         """What sending a problem's replies needs."""
 
 
 log = logging.getLogger(__name__)
+
+
+def _quiet() -> None:
+    """No heartbeat (a fan-out run outside the queue, e.g. in a test)."""
+
+
 CLOSED_MARKERS = ("closed prevents ticket update", "status: closed")
 
 
@@ -47,10 +54,11 @@ class Tuning:
     poll_min: float
     poll_max: float
     slice_seconds: float
-    max_attempts: int
+    horizon: Horizon  # when a failed ticket is tried again, and when it is parked
     followup_batch: int
     backoff: Backoff
     inline_wait: float  # a longer wait is not slept in the loop: the work goes back to the queue
+    heartbeat: float = 30.0  # a fan-out silent this long is resumed; see Settings
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Tuning:
@@ -60,10 +68,11 @@ class Tuning:
             poll_min=settings.replies_poll_min,
             poll_max=settings.replies_poll_max,
             slice_seconds=settings.replies_slice_seconds,
-            max_attempts=settings.replies_max_attempts,
+            horizon=Horizon.for_replies(settings),
             followup_batch=settings.replies_followup_batch,
             backoff=Backoff.from_settings(settings),
             inline_wait=settings.retry_max_inline_wait_seconds,
+            heartbeat=settings.replies_heartbeat_seconds,
         )
 
 
@@ -86,8 +95,30 @@ def reply_update(run: Run) -> TicketUpdate:
     )
 
 
+class Pulse:
+    """The fan-out's heartbeat on its run, written at most every sixth of `Tuning.heartbeat`:
+    while it beats, the watchdog task leaves the run alone; once it stops (the worker died),
+    the watchdog resumes the run."""
+
+    def __init__(self, runtime: HasStore, clock: Clock, run: Run, tuning: Tuning) -> None:
+        self.db, self.clock, self.run = runtime.db, clock, run
+        self.every = tuning.heartbeat / 6
+        self.last: float | None = None
+
+    def __call__(self) -> None:
+        now = self.clock.monotonic()
+        if self.last is None or now - self.last >= self.every:
+            self.last = now
+            reply_runs.beat(self.db, self.run, self.clock.now())
+
+    def stop(self) -> None:
+        reply_runs.beat(self.db, self.run, None)
+
+
 class Fanout:
-    def __init__(self, runtime: FanoutNeeds, run: Run, tuning: Tuning) -> None:
+    def __init__(
+        self, runtime: FanoutNeeds, run: Run, tuning: Tuning, pulse: Callable[[], None] = _quiet
+    ) -> None:
         self.runtime = runtime
         self.clock = runtime.clock
         self.run = run
@@ -99,6 +130,7 @@ class Fanout:
         self.failures = 0  # in a row; a success resets it
         self.progress = Progress()
         self.timeout = timedelta(seconds=tuning.claim_timeout)
+        self.pulse = pulse
 
     # ---- the loop ---------------------------------------------------------------------------
     def deliver(self, still_current: Callable[[], bool] | None = None) -> Progress:
@@ -106,6 +138,7 @@ class Fanout:
         hard_stop = deadline + max(60.0, self.tuning.claim_timeout)
         checked = self.clock.monotonic()
         while True:
+            self.pulse()
             now = self.clock.monotonic()
             if still_current is not None and now - checked > 2.0:
                 checked = now
@@ -130,12 +163,20 @@ class Fanout:
                 continue
             counts = rows.count_states(self.db, self.run)
             if counts[ReplyState.PENDING.value]:
+                waiting = self._until_due()
+                if waiting is not None and waiting > self.tuning.inline_wait:
+                    # Failed tickets wait for their next attempt: the queue brings us back.
+                    self.progress.again_in = waiting
+                    return self.progress
                 if self.clock.monotonic() > deadline:
                     self.progress.again_in = 0.0
                     return self.progress
-                self.clock.sleep(
-                    max(self.backoff_until - self.clock.monotonic(), self.tuning.poll_min)
+                pause = max(
+                    self.backoff_until - self.clock.monotonic(),
+                    waiting or 0.0,
+                    self.tuning.poll_min,
                 )
+                self.clock.sleep(min(pause, self.tuning.inline_wait))  # then beat again
                 continue
             if counts[ReplyState.CLAIMED.value]:
                 self.progress.again_in = self._until_stale()
@@ -147,7 +188,9 @@ class Fanout:
         return self.runtime.db
 
     def _send_next(self) -> str | None:
-        claim = rows.claim_pending(self.db, self.run, limit=MAX_BATCH, timeout=self.timeout)
+        claim = rows.claim_pending(
+            self.db, self.run, limit=MAX_BATCH, timeout=self.timeout, now=self.clock.now()
+        )
         if claim is None:
             return None
         try:
@@ -161,7 +204,7 @@ class Fanout:
             return None
         except PermanentError as exc:
             guard = Guard.claimed(claim.token)
-            rows.retry_or_fail(self.db, guard, claim.ticket_ids, str(exc), self.tuning.max_attempts)
+            self._retry_later(guard, claim.ticket_ids, str(exc), curable=False)
             log_event(log, "replies.batch.refused", problem_id=self.run.problem_id, error=str(exc))
             return None
         if rows.record_job(self.db, claim, job.id) == 0:
@@ -189,6 +232,39 @@ class Fanout:
         else:  # a timeout or 5xx may hide an accepted job: the tags will tell
             rows.mark_unknown(self.db, claim, str(exc))
             self._back_off(None, str(exc))
+
+    def _retry_later(self, guard: Guard, ticket_ids: list[int], error: str, curable: bool) -> None:
+        """Failed tickets wait for their next attempt, or are parked past the horizon (or after
+        `replies_max_attempts` refusals, which retrying will not cure)."""
+        if not ticket_ids:
+            return
+        horizon, now = self.tuning.horizon, self.clock.now()
+        attempt = max(rows.most_attempts(self.db, guard, ticket_ids), 1)
+        parked = rows.retry_later(
+            self.db,
+            guard,
+            ticket_ids,
+            error,
+            now=now,
+            retry_at=horizon.next_attempt(now, attempt, None),
+            park_failing_since=horizon.park_failing_since(now),
+            park_after_attempts=None if curable else horizon.permanent_attempts,
+        )
+        log_event(
+            log,
+            "replies.tickets.retry_later",
+            level=logging.WARNING,
+            problem_id=self.run.problem_id,
+            tickets=len(ticket_ids),
+            parked=parked,
+            error=error[:200],
+        )
+
+    def _until_due(self) -> float | None:
+        """Seconds until the earliest pending ticket that waits for a later attempt is due."""
+        now = self.clock.now()
+        due = rows.next_attempt_after(self.db, self.run, now)
+        return None if due is None else (due - now).total_seconds()
 
     def _release(self, claim: rows.Claim) -> None:
         rows.release_claim(self.db, claim)
@@ -259,7 +335,7 @@ class Fanout:
         rows.set_state(self.db, guard, missing, ReplyState.SKIPPED, "ticket not found")
         if retry:
             error = next(iter(errors.values()))
-            rows.retry_or_fail(self.db, guard, retry, error, self.tuning.max_attempts)
+            self._retry_later(guard, retry, error, curable=False)  # Zendesk refused the update
         self._verify(guard, unknown)
         log_event(
             log,
@@ -319,7 +395,7 @@ class Fanout:
         rows.set_state(self.db, guard, missing, ReplyState.SKIPPED, "ticket not found")
         self._closed(guard, closed)
         error = "not delivered (no reply tag on the ticket)"
-        rows.retry_or_fail(self.db, guard, again, error, self.tuning.max_attempts)
+        self._retry_later(guard, again, error, curable=True)
 
     def _closed(self, guard: Guard, ticket_ids: list[int]) -> None:
         if not self.run.rendered.public:

@@ -1,12 +1,15 @@
 """Closed tickets refuse updates, so a follow-up ticket carries the reply. Exactly once: the row
 is claimed (the one lease) and marked as attempted before the create call, which carries an
 `Idempotency-Key` (Zendesk replays the first answer for two hours); an attempted row is checked
-first against the closed ticket's follow-ups, looking for the reply tag.
+first against the closed ticket's follow-ups, looking for the reply tag. So a claim can be taken
+over soon after its worker dies: it is held for `Tuning.heartbeat` seconds and renewed before
+each create call.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,8 +32,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def deliver_followups(runtime: FollowupNeeds, run: Run, tuning: Tuning) -> float | None:
-    """Create the owed follow-ups; returns a delay to try again after, or None when done."""
+def deliver_followups(
+    runtime: FollowupNeeds, run: Run, tuning: Tuning, pulse: Callable[[], None] | None = None
+) -> float | None:
+    """Create the owed follow-ups; returns a delay to try again after, or None when done (or
+    when the owed ones are claimed by another worker: `again_after_claims` says when to look)."""
     deadline = runtime.clock.monotonic() + tuning.slice_seconds
     failures = 0  # in a row
     while runtime.clock.monotonic() < deadline:
@@ -38,11 +44,14 @@ def deliver_followups(runtime: FollowupNeeds, run: Run, tuning: Tuning) -> float
             runtime.db,
             run,
             limit=tuning.followup_batch,
-            timeout=timedelta(seconds=tuning.claim_timeout),
+            timeout=timedelta(seconds=tuning.heartbeat),
         )
         if token is None:
-            return None
+            return _again_after_claims(runtime, run, tuning)
         for owed in followups.claimed_followups(runtime.db, token):
+            followups.refresh_claim(runtime.db, token)
+            if pulse is not None:
+                pulse()
             try:
                 _one(runtime, run, token, owed)
                 failures = 0
@@ -58,6 +67,16 @@ def deliver_followups(runtime: FollowupNeeds, run: Run, tuning: Tuning) -> float
                     return pause
                 runtime.clock.sleep(pause)
     return 0.0
+
+
+def _again_after_claims(runtime: FollowupNeeds, run: Run, tuning: Tuning) -> float | None:
+    """None when no follow-up is owed; else (another worker holds them) when their claim runs
+    out, so a dead worker's follow-ups are taken over then."""
+    oldest = followups.oldest_open_claim(runtime.db, run)
+    if oldest is None:
+        return None
+    expires = oldest + timedelta(seconds=tuning.heartbeat)
+    return max((expires - runtime.clock.now()).total_seconds(), 0.0) + 0.5
 
 
 def _one(runtime: FollowupNeeds, run: Run, token: str, owed: followups.OwedFollowup) -> None:

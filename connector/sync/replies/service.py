@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from connector.logs import log_event
 from connector.store import reply_rows, reply_runs
-from connector.sync.replies.fanout import Fanout, Tuning
+from connector.sync.replies.fanout import Fanout, Pulse, Tuning
 from connector.sync.replies.followups import deliver_followups
 from connector.sync.replies.plan import UNMAPPED, WORKAROUND, Run, load_run
 from connector.sync.replies.summary import is_finished, post_summary
@@ -73,10 +73,14 @@ def run_fanout(
         now = current_run(runtime.db, runtime.config, problem_id)
         return now is not None and now.outcome == run.outcome and not now.held
 
-    progress = Fanout(runtime, run, tuning).deliver(still_current)
-    again = [progress.again_in]
-    if still_current():
-        again.append(deliver_followups(runtime, run, tuning))
+    pulse = Pulse(runtime, runtime.clock, run, tuning)
+    try:
+        progress = Fanout(runtime, run, tuning, pulse).deliver(still_current)
+        again = [progress.again_in]
+        if still_current():
+            again.append(deliver_followups(runtime, run, tuning, pulse))
+    finally:
+        pulse.stop()  # ended (or raised, and the queue retries it): the watchdog stands down
     result.counts = reply_rows.count_states(runtime.db, run)
     if is_finished(result.counts):
         result.summary_posted = post_summary(runtime, run)
