@@ -163,20 +163,24 @@ class Fanout:
                 continue
             counts = rows.count_states(self.db, self.run)
             if counts[ReplyState.PENDING.value]:
-                waiting = self._until_due()
-                if waiting is not None and waiting > self.tuning.inline_wait:
-                    # Failed tickets wait for their next attempt: the queue brings us back.
-                    self.progress.again_in = waiting
-                    return self.progress
                 if self.clock.monotonic() > deadline:
                     self.progress.again_in = 0.0
                     return self.progress
-                pause = max(
-                    self.backoff_until - self.clock.monotonic(),
-                    waiting or 0.0,
-                    self.tuning.poll_min,
+                # Zendesk asked us to wait, or the failed tickets wait for their next attempt.
+                blocked = self.backoff_until - self.clock.monotonic()
+                waiting = self._until_due() if blocked <= 0 else None
+                problem_ticket_left = (
+                    counts[ReplyState.PENDING.value] == 1 and self.run.problem_ticket_id is not None
                 )
-                self.clock.sleep(min(pause, self.tuning.inline_wait))  # then beat again
+                if blocked <= 0 and waiting is None and problem_ticket_left:
+                    # Only the problem ticket is left, behind claims another worker holds or
+                    # that wait to be read back: come back when those are settled or stale.
+                    waiting = self._until_stale()
+                pause = max(blocked, waiting or 0.0, self.tuning.poll_min)
+                if pause > self.tuning.inline_wait:  # give the worker back; the queue returns
+                    self.progress.again_in = pause
+                    return self.progress
+                self.clock.sleep(pause)
                 continue
             if counts[ReplyState.CLAIMED.value]:
                 self.progress.again_in = self._until_stale()
