@@ -22,3 +22,11 @@ TASK_SECONDS = Histogram(
     ["task"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+EVENTS_FINISHED = Counter(
+    "connector_inbound_events_finished_total",
+    "Stored webhook deliveries a worker finished, by source and state (processed, ignored).",
+    ["source", "state"],
+)
+for _source in ("zendesk", "jira"):  # every series exists from the start, at 0
+    for _state in ("processed", "ignored"):
+        EVENTS_FINISHED.labels(_source, _state)

@@ -114,6 +114,22 @@ class Settings(BaseSettings):
     # The Jira poll re-reads this far before its watermark: Jira's clock and ours may disagree.
     jira_poll_overlap_seconds: float = Field(default=120.0, ge=0)
 
+    @field_validator(
+        "zendesk_api_token",
+        "zendesk_webhook_secret",
+        "jira_api_token",
+        "jira_pat",
+        "jira_webhook_secret",
+        "admin_token",
+        mode="before",
+    )
+    @classmethod
+    def _blank_secret_is_unset(cls, value: Any) -> Any:
+        # `CONNECTOR_ZENDESK_WEBHOOK_SECRET=` in a .env is no secret, not the empty key: anyone
+        # can sign with that one.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

@@ -1,4 +1,5 @@
-"""`GET /metrics`: database gauges read at scrape time, webhook, task and API counters."""
+"""`GET /metrics`: database gauges (shared by the scrapes of a few seconds), webhook, task, API
+and finished-event counters. What a scrape costs: tests/test_metrics_scrape_cost.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from connector.bootstrap import WorkerContext as Runtime
 from connector.demo.stack import LocalStack
 from connector.errors import TransientError
+from connector.ops import metrics
 from connector.ops.metrics import instrument_huey
 from connector.store.models import Problem
 from connector.webhook_app import create_app
@@ -39,7 +41,10 @@ def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
     runtime.close()
 
 
-def test_store_gauges_are_read_at_scrape_time(rt: Runtime) -> None:
+def test_store_gauges_are_read_from_the_database(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics, "CACHE_SECONDS", 0.0)  # each scrape reads again
     seed(rt)
     client = create_app(runtime=rt).test_client()
     response = client.get("/metrics")  # no admin token needed: Prometheus scrapes it
@@ -54,6 +59,8 @@ def test_store_gauges_are_read_at_scrape_time(rt: Runtime) -> None:
     assert value(found, "connector_replies", state="failed") == 1
     assert value(found, "connector_replies", state="pending") == 0  # every state is exported
     assert value(found, "connector_inbound_events", source="zendesk", state="failed") == 1
+    # processed and ignored events are counted where a worker finishes them, not here
+    assert ("connector_inbound_events", (("source", "jira"), ("state", "processed"))) not in found
     assert value(found, "connector_last_delivery_timestamp_seconds", source="jira") > 0
 
     with rt.db.session() as s:
@@ -79,7 +86,8 @@ def test_a_broken_database_reports_store_down_not_an_error(tmp_path: Path) -> No
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LocalStack]:
+def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
+    monkeypatch.setattr(metrics, "CACHE_SECONDS", 0.0)  # the gauges after the work, not before
     s = LocalStack(tmp_path).start()
     instrument_huey(s.rt.huey)
     instrument_huey(s.rt.huey)  # idempotent: counts once

@@ -1,6 +1,8 @@
-"""`GET /metrics`: process counters (webhooks, API calls and 429s, task outcomes) plus gauges
-read from the database and the queue at scrape time, so every web process reports the same
-shared truth (problems, replies, inbound events, queue depth, last deliveries).
+"""`GET /metrics`: process counters (webhooks, API calls and 429s, task outcomes, events
+finished) plus gauges read from the database and the queue, so every web process reports the
+same shared truth (problems, replies, events waiting or failed, queue depth, last deliveries).
+The gauges are read at most once per `CACHE_SECONDS` per process, whatever the number of
+scrapes, and each read costs the same whatever the number of stored events.
 
 With several processes (gunicorn workers, `connector worker`), set PROMETHEUS_MULTIPROC_DIR to
 a shared, empty directory in every process: the counters are then summed across them.
@@ -23,8 +25,16 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from connector.counters import TASK_SECONDS, TASKS
 from connector.logs import log_event
-from connector.ops import queries
-from connector.store.models import EventState, ProblemState, ReplyState
+from connector.ops.last_delivery import SOURCES
+from connector.ops.shared_result import Busy, SharedResult
+from connector.ops.store_gauges import (
+    BACKLOG_CAP,
+    BACKLOG_STATES,
+    GaugeReader,
+    Reading,
+    StoreGauges,
+)
+from connector.store.models import ProblemState, ReplyState
 
 if TYPE_CHECKING:
     from huey import Huey
@@ -32,6 +42,10 @@ if TYPE_CHECKING:
     from connector.ops.context import AppContext
 
 log = logging.getLogger(__name__)
+
+CACHE_SECONDS = 5.0  # scrapes within this share one reading of the database
+STALE_SECONDS = 30.0  # while the next reading runs, scrapes get one at most this old
+WAIT_SECONDS = 5.0  # with none that recent, how long a scrape waits for the running one
 
 _OUTCOMES = {
     signals.SIGNAL_COMPLETE: "complete",
@@ -69,82 +83,81 @@ def instrument_huey(huey: Huey) -> None:
 
 
 class StoreCollector:
-    """Gauges derived from the database and the queue, computed when Prometheus scrapes."""
+    """Gauges read from the database and the queue, shared by the scrapes of a few seconds
+    (see `connector.ops.shared_result`) and cheap whatever the number of stored events (see
+    `connector.ops.store_gauges`)."""
 
     def __init__(self, runtime: AppContext) -> None:
-        self.runtime = runtime
+        self.readings = SharedResult(
+            GaugeReader(runtime).read,
+            ttl=CACHE_SECONDS,
+            max_age=max(CACHE_SECONDS, STALE_SECONDS),
+            wait=WAIT_SECONDS,
+        )
 
     def describe(self) -> list[Metric]:
         return []  # nothing is read at registration time
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._queue()
+        try:
+            reading = self.readings.get()
+        except Busy:
+            log_event(log, "metrics.store_busy", level=logging.WARNING)
+            reading = Reading()
+        if reading.queue_depth is not None:
+            depth = GaugeMetricFamily("connector_queue_depth", "Tasks waiting in the queue.")
+            depth.add_metric([], reading.queue_depth)
+            yield depth
         up = GaugeMetricFamily(
-            "connector_store_up", "1 when the database answered this scrape, 0 otherwise."
+            "connector_store_up", "1 when the database answered the latest reading, 0 otherwise."
         )
-        try:
-            families = list(self._store())
-        except Exception as exc:
-            log_event(log, "metrics.store_unavailable", level=logging.WARNING, error=_name(exc))
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
+        up.add_metric([], 0 if reading.store is None else 1)
         yield up
-        yield from families
+        if reading.store is not None:
+            yield from _store_families(reading.store)
 
-    def _queue(self) -> Iterator[Metric]:
-        from connector.queue import queue_depth
 
-        depth = GaugeMetricFamily("connector_queue_depth", "Tasks waiting in the queue.")
-        try:
-            depth.add_metric([], queue_depth(self.runtime.huey))
-        except Exception as exc:
-            log_event(log, "metrics.queue_unavailable", level=logging.WARNING, error=_name(exc))
-            return
-        yield depth
-
-    def _store(self) -> Iterator[Metric]:
-        db = self.runtime.db
-        yield _by_label(
-            "connector_problems",
-            "Problems by state.",
-            "state",
-            [s.value for s in ProblemState],
-            queries.problem_counts(db),
-        )
-        yield _by_label(
-            "connector_replies",
-            "Resolution replies by result (pending, sent, followup, skipped, failed...).",
-            "state",
-            [s.value for s in ReplyState],
-            queries.reply_counts(db),
-        )
-        events = GaugeMetricFamily(
-            "connector_inbound_events",
-            "Stored webhook deliveries by source and processing state.",
-            labels=["source", "state"],
-        )
-        counts = queries.event_counts(db)
-        for source in ("zendesk", "jira"):
-            for state in EventState:
-                events.add_metric([source, state.value], counts.get((source, state.value), 0))
-        yield events
-        last = GaugeMetricFamily(
-            "connector_last_delivery_timestamp_seconds",
-            "Unix time of the latest stored webhook delivery, by source.",
-            labels=["source"],
-        )
-        for source, at in queries.last_deliveries(db).items():
-            if at is not None:
-                last.add_metric([source], at.timestamp())
-        yield last
-        awaiting = GaugeMetricFamily(
-            "connector_problems_awaiting_approval",
-            "Problems whose pending replies wait for an admin's approval.",
-        )
-        awaiting.add_metric([], queries.awaiting_approval(self.runtime))
-        yield awaiting
+def _store_families(store: StoreGauges) -> Iterator[Metric]:
+    yield _by_label(
+        "connector_problems",
+        "Problems by state.",
+        "state",
+        [s.value for s in ProblemState],
+        store.problems,
+    )
+    yield _by_label(
+        "connector_replies",
+        "Resolution replies by result (pending, sent, followup, skipped, failed...).",
+        "state",
+        [s.value for s in ReplyState],
+        store.replies,
+    )
+    events = GaugeMetricFamily(
+        "connector_inbound_events",
+        f"Stored webhook deliveries waiting (pending) or failed, by source; counted up to "
+        f"{BACKLOG_CAP} per state. Processed and ignored ones: "
+        "connector_inbound_events_finished_total.",
+        labels=["source", "state"],
+    )
+    for source in SOURCES:
+        for state in BACKLOG_STATES:
+            events.add_metric([source, state.value], store.backlog.get((source, state.value), 0))
+    yield events
+    last = GaugeMetricFamily(
+        "connector_last_delivery_timestamp_seconds",
+        "Unix time of the latest stored webhook delivery, by source.",
+        labels=["source"],
+    )
+    for source, at in store.last_delivery.items():
+        if at is not None:
+            last.add_metric([source], at.timestamp())
+    yield last
+    awaiting = GaugeMetricFamily(
+        "connector_problems_awaiting_approval",
+        "Problems whose pending replies wait for an admin's approval.",
+    )
+    awaiting.add_metric([], store.awaiting_approval)
+    yield awaiting
 
 
 def _by_label(
@@ -175,7 +188,3 @@ def _process_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     return registry
-
-
-def _name(exc: BaseException) -> str:
-    return type(exc).__name__

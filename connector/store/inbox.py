@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
+from connector.counters import EVENTS_FINISHED
 from connector.store.db import Database
 from connector.store.lease import Lease
 from connector.store.models import EventState, InboundEvent, utcnow
@@ -42,9 +43,10 @@ def finish(db: Database, events: Iterable[InboundEvent], state: EventState) -> N
     """Processed or ignored: the payload is dropped (the ticket or issue is re-read anyway).
     Only events this claim still holds are touched (a claim that expired went to another
     worker, which will process them again)."""
+    finished: list[str] = []  # the sources of the events finished here, for /metrics
     with db.session() as session:
         for token, ids in _by_claim(events).items():
-            session.execute(
+            finished += session.scalars(
                 update(InboundEvent)
                 .where(
                     InboundEvent.id.in_(ids),
@@ -52,7 +54,10 @@ def finish(db: Database, events: Iterable[InboundEvent], state: EventState) -> N
                     InboundEvent.state == EventState.PENDING,
                 )
                 .values(state=state, processed_at=utcnow(), payload=None, content_hash=None)
+                .returning(InboundEvent.source)
             )
+    for source in finished:
+        EVENTS_FINISHED.labels(source, state.value).inc()
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
