@@ -293,3 +293,20 @@ def test_finished_events_past_retention_are_deleted_and_the_rest_kept(
         kept = sorted(e.id for e in s.scalars(select(InboundEvent)))
     assert kept == [ids[2], ids[3], ids[4]]
     assert inbox.delete_finished_before(runtime.db, cutoff) == 0
+
+
+def test_credentials_refused_wait_like_an_outage_instead_of_parking(
+    runtime: WorkerContext, clock: FakeClock
+) -> None:
+    from connector.errors import AuthError
+
+    runtime.settings.event_max_attempts = 2
+    add_events(runtime, 1)
+    handler = FakeZendeskHandler({1}, AuthError("zendesk: 401 Couldn't authenticate you"))
+    for _ in range(5):  # a revoked token: more than the attempts a refusal gets
+        process_pending(runtime, {"zendesk": handler})
+        clock.advance(timedelta(minutes=2))
+    assert states(runtime) == {"1": (EventState.PENDING, 5)}
+    handler.bad.clear()  # the admin set a valid token
+    assert process_pending(runtime, {"zendesk": handler}) == 1
+    assert states(runtime) == {"1": (EventState.PROCESSED, 5)}

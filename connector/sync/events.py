@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from connector.errors import TransientError
+from connector.errors import AuthError, TransientError
 from connector.logs import log_event
 from connector.retry import Horizon
 from connector.store import inbox
@@ -147,7 +147,9 @@ def _failed(services: Services, events: list[InboundEvent], exc: Exception) -> d
     now = services.clock.now()
     attempt = max(e.attempts for e in events) + 1
     retry_at = horizon.next_attempt(now, attempt, getattr(exc, "retry_after", None))
-    curable = isinstance(exc, TransientError | TimeoutError)
+    # Credentials refused (a revoked token) stop everything until an admin fixes them: an
+    # outage, not this event's fault.
+    curable = isinstance(exc, TransientError | TimeoutError | AuthError)
     parked = inbox.record_failure(
         services.db,
         events,

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from connector.batching import batched
-from connector.errors import PermanentError, TransientError
+from connector.errors import AuthError, PermanentError, TransientError
 from connector.logs import log_event
 from connector.retry import Backoff, Horizon, call_with_retries
 from connector.store import reply_rows as rows
@@ -208,7 +208,9 @@ class Fanout:
             return None
         except PermanentError as exc:
             guard = Guard.claimed(claim.token)
-            self._retry_later(guard, claim.ticket_ids, str(exc), curable=False)
+            # Credentials refused wait for the fix like an outage; other refusals park.
+            curable = isinstance(exc, AuthError)
+            self._retry_later(guard, claim.ticket_ids, str(exc), curable=curable)
             log_event(log, "replies.batch.refused", problem_id=self.run.problem_id, error=str(exc))
             return None
         if rows.record_job(self.db, claim, job.id) == 0:
