@@ -74,6 +74,26 @@ def create(session: Session, ticket_id: int, problem_id: int, via: LinkVia, link
     return link
 
 
+def set_status(db: Database, problem_id: int, ticket_ids: Iterable[int], status: str) -> int:
+    """The connector itself set these tickets' status (its own changes send no webhook it
+    reads): record it, so counts follow Zendesk. How many links changed."""
+    ids = list(ticket_ids)
+    if not ids:
+        return 0
+    with db.session() as session:
+        result = session.execute(
+            update(Link)
+            .where(
+                Link.problem_id == problem_id,
+                Link.ticket_id.in_(ids),
+                Link.ticket_status.is_distinct_from(status),
+            )
+            .values(ticket_status=status)
+            .execution_options(synchronize_session=False)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def remove(session: Session, link: Link) -> None:
     session.delete(link)
 

@@ -19,8 +19,8 @@ from connector.batching import batched
 from connector.errors import AuthError, PermanentError, TransientError
 from connector.logs import log_event
 from connector.retry import Backoff, Horizon, call_with_retries
+from connector.store import links, reply_runs
 from connector.store import reply_rows as rows
-from connector.store import reply_runs
 from connector.store.models import ReplyState
 from connector.store.reply_rows import Guard
 from connector.sync.replies.plan import Run
@@ -83,6 +83,7 @@ class Progress:
     verified: int = 0
     throttled: int = 0
     again_in: float | None = None
+    statuses_changed: int = 0  # linked tickets whose status the replies changed
     notes: list[str] = field(default_factory=list)
 
 
@@ -336,7 +337,7 @@ class Fanout:
             else:
                 retry.append(ticket_id)
                 errors[ticket_id] = f"{result.error}: {result.details}"
-        rows.set_state(self.db, guard, sent, ReplyState.SENT)
+        self._sent(guard, sent, self.run.rendered.status)
         self._closed(guard, closed)
         rows.set_state(self.db, guard, missing, ReplyState.SKIPPED, "ticket not found")
         if retry:
@@ -397,11 +398,24 @@ class Fanout:
         again = [
             i for i in chunk if i in seen and tag not in seen[i].tags and seen[i].status != "closed"
         ]
-        rows.set_state(self.db, guard, sent, ReplyState.SENT)
+        by_status: dict[str, list[int]] = {}
+        for ticket_id in sent:
+            by_status.setdefault(seen[ticket_id].status, []).append(ticket_id)
+        for status, ticket_ids in by_status.items():
+            self._sent(guard, ticket_ids, status)
         rows.set_state(self.db, guard, missing, ReplyState.SKIPPED, "ticket not found")
         self._closed(guard, closed)
         error = "not delivered (no reply tag on the ticket)"
         self._retry_later(guard, again, error, curable=True)
+
+    def _sent(self, guard: Guard, ticket_ids: list[int], status: str | None) -> None:
+        """The replies landed; the tickets' status is what the reply set (the connector's own
+        change sends no webhook it reads, so the links learn it here)."""
+        rows.set_state(self.db, guard, ticket_ids, ReplyState.SENT)
+        if status:
+            self.progress.statuses_changed += links.set_status(
+                self.db, self.run.problem_id, ticket_ids, status
+            )
 
     def _closed(self, guard: Guard, ticket_ids: list[int]) -> None:
         if not self.run.rendered.public:

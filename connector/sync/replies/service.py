@@ -21,12 +21,15 @@ if TYPE_CHECKING:
         HasClock,
         HasConfig,
         HasJira,
+        HasScheduler,
         HasSettings,
         HasStore,
         HasZendesk,
     )
 
-    class FanoutRunNeeds(HasStore, HasConfig, HasSettings, HasClock, HasZendesk, HasJira, Protocol):
+    class FanoutRunNeeds(
+        HasStore, HasConfig, HasSettings, HasClock, HasScheduler, HasZendesk, HasJira, Protocol
+    ):
         """What converging a problem's replies needs."""
 
 
@@ -81,6 +84,8 @@ def run_fanout(
             again.append(deliver_followups(runtime, run, tuning, pulse))
     finally:
         pulse.stop()  # ended (or raised, and the queue retries it): the watchdog stands down
+    if progress.statuses_changed:  # open counts follow: impact to Jira within its interval
+        runtime.scheduler.write_impact_at(problem_id, runtime.clock.now())
     result.counts = reply_rows.count_states(runtime.db, run)
     if is_finished(result.counts):
         result.summary_posted = post_summary(runtime, run)
