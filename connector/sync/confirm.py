@@ -12,7 +12,7 @@ from connector import urls
 from connector.fields import Snapshot
 from connector.logs import log_event
 from connector.store import links, problems, tickets
-from connector.sync.mirror import ticket_update
+from connector.sync.mirror import cleared, ticket_update
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
@@ -72,15 +72,22 @@ def confirm_links(runtime: ConfirmNeeds, problem_id: int) -> int:
 
 
 def confirm_unlinks(runtime: UnlinkNeeds) -> int:
-    """Clear the key and leave one note on tickets that left their problem."""
+    """Clear the key and everything mirrored from the issue (status, solution, fix date and
+    their tags), and leave one note on tickets that left their problem."""
     pending = tickets.pending_unlinks(runtime.db)
     by_key: dict[str, list[int]] = {}
     for ticket_id, key in pending:
         by_key.setdefault(key, []).append(ticket_id)
+    mirrored_fields, mirrored_tags = cleared(runtime.config)
     for key, ticket_ids in by_key.items():
-        note = f"Unlinked from Jira issue {key}: this ticket no longer follows that problem."
+        note = (
+            f"Unlinked from Jira issue {key}: this ticket no longer follows that problem, and "
+            "its Jira status, solution and expected fix were cleared."
+        )
         update = TicketUpdate(
-            comment=Comment(body=note, public=False), custom_fields=_key_field(runtime.config, None)
+            comment=Comment(body=note, public=False),
+            custom_fields={**mirrored_fields, **_key_field(runtime.config, None)},
+            remove_tags=mirrored_tags,
         )
         for chunk, _job in runtime.zendesk.update_in_batches(ticket_ids, update):
             tickets.unlink_shown(runtime.db, chunk, key)

@@ -94,6 +94,21 @@ def changed_fields(config: Config, before: Snapshot, after: Snapshot) -> dict[in
     return fields
 
 
+def cleared(config: Config) -> tuple[dict[int, Any], list[str]]:
+    """What unlinking takes off a ticket: every configured mirrored field emptied and every tag
+    the mirror may have added removed, so nothing of the old problem stays on it."""
+    ids = config.zendesk.fields
+    fields: dict[int, Any] = {}
+    tags: list[str] = []
+    for spec in MIRRORED_FIELDS:
+        field_id = ids.id_of(spec.key)
+        if field_id is not None:
+            fields[field_id] = None
+        if spec.tags:
+            tags += [spec.tags.prefix + value for value in spec.tags.values]
+    return fields, tags
+
+
 def changed_tags(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
     """Tags to add and remove: the one for the fact's new value replaces its siblings."""
     add: list[str] = []

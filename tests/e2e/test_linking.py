@@ -166,10 +166,16 @@ def test_unlink_and_move_are_audited_and_shown_on_the_ticket(stack: LocalStack) 
     assert links(stack)[incident] == (key2, LinkVia.INCIDENT)
     assert field_value(stack, incident, "jira_issue") == key2
 
+    assert field_value(stack, incident, "jira_status") == "To Do"
+    assert "jira_status_new" in stack.zendesk.ticket(incident)["tags"]
+
     stack.zendesk.agent_update_ticket(incident, type="question", problem_id=None)  # unlink
     stack.drain()
     assert incident not in links(stack)
     assert field_value(stack, incident, "jira_issue") in (None, "")
+    # Nothing of the old problem stays: no Jira status, no status tag.
+    assert field_value(stack, incident, "jira_status") in (None, "")
+    assert not [t for t in stack.zendesk.ticket(incident)["tags"] if t.startswith("jira_status_")]
     notes = internal_notes(stack, incident)
     assert [key1 in notes[0], key2 in notes[1], "Unlinked" in notes[2]] == [True, True, True]
     with stack.rt.db.session() as s:
