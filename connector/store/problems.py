@@ -76,6 +76,13 @@ def state_of(db: Database, problem_id: int) -> ProblemState:
 JIRA_CREATION = Lease(Problem.jira_claim, Problem.jira_claimed_at)
 
 
+def never_mirrored(db: Database, problem_id: int) -> bool:
+    """The problem tracks a Jira issue whose state was never read (an adopted key)."""
+    with db.session() as session:
+        problem = get(session, problem_id)
+        return problem.jira_issue_id is not None and problem.mirrored is None
+
+
 def claim_jira_creation(db: Database, problem_id: int, timeout: timedelta) -> str | None:
     """A token when this caller may create the problem's Jira issue: it has none yet and no
     live claim; None otherwise."""

@@ -27,11 +27,16 @@ def _is_resolved(db: Database, problem_id: int) -> bool:
 
 
 def refresh_problems(runtime: Services, problem_ids: Iterable[int]) -> None:
-    created = False
+    tracked_new = False  # a problem started tracking an issue: the dropdown lists it
     for problem_id in sorted(set(problem_ids)):
         if create_jira_issue(runtime, problem_id):
-            created = True
+            tracked_new = True
             prime_mirror(runtime, problem_id)
+        elif problems.never_mirrored(runtime.db, problem_id):
+            # An issue adopted by its key: read its status and solution now, so the tickets'
+            # confirmation shows them (not at the next reconcile).
+            prime_mirror(runtime, problem_id)
+            tracked_new = True
         confirm_links(runtime, problem_id)
         if _is_resolved(runtime.db, problem_id):
             runtime.scheduler.fanout(problem_id)  # it gained tickets: reply to them
@@ -39,5 +44,5 @@ def refresh_problems(runtime: Services, problem_ids: Iterable[int]) -> None:
         if due is not None:
             runtime.scheduler.write_impact_at(problem_id, due)
     confirm_unlinks(runtime)
-    if created:
+    if tracked_new:
         sync_known_problem_options(runtime)

@@ -121,7 +121,9 @@ def test_pasting_a_jira_key_adopts_the_issue_with_the_team_of_its_project(
     with stack.rt.db.session() as s:
         problem = s.scalars(select(Problem)).one()
         assert (problem.team, problem.summary) == ("shipping", "Parcels stuck in Leipzig hub")
+        assert problem.jira_status == "To Do"  # read at once, not at the next reconcile
     assert len([i for i in stack.jira.issue_keys() if i.startswith("SHIP-")]) == 1  # adopted
+    assert field_value(stack, ticket, "jira_status") == "To Do"
 
 
 def test_an_unknown_key_gets_one_internal_note_and_no_link(stack: LocalStack) -> None:
