@@ -33,7 +33,7 @@ def test_a_resolved_problem_leaves_the_dropdown_when_the_clock_passes_the_grace_
         value = known_problem_value(problem.id)
     clock = FakeClock(resolved_at + timedelta(hours=1))
     assert desired_options(runtime.db, runtime.config, clock.now()) == {
-        value: "FIN-1 Double charge"
+        value: "FIN-1 Double charge (resolved)"
     }
     clock.advance(timedelta(hours=runtime.config.known_problem_grace_hours))
     assert desired_options(runtime.db, runtime.config, clock.now()) == {}

@@ -12,7 +12,9 @@ from connector import urls
 from connector.fields import Snapshot
 from connector.logs import log_event
 from connector.store import links, problems, tickets
+from connector.store.models import ProblemState
 from connector.sync.mirror import cleared, ticket_update
+from connector.sync.promises import reply_promise
 from connector.zendesk.models import Comment, TicketUpdate
 
 if TYPE_CHECKING:
@@ -49,13 +51,14 @@ def confirm_links(runtime: ConfirmNeeds, problem_id: int) -> int:
         if not problem.jira_key:
             return 0  # confirmed once the Jira issue exists
         key, team, mirrored = problem.jira_key, problem.team, dict(problem.mirrored or {})
+        resolved, outcome = problem.state is ProblemState.RESOLVED, problem.outcome
         ticket_ids = links.unconfirmed_ticket_ids(session, problem_id)
     team_name = runtime.config.teams[team].name or team if team in runtime.config.teams else team
     link = jira_browse_url(runtime.settings.jira_url, key)
     note = (
         f"Linked to Jira issue {key} ({team_name}): {link}\n"
-        "The Jira status, the agreed solution and the expected fix date will appear on this "
-        "ticket; the customer gets a reply when the issue is resolved."
+        "The Jira status, the agreed solution and the expected fix date appear on this ticket. "
+        + reply_promise(runtime.config, resolved, outcome)
     )
     # A ticket joining late also shows what was already mirrored (status, solution, fix date).
     shown = ticket_update(runtime.config, {}, Snapshot.load(mirrored)) if mirrored else None

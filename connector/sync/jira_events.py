@@ -14,6 +14,7 @@ from connector.logs import log_event
 from connector.store import audit, links, problems
 from connector.store.models import InboundEvent, LinkVia, ProblemState
 from connector.sync.confirm import confirm_links
+from connector.sync.known_problems import sync_known_problem_options
 from connector.sync.mirror import mirror_problem, tracked_problem
 from connector.sync.problems import Cause, ensure_problem
 from connector.zendesk.models import Comment, TicketUpdate
@@ -84,6 +85,7 @@ def mirror_issue(
         relink_duplicate(runtime, problem_id, issue.duplicate_of)
     _start_replies(runtime, problem_id)
     if was is not now_state:
+        sync_known_problem_options(runtime)  # "(resolved)" in the dropdown, or not any more
         log_event(log, f"problem.{now_state.value}", problem=issue.key, outcome=outcome)
 
 

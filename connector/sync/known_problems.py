@@ -8,8 +8,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from connector.fields import NO_PROBLEM_OPTION
 from connector.logs import log_event
 from connector.store import problems
+from connector.store.models import ProblemState
 from connector.sync.signals import KNOWN_PROBLEM_PREFIX, known_problem_value
 
 if TYPE_CHECKING:
@@ -30,9 +32,15 @@ def desired_options(db: Database, config: Config, now: datetime) -> dict[str, st
     cutoff = now - timedelta(hours=config.known_problem_grace_hours)
     with db.session() as session:
         return {
-            known_problem_value(p.id): f"{p.jira_key} {p.summary}"[:OPTION_NAME_LIMIT]
+            known_problem_value(p.id): _option_name(p.jira_key, p.summary, p.state)
             for p in problems.for_dropdown(session, resolved_since=cutoff)
         }
+
+
+def _option_name(key: str | None, summary: str, state: ProblemState) -> str:
+    """`FIN-12 Double charge`; a resolved one says so (linking to it replies at once)."""
+    suffix = " (resolved)" if state is ProblemState.RESOLVED else ""
+    return f"{key} {summary}"[: OPTION_NAME_LIMIT - len(suffix)] + suffix
 
 
 def sync_known_problem_options(runtime: DropdownNeeds) -> tuple[int, int]:
@@ -43,13 +51,22 @@ def sync_known_problem_options(runtime: DropdownNeeds) -> tuple[int, int]:
     wanted = desired_options(runtime.db, runtime.config, runtime.clock.now())
     field = runtime.zendesk.get_ticket_field(field_id)
     current = {o["value"]: o for o in field.get("custom_field_options") or []}
+    # A dropdown needs one option: "(no open problem)" stands in only while no problem is listed.
+    placeholder = NO_PROBLEM_OPTION["value"]
+    if not wanted:
+        wanted = {placeholder: NO_PROBLEM_OPTION["name"]}
     added = removed = 0
-    for value, name in wanted.items():
-        if value not in current or current[value]["name"] != name:
+    for value, name in wanted.items():  # additions first: the field is never left empty
+        if value not in current:
             runtime.zendesk.upsert_field_option(field_id, name, value)
             added += 1
+        elif current[value]["name"] != name:  # renamed (a new summary, or resolved)
+            option_id = int(current[value]["id"])
+            runtime.zendesk.upsert_field_option(field_id, name, value, option_id)
+            added += 1
     for value, option in current.items():
-        if value.startswith(KNOWN_PROBLEM_PREFIX) and value not in wanted:
+        ours = value.startswith(KNOWN_PROBLEM_PREFIX) or value == placeholder
+        if ours and value not in wanted:
             runtime.zendesk.delete_field_option(field_id, int(option["id"]))
             removed += 1
     if added or removed:

@@ -139,9 +139,14 @@ class ZendeskClient:
     def get_ticket_field(self, field_id: int) -> dict[str, Any]:
         return plain(self.zenpy.ticket_fields(id=field_id))
 
-    def upsert_field_option(self, field_id: int, name: str, value: str) -> dict[str, Any]:
-        """Add or rename one dropdown option (a PUT of the field would drop unlisted ones)."""
+    def upsert_field_option(
+        self, field_id: int, name: str, value: str, option_id: int | None = None
+    ) -> dict[str, Any]:
+        """Add one dropdown option, or rename the one with `option_id` (Zendesk updates an
+        option only when its id is sent; a PUT of the field would drop unlisted ones)."""
         option = CustomFieldOption(name=name, value=value)
+        if option_id is not None:
+            option.id = option_id
         return plain(self.zenpy.ticket_fields.options.create_or_update(field_id, option))
 
     def delete_field_option(self, field_id: int, option_id: int) -> None:
