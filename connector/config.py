@@ -179,6 +179,7 @@ class Config(Strict):
     impact_debounce_seconds: int = Field(default=60, ge=0)
     mirror_debounce_seconds: int = Field(default=20, ge=0)
     known_problem_grace_hours: int = Field(default=24, ge=0)
+    empty_problem_grace_hours: int = Field(default=24, ge=0)
     reconcile_interval_seconds: int = Field(default=300, ge=10)
     outcomes: dict[str, str] = Field(default_factory=dict)
     replies: Replies = Field(default_factory=Replies)

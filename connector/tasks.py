@@ -24,7 +24,7 @@ from connector.store import inbox, reply_runs
 from connector.sync import events, jira_events, zendesk_events
 from connector.sync.impact import write_impact
 from connector.sync.jira_poll import poll_jira
-from connector.sync.known_problems import sync_known_problem_options
+from connector.sync.known_problems import retire_empty_problems, sync_known_problem_options
 from connector.sync.ports import Services
 from connector.sync.reconcile import reconcile_store
 from connector.sync.refresh import refresh_problems
@@ -201,7 +201,8 @@ def run_reconcile(services: Services, tasks: QueueTasks) -> dict[str, Any]:
     if summary["problems"]:
         tasks.refresh(summary["problems"])
     behind = poll_jira(services) if summary["tracked"] else 0
-    sync_known_problem_options(services)  # resolved problems leave after the grace period
+    retire_empty_problems(services)  # empty for too long: out of the open lists
+    sync_known_problem_options(services)  # resolved and empty problems leave after their grace
     unfinished = problems_with_unfinished_replies(services.db, services.config)
     for problem_id in unfinished:
         tasks.fanout(problem_id)

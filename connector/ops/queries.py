@@ -160,12 +160,14 @@ class Links:
 def list_problems(
     runtime: AppContext, state: str = "open", team: str | None = None, limit: int = 500
 ) -> list[ProblemSummary]:
-    """Open problems by impact (most tickets first); resolved ones most recent first."""
+    """Open problems by impact (most tickets first; not the dormant ones, empty for longer than
+    `empty_problem_grace_hours`, which `all` still lists); resolved ones most recent first."""
     if state not in STATES:
         raise ValueError(f"state must be one of {', '.join(STATES)}")
     query = select(Problem).where(Problem.state != ProblemState.DELETED)
     if state == "open":
-        query = query.where(Problem.state == ProblemState.OPEN).order_by(
+        open_ = (Problem.state == ProblemState.OPEN) & Problem.dormant_at.is_(None)
+        query = query.where(open_).order_by(
             Problem.ticket_count.desc(), Problem.organization_count.desc(), Problem.id
         )
     elif state == "resolved":

@@ -145,6 +145,10 @@ class Problem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     resolved_at: Mapped[datetime | None]
+    # When its last ticket left; and when, empty for `empty_problem_grace_hours`, it left the
+    # Known problem dropdown and the open list (a ticket linking again clears both).
+    emptied_at: Mapped[datetime | None]
+    dormant_at: Mapped[datetime | None]
 
     links: Mapped[list[Link]] = relationship(back_populates="problem")
 

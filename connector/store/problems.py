@@ -13,6 +13,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from connector.store import audit
 from connector.store.db import Database
 from connector.store.lease import Lease
 from connector.store.models import Link, Problem, ProblemState
@@ -128,11 +129,13 @@ def any_tracked(session: Session) -> bool:
 
 
 def for_dropdown(session: Session, resolved_since: datetime) -> list[Problem]:
-    """Problems an agent may pick: with a Jira key, open or resolved since `resolved_since`."""
+    """Problems an agent may pick: with a Jira key, open (and not dormant: empty for too long)
+    or resolved since `resolved_since`."""
     return list(
         session.scalars(
             select(Problem).where(
                 Problem.jira_key.is_not(None),
+                Problem.dormant_at.is_(None),
                 or_(
                     Problem.state == ProblemState.OPEN,
                     (Problem.state == ProblemState.RESOLVED)
@@ -141,6 +144,48 @@ def for_dropdown(session: Session, resolved_since: datetime) -> list[Problem]:
             )
         )
     )
+
+
+def note_emptiness(problem: Problem, tickets: int, now: datetime) -> None:
+    """Remember when the problem lost its last ticket (or forget it once it has one again)."""
+    if tickets:
+        problem.emptied_at = None
+    elif problem.emptied_at is None:
+        problem.emptied_at = now
+
+
+def retire_empty(session: Session, emptied_before: datetime, now: datetime) -> list[Problem]:
+    """Open problems empty since `emptied_before` leave the open lists: marked dormant, with an
+    audit entry; the ones marked now."""
+    found = list(
+        session.scalars(
+            select(Problem).where(
+                Problem.state == ProblemState.OPEN,
+                Problem.dormant_at.is_(None),
+                Problem.emptied_at <= emptied_before,
+                ~Problem.id.in_(select(Link.problem_id)),
+            )
+        )
+    )
+    for problem in found:
+        problem.dormant_at = now
+        audit.record(
+            session,
+            problem.id,
+            "problem.dormant",
+            actor="connector",
+            detail={"empty_since": problem.emptied_at.isoformat() if problem.emptied_at else None},
+        )
+    return found
+
+
+def wake(session: Session, problem: Problem, ticket_id: int) -> bool:
+    """A ticket links to a dormant problem: it is listed again. True if it was dormant."""
+    if problem.dormant_at is None:
+        return False
+    problem.dormant_at = problem.emptied_at = None
+    audit.record(session, problem.id, "problem.active_again", ticket_id=ticket_id)
+    return True
 
 
 def needing_work(session: Session, now: datetime) -> list[int]:

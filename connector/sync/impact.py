@@ -102,6 +102,7 @@ def write_impact(
             value = _customer_value(runtime.zendesk, str(value_field), session, problem_id)
             impact = replace(impact, customer_value=value)
         _store_counts(problem, impact)
+        problems.note_emptiness(problem, impact.tickets, now)
         if not problem.jira_issue_id:
             return None
         payload = impact.as_property()

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     class DropdownNeeds(HasStore, HasConfig, HasZendesk, HasClock, Protocol):
         """What keeping the Known problem dropdown needs."""
 
+    class RetireNeeds(HasStore, HasConfig, HasClock, Protocol):
+        """What retiring empty problems needs."""
+
 
 log = logging.getLogger(__name__)
 OPTION_NAME_LIMIT = 120
@@ -41,6 +44,18 @@ def _option_name(key: str | None, summary: str, state: ProblemState) -> str:
     """`FIN-12 Double charge`; a resolved one says so (linking to it replies at once)."""
     suffix = " (resolved)" if state is ProblemState.RESOLVED else ""
     return f"{key} {summary}"[: OPTION_NAME_LIMIT - len(suffix)] + suffix
+
+
+def retire_empty_problems(runtime: RetireNeeds) -> int:
+    """Open problems without a linked ticket for `empty_problem_grace_hours` leave the dropdown
+    and the open lists (an audit entry each; Jira is not touched); how many left now."""
+    now = runtime.clock.now()
+    cutoff = now - timedelta(hours=runtime.config.empty_problem_grace_hours)
+    with runtime.db.session() as session:
+        retired = [p.jira_key or p.id for p in problems.retire_empty(session, cutoff, now)]
+    if retired:
+        log_event(log, "problems.dormant", problems=retired)
+    return len(retired)
 
 
 def sync_known_problem_options(runtime: DropdownNeeds) -> tuple[int, int]:

@@ -35,6 +35,7 @@ class Outcome:
 
     touched: set[int] = field(default_factory=set)
     unknown_keys: dict[int, str] = field(default_factory=dict)
+    woken: set[int] = field(default_factory=set)  # dormant problems a ticket linked to again
 
 
 def evaluate_tickets(
@@ -93,6 +94,10 @@ def evaluate(
         links.remove(session, link)
         log_event(log, "ticket.unlinked", ticket_id=ticket.id, problem_id=link.problem_id)
     elif target is not None and via is not None:
+        if (link is None or link.problem_id != target.id) and problems.wake(
+            session, target, ticket.id
+        ):
+            outcome.woken.add(target.id)
         if link is None:
             link = links.create(session, ticket.id, target.id, via, _by(via, who))
             _audit(session, target.id, "link", ticket.id, link.linked_by, via.value)

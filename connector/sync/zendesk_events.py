@@ -14,6 +14,7 @@ from connector.inbound_model import TicketChange
 from connector.logs import log_event
 from connector.store.models import InboundEvent
 from connector.sync.confirm import note_unknown_keys
+from connector.sync.known_problems import sync_known_problem_options
 from connector.sync.linking import Outcome, evaluate_tickets, unlink_missing
 from connector.sync.refresh import refresh_problems
 from connector.zendesk.models import MAX_BATCH
@@ -48,9 +49,12 @@ def sync_tickets(
         found = {t.id for t in tickets}
         part = evaluate_tickets(runtime, tickets, actors)
         outcome.touched |= part.touched
+        outcome.woken |= part.woken
         outcome.unknown_keys.update(part.unknown_keys)
         unlink_missing(runtime.db, [t for t in chunk if t not in found], outcome)
     refresh_problems(runtime, outcome.touched)
+    if outcome.woken:  # back in the Known problem dropdown
+        sync_known_problem_options(runtime)
     note_unknown_keys(runtime.db, runtime.zendesk, runtime.config, outcome.unknown_keys)
     return outcome
 
