@@ -83,8 +83,14 @@ def _table(summary: Summary) -> Table:
 def _keep_running(stack: LocalStack, token: str, console: Console) -> None:
     url = str(stack.rt.settings.public_url).rstrip("/")
     console.print(f"\n[bold]Dashboard[/] {url}/?token={token}")
-    console.print(f"[bold]Zendesk sandbox[/] {stack.zendesk.url}  (admin@example.com / sandbox)")
-    console.print(f"[bold]Jira sandbox[/] {stack.jira.url}  (admin@example.com / sandbox)")
+    for name, sandbox in (("Zendesk", stack.zendesk), ("Jira", stack.jira)):
+        console.print(f"[bold]{name} sandbox[/] {sandbox.url}", highlight=False)
+        for line in sandbox.login_lines():
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+    console.print(
+        "Use the agent's or the engineer's login to act as a person (the REST API, or the "
+        "control API); changes made with the connector's own login are ignored, as in production."
+    )
     console.print("Everything keeps running (the worker too); Ctrl-C stops it.")
     try:
         while True:

@@ -158,7 +158,24 @@ def relink_duplicate(runtime: Services, problem_id: int, survivor_key: str) -> N
 
 def handle(runtime: Services, batch: list[InboundEvent]) -> None:
     """The handler of Jira events: re-read each issue they name and mirror it."""
-    wanted = issues_to_read(batch, runtime.jira_account_id)
+    own_account = runtime.jira_account_id
+    wanted = issues_to_read(batch, own_account)
+    own = [
+        e
+        for e in batch
+        if own_account and IssueChange.from_payload(e.payload).actor_account_id == own_account
+    ]
+    if own:
+        log_event(
+            log, "jira.events.own_skipped", events=len(own), account=own_account, reason=OWN_REASON
+        )
     for issue_id in sorted(wanted):
         sync_issue(runtime, issue_id)
     log_event(log, "jira.events.handled", events=len(batch), issues=len(wanted))
+
+
+OWN_REASON = (
+    "made by the connector's own Jira account (CONNECTOR_JIRA_EMAIL or the PAT's user): its own "
+    "writes coming back. A person who acts with that login is ignored too: give the connector a "
+    "dedicated account"
+)

@@ -61,8 +61,18 @@ def sync_tickets(
 
 def handle(runtime: Services, batch: list[InboundEvent]) -> None:
     """The handler of Zendesk events: one ticket read per 100 tickets, then re-link."""
-    ticket_ids, actors = tickets_to_read(batch, runtime.zendesk_user_id)
+    own_user_id = runtime.zendesk_user_id
+    ticket_ids, actors = tickets_to_read(batch, own_user_id)
     skipped = len(batch) - len(ticket_ids)
+    own = [e for e in batch if TicketChange.from_payload(e.payload).actor_id == own_user_id]
+    if own:
+        log_event(
+            log,
+            "zendesk.events.own_skipped",
+            events=len(own),
+            user_id=own_user_id,
+            reason=OWN_REASON,
+        )
     if ticket_ids:
         sync_tickets(runtime, ticket_ids, actors)
     log_event(
@@ -72,3 +82,9 @@ def handle(runtime: Services, batch: list[InboundEvent]) -> None:
         tickets=len(ticket_ids),
         skipped=skipped,
     )
+
+
+OWN_REASON = (
+    "made by the connector's own Zendesk user (CONNECTOR_ZENDESK_EMAIL): its own writes coming "
+    "back. A person who acts with that login is ignored too: give the connector a dedicated user"
+)

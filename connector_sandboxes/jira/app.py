@@ -1,6 +1,7 @@
 """Fakes a Jira site's HTTP front door: the Flask app factory with authentication (basic email +
-API token, or bearer PAT), per-endpoint counters, injected faults, rate limiting and Jira-shaped
-error bodies in front of the endpoint modules."""
+API token, or bearer PAT, of the API account or the engineer, each acting as itself; admin
+webhooks only for the API account), per-endpoint counters, injected faults, rate limiting and
+Jira-shaped error bodies in front of the endpoint modules."""
 
 from __future__ import annotations
 
@@ -73,6 +74,10 @@ def _guard() -> ResponseReturnValue | None:
         body = {"errorMessages": ["Client must be authenticated to access this resource."]}
         return jsonify({**body, "errors": {}}), 401, {"WWW-Authenticate": 'Basic realm="Jira"'}
     g.account_id = account
+    if request.path.startswith("/rest/webhooks/") and account != sb.api_account_id:
+        # Admin webhooks need the Administer Jira permission; only the API account has it here.
+        message = "You do not have the permission to manage webhooks."  # wording unconfirmed
+        return jsonify(errorMessages=[message], errors={}), 403
     limited = sb.limiter.check()
     if limited:
         return jsonify(errorMessages=["Rate limit exceeded."], errors={}), 429, limited
@@ -82,15 +87,17 @@ def _guard() -> ResponseReturnValue | None:
 def _authenticate(sb: JiraSandbox) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and sb.pat and value == sb.pat:
-        return sb.api_account_id
+    logins = sb.logins()
+    if scheme.lower() == "bearer":
+        return next((who for who, _, _, pat in logins if pat and value == pat), None)
     if scheme.lower() == "basic":
         try:
             email, _, token = base64.b64decode(value).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return None
-        if email.lower() == sb.email.lower() and token == sb.token:
-            return sb.api_account_id
+        for who, known_email, known_token, _ in logins:
+            if email.lower() == known_email.lower() and token == known_token:
+                return who
     return None
 
 

@@ -28,6 +28,7 @@ def info() -> ResponseReturnValue:
         email=sb.email,
         apiAccountId=sb.api_account_id,
         humanAccountId=sb.human_account_id,
+        accounts=sb.accounts(),
         projects=list(sb.state.projects),
     )
 

@@ -19,6 +19,8 @@ from connector_sandboxes.jira.state import DEFAULT_PROJECTS, Issue, State
 from connector_sandboxes.jira.webhooks import Notifier
 from connector_sandboxes.server import BackgroundServer
 
+ENGINEER_TOKEN = "engineer-sandbox"
+
 
 class JiraSandbox:
     """A local Jira site. `start()` serves it on a background thread and returns its URL."""
@@ -28,6 +30,8 @@ class JiraSandbox:
         email: str = "admin@example.com",
         token: str = "sandbox",
         pat: str | None = "sandbox",
+        engineer_token: str = ENGINEER_TOKEN,
+        engineer_pat: str | None = ENGINEER_TOKEN,
         projects: tuple[str, ...] | list[str] = DEFAULT_PROJECTS,
         deployment_type: str = "Cloud",
         rate_limit: int | None = None,
@@ -37,6 +41,7 @@ class JiraSandbox:
         if deployment_type not in ("Cloud", "Server", "DataCenter"):
             raise ValueError("deployment_type must be Cloud, Server or DataCenter")
         self.email, self.token, self.pat = email, token, pat
+        self.engineer_token, self.engineer_pat = engineer_token, engineer_pat
         self.state = State(email, tuple(p.upper() for p in projects), deployment_type)
         self.dispatcher = Dispatcher(seed)
         self.actions = Actions(self.state, Notifier(self.state, self.dispatcher))
@@ -60,7 +65,7 @@ class JiraSandbox:
     def serve_forever(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve until interrupted (the `connector sandbox jira` command)."""
         url = self.start(host, port)
-        print(f"Jira sandbox at {url}  (admin@example.com / sandbox, or the PAT)", flush=True)
+        print(f"Jira sandbox at {url}", *self.login_lines(), sep="\n", flush=True)
         try:
             while not self._stopping.wait(0.5):
                 pass
@@ -100,6 +105,40 @@ class JiraSandbox:
     @property
     def human_account_id(self) -> str:
         return self.state.humans[0].account_id
+
+    def logins(self) -> list[tuple[str, str, str, str | None]]:
+        """(accountId, email, API token, PAT) of each account that can log in."""
+        engineer = self.state.humans[0]
+        return [
+            (self.api_account_id, self.email, self.token, self.pat),
+            (engineer.account_id, engineer.email, self.engineer_token, self.engineer_pat),
+        ]
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """The logins: the connector's API account (a Jira admin) and a human engineer, whose
+        REST changes the connector treats as a person's (it skips only its own account's)."""
+        return [
+            {
+                "role": role,
+                "name": self.state.users[account_id].display_name,
+                "email": email,
+                "token": token,
+                "pat": pat,
+                "account_id": account_id,
+            }
+            for role, (account_id, email, token, pat) in zip(
+                ("connector", "engineer"), self.logins(), strict=True
+            )
+        ]
+
+    def login_lines(self) -> list[str]:
+        """The logins as `connector sandbox jira` and `connector demo --keep` print them."""
+        lines = []
+        for a in self.accounts():
+            pat = f"PAT {a['pat']}, " if a["pat"] else ""
+            lines.append(f"  {a['role']:9} {a['email']} / API token {a['token']}  ({a['name']})")
+            lines.append(f"  {'':9} {pat}accountId {a['account_id']}")
+        return [*lines, f"  control   {self.url}/_sandbox/info  (no auth; see the README)"]
 
     # -- observation -------------------------------------------------------------------------
     def count(self, family: str) -> None:

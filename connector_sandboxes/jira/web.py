@@ -26,7 +26,7 @@ def ctx() -> Ctx:
 
 
 def actor() -> str:
-    """The account making the request; only the API account can authenticate."""
+    """The account making the request: the API account or the engineer (see `app`)."""
     return str(g.get("account_id") or sandbox().api_account_id)
 
 

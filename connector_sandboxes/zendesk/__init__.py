@@ -2,8 +2,9 @@
 demo and benchmarks. The real `zenpy` client talks to it over HTTP.
 
     from connector_sandboxes.zendesk import ZendeskSandbox
-    sb = ZendeskSandbox()            # admin@example.com / token "sandbox"
-    url = sb.start()                 # http://127.0.0.1:PORT ; sb.stop(), sb.reset()
+    sb = ZendeskSandbox()            # logins: admin@example.com/token:sandbox (the API user),
+    url = sb.start()                 # agent@example.com/token:agent-sandbox (a human agent)
+                                     # http://127.0.0.1:PORT ; sb.stop(), sb.reset()
 
 Modules: `app` (Flask factory, auth, rate-limit headers, errors), `state` (records and the lock),
 `people` (users, organizations), `fields` (ticket and organization fields), `tickets` and

@@ -1,6 +1,7 @@
 """The Flask app factory of the Zendesk sandbox: the fake `/api/v2` (basic auth with
-`email/token:API_TOKEN`, rate-limit headers, counters, fault injection, Zendesk-shaped errors)
-and the unauthenticated control API under `/_sandbox`.
+`email/token:API_TOKEN`, acting as the user the email names; admin-only endpoints answer 403 to
+agents; rate-limit headers, counters, fault injection, Zendesk-shaped errors) and the
+unauthenticated control API under `/_sandbox`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ if TYPE_CHECKING:
 API_PREFIX = "/api/v2"
 log = logging.getLogger(__name__)
 ID_SEGMENT = re.compile(r"^(\d+|V3-[0-9a-f]+|01[0-9A-Z]{24})$")
+FORBIDDEN = {
+    "error": "Forbidden",
+    "description": "You do not have access to this page. Please contact the account owner of "
+    "this help desk for further help.",
+}
 
 
 class Counters:
@@ -103,8 +109,11 @@ def create_app(sandbox: ZendeskSandbox) -> Flask:
         fault = sandbox.faults.take(request.path)
         if fault is not None:
             return _fault_answer(fault.kind, fault.hang_seconds)
-        if not _authorised(sandbox):
+        g.user_id = _authenticated_user(sandbox)
+        if g.user_id is None:
             return jsonify({"error": "Couldn't authenticate you"}), 401
+        if _admin_only(request.method, request.path) and not _is_admin(sandbox, g.user_id):
+            return jsonify(FORBIDDEN), 403
         return None
 
     @app.after_request
@@ -139,16 +148,33 @@ def create_app(sandbox: ZendeskSandbox) -> Flask:
     return app
 
 
-def _authorised(sandbox: ZendeskSandbox) -> bool:
+def _authenticated_user(sandbox: ZendeskSandbox) -> int | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Basic "):
-        return False
+        return None
     try:
-        user, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+        login, _, secret = base64.b64decode(header[6:]).decode().partition(":")
     except ValueError:
-        return False
-    st = sandbox.state
-    return user.lower() == f"{st.email.lower()}/token" and secret == st.token
+        return None
+    email, slash, kind = login.rpartition("/")
+    if not slash or kind.lower() != "token":
+        return None
+    with sandbox.state.lock:
+        return sandbox.state.authenticate(email, secret)
+
+
+def _admin_only(method: str, path: str) -> bool:
+    """What the API reference allows to admins only, of what the sandbox serves."""
+    path = path.removeprefix(API_PREFIX)
+    if path.startswith("/webhooks"):
+        return True
+    writes = method in ("POST", "PUT", "PATCH", "DELETE")
+    return writes and path.startswith(("/ticket_fields", "/organization_fields"))
+
+
+def _is_admin(sandbox: ZendeskSandbox, user_id: int) -> bool:
+    with sandbox.state.lock:
+        return bool(sandbox.state.user(user_id)["role"] == "admin")
 
 
 def _fault_answer(kind: str, hang_seconds: float) -> Any:

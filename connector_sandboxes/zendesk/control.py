@@ -1,7 +1,7 @@
 """The sandbox's control API under `/_sandbox` (JSON, no auth, not counted, never faulted): what
 the Python handle can do, for another process (benchmarks, users of `connector sandbox zendesk`).
 
-    GET  /_sandbox                      account summary and the ids of the API user and agent
+    GET  /_sandbox                      account summary, the logins (`accounts`) and user ids
     POST /_sandbox/reset                back to the start-up state
     GET  /_sandbox/counters             requests per endpoint family, `total`, `throttled`
     GET  /_sandbox/tickets[/ID]         tickets (with comments when one is asked for)
@@ -61,6 +61,7 @@ def summary() -> Any:
         "email": st.email,
         "admin_user_id": sb.admin_user_id,
         "agent_user_id": sb.agent_user_id,
+        "accounts": sb.accounts(),
         "counts": counts,
     }
 

@@ -80,7 +80,8 @@ class JobRunner:
         self._thread = None
 
     # ---- submitting (state lock held) ---------------------------------------------------------
-    def submit(self, items: list[tuple[int, JSON]]) -> JSON:
+    def submit(self, items: list[tuple[int, JSON]], actor_id: int) -> JSON:
+        """Queue a job; its updates are made as `actor_id`, the user who asked for it."""
         st = self._st
         active = sum(1 for job in st.jobs.values() if job["status"] in ACTIVE)
         if active >= self.max_jobs:
@@ -97,7 +98,7 @@ class JobRunner:
             "results": None,
         }
         st.jobs[job_id] = job
-        st.job_payloads[job_id] = items
+        st.job_payloads[job_id] = (actor_id, items)
         st.changed.notify_all()
         return job
 
@@ -121,10 +122,10 @@ class JobRunner:
                     self._allowance -= 1
                     self._released.add(job["id"])
                 job.update(status="working", progress=0, message="Updating tickets")
-                items = st.job_payloads.pop(job["id"], [])
-            self._work(job, items)
+                actor_id, items = st.job_payloads.pop(job["id"], (st.admin_user_id, []))
+            self._work(job, actor_id, items)
 
-    def _work(self, job: JSON, items: list[tuple[int, JSON]]) -> None:
+    def _work(self, job: JSON, actor_id: int, items: list[tuple[int, JSON]]) -> None:
         from connector_sandboxes.zendesk.tickets import update_ticket
 
         st, results = self._st, []
@@ -144,7 +145,7 @@ class JobRunner:
                     return
                 if self._paused and not self._stopping and job["id"] not in self._released:
                     self._steps -= 1
-                results.append(_update_result(st, ticket_id, payload, update_ticket))
+                results.append(_update_result(st, ticket_id, payload, actor_id, update_ticket))
                 job.update(progress=index, message=f"Updating ticket #{index}")
         with st.changed:
             message = time.strftime("Completed at %Y-%m-%d %H:%M:%S +0000", time.gmtime())
@@ -157,9 +158,9 @@ class JobRunner:
             time.sleep(self.seconds_per_ticket)
 
 
-def _update_result(st: State, ticket_id: int, payload: JSON, update: Any) -> JSON:
+def _update_result(st: State, ticket_id: int, payload: JSON, actor_id: int, update: Any) -> JSON:
     try:
-        update(st, ticket_id, payload, st.admin_user_id, "api")
+        update(st, ticket_id, payload, actor_id, "api")
     except ApiError as exc:
         details = exc.body.get("details") or {}
         texts = [d["description"] for items in details.values() for d in items]

@@ -10,7 +10,7 @@ from flask import Blueprint
 
 from connector_sandboxes.zendesk.fields import CUSTOM_TYPES
 from connector_sandboxes.zendesk.state import JSON, State, iso, not_found, record_invalid
-from connector_sandboxes.zendesk.web import body, id_list, listing, route, state
+from connector_sandboxes.zendesk.web import body, current_user_id, id_list, listing, route, state
 
 bp = Blueprint("zendesk_people", __name__)
 
@@ -176,7 +176,7 @@ def add_organization_field(st: State, key: str, title: str, kind: str) -> JSON:
 def show_me() -> Any:
     st = state()
     with st.lock:
-        return {"user": user_json(st, st.user(st.admin_user_id))}
+        return {"user": user_json(st, st.user(current_user_id()))}
 
 
 @route(bp, "/users", ["POST"])

@@ -17,7 +17,7 @@ from connector_sandboxes.zendesk.app import Counters, create_app
 from connector_sandboxes.zendesk.delivery import Deliverer
 from connector_sandboxes.zendesk.jobs import ACTIVE, JobRunner
 from connector_sandboxes.zendesk.limits import FaultInjector, FixedWindow
-from connector_sandboxes.zendesk.state import JSON, State, not_found
+from connector_sandboxes.zendesk.state import AGENT_TOKEN, JSON, State, not_found
 
 
 class ZendeskSandbox:
@@ -27,6 +27,7 @@ class ZendeskSandbox:
         self,
         email: str = "admin@example.com",
         token: str = "sandbox",
+        agent_token: str = AGENT_TOKEN,
         rate_limit: int | None = None,
         rate_window_seconds: float = 60,
         update_limit_per_minute: int | None = None,
@@ -38,7 +39,7 @@ class ZendeskSandbox:
         webhook_timeout: float = 10.0,
         fault_seed: int | None = None,
     ) -> None:
-        self.state = State(email, token)
+        self.state = State(email, token, agent_token)
         self.state.incremental_lag_seconds = incremental_lag_seconds
         self.jobs = JobRunner(self.state, job_seconds_per_ticket, max_jobs)
         self.deliverer = Deliverer(self.state, webhook_retry_delays, webhook_timeout)
@@ -64,10 +65,7 @@ class ZendeskSandbox:
     def serve_forever(self, host: str = "127.0.0.1", port: int = 8090) -> None:
         """Block until interrupted (the `connector sandbox zendesk` command)."""
         url = self.start(host, port)
-        print(
-            f"Zendesk sandbox at {url}  (user {self.state.email}, token {self.state.token})",
-            flush=True,
-        )
+        print(f"Zendesk sandbox at {url}", *self.login_lines(), sep="\n", flush=True)
         try:
             while not self._stopped.wait(0.5):
                 pass
@@ -116,6 +114,35 @@ class ZendeskSandbox:
     @property
     def agent_user_id(self) -> int:
         return self.state.agent_user_id
+
+    def accounts(self) -> list[JSON]:
+        """The logins: the connector's API user (an admin) and a human agent, whose REST
+        changes the connector treats as a person's (it skips only its own user's)."""
+        st = self.state
+        with st.lock:
+            pairs = (
+                ("connector", st.admin_user_id, st.token),
+                ("agent", st.agent_user_id, st.agent_token),
+            )
+            return [
+                {
+                    "role": role,
+                    "name": st.users[user_id]["name"],
+                    "email": st.users[user_id]["email"],
+                    "token": token,
+                    "user_id": user_id,
+                    "login": f"{st.users[user_id]['email']}/token:{token}",
+                }
+                for role, user_id, token in pairs
+            ]
+
+    def login_lines(self) -> list[str]:
+        """The logins as `connector sandbox zendesk` and `connector demo --keep` print them."""
+        lines = [
+            f"  {a['role']:9} {a['login']}  ({a['name']}, user {a['user_id']})"
+            for a in self.accounts()
+        ]
+        return [*lines, f"  control   {self.url}/_sandbox  (no auth; see the README)"]
 
     @property
     def counters(self) -> dict[str, int]:

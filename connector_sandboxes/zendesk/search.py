@@ -26,7 +26,7 @@ from flask import Blueprint, request
 
 from connector_sandboxes.zendesk.records import PRIORITIES, STATUSES, Ticket, ticket_json
 from connector_sandboxes.zendesk.state import ApiError, State, bad_request
-from connector_sandboxes.zendesk.web import route, state
+from connector_sandboxes.zendesk.web import current_user_id, route, state
 
 bp = Blueprint("zendesk_search", __name__)
 
@@ -83,7 +83,7 @@ def _term(st: State, key: str, op: str, value: str) -> Predicate:
         field_id = int(key.removeprefix("custom_field_") or 0)
         return lambda t: _field_match(t.custom.get(field_id), low)
     if key in USER_KEYS:
-        wanted = None if low == "none" else st.admin_user_id if low == "me" else low
+        wanted = None if low == "none" else current_user_id() if low == "me" else low
         return lambda t: str(getattr(t, USER_KEYS[key]) or "").lower() == str(wanted or "")
     if key in ("created", "updated"):
         moment = _epoch(value)

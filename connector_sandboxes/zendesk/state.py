@@ -16,6 +16,7 @@ from typing import Any
 
 ACCOUNT_ID = 21_000_001
 JSON = dict[str, Any]
+AGENT_EMAIL, AGENT_TOKEN = "agent@example.com", "agent-sandbox"
 
 
 class ApiError(Exception):
@@ -73,11 +74,12 @@ class Ids:
 class State:
     """All records of one fake account. Methods that touch records expect `lock` to be held."""
 
-    def __init__(self, email: str, token: str) -> None:
+    def __init__(self, email: str, token: str, agent_token: str = AGENT_TOKEN) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.email = email
         self.token = token
+        self.agent_token = agent_token
         self.base_url = "http://127.0.0.1"
         self.emit: Callable[[Any], None] = lambda delivery: None
         self.time_offset = 0.0
@@ -98,7 +100,7 @@ class State:
             self.webhook_secrets: dict[str, str] = {}
             self.triggers: dict[int, JSON] = {}
             self.jobs: dict[str, JSON] = {}
-            self.job_payloads: dict[str, list[tuple[int, JSON]]] = {}
+            self.job_payloads: dict[str, tuple[int, list[tuple[int, JSON]]]] = {}  # actor, items
             self.idempotency: dict[str, tuple[str, int, float]] = {}
             self.dynamic_content: dict[str, dict[str, str]] = default_dynamic_content()
             self.deliveries: list[JSON] = []
@@ -110,7 +112,7 @@ class State:
         from connector_sandboxes.zendesk import fields, people  # cyclic at import time only
 
         self.admin_user_id = people.add_user(self, "Sandbox Admin", self.email, "admin")["id"]
-        self.agent_user_id = people.add_user(self, "Alex Agent", "agent@example.com", "agent")["id"]
+        self.agent_user_id = people.add_user(self, "Alex Agent", AGENT_EMAIL, "agent")["id"]
         fields.seed_system_fields(self)
         people.add_organization_field(self, "customer_value", "Customer value", "decimal")
 
@@ -120,6 +122,17 @@ class State:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/api/v2/{path}"
+
+    def authenticate(self, email: str, token: str) -> int | None:
+        """The user an `email/token:TOKEN` login acts as. As in Zendesk, an API token is the
+        account's, not a user's: any active token with the email of an active agent or admin
+        acts as that person, so the email decides who made a change."""
+        if token not in (self.token, self.agent_token):
+            return None
+        for user in self.users.values():
+            if user["email"] == email.lower() and user["active"] and user["role"] != "end-user":
+                return int(user["id"])
+        return None
 
     def user(self, user_id: int) -> JSON:
         user = self.users.get(user_id)

@@ -16,6 +16,7 @@ from connector_sandboxes.zendesk.state import ApiError, bad_request, not_found
 from connector_sandboxes.zendesk.tickets import create_ticket, ticket_json, update_ticket
 from connector_sandboxes.zendesk.web import (
     body,
+    current_user_id,
     cursor_page,
     id_list,
     listing,
@@ -44,7 +45,7 @@ def create() -> Any:
         ticket = st.tickets[seen[1]]
         answer = {"ticket": ticket_json(st, ticket), "audit": st.audits[ticket.id][0]}
         return answer, 201, {"x-idempotency-lookup": "hit", "Location": _location(ticket.id)}
-    ticket, audit = create_ticket(st, data, st.admin_user_id)
+    ticket, audit = create_ticket(st, data, current_user_id())
     if key:
         st.idempotency[key] = (digest, ticket.id, now)
     headers = {"Location": _location(ticket.id)} | ({"x-idempotency-lookup": "miss"} if key else {})
@@ -84,7 +85,7 @@ def update(ticket_id: int) -> Any:
         body_ = {"error": "APIRateLimitExceeded", "description": description}
         raise ApiError(429, body_, {"Retry-After": str(reset_in)})
     st, data = state(), body("ticket")
-    audit = update_ticket(st, ticket_id, data, st.admin_user_id)
+    audit = update_ticket(st, ticket_id, data, current_user_id())
     return {"ticket": ticket_json(st, st.tickets[ticket_id]), "audit": audit}
 
 
@@ -139,7 +140,7 @@ def update_many() -> Any:
             items = [(int(t["id"]), {k: v for k, v in t.items() if k != "id"}) for t in tickets]
         except (KeyError, TypeError, ValueError):
             raise bad_request("Every ticket needs an id") from None
-    job = runtime("jobs").submit(items)
+    job = runtime("jobs").submit(items, current_user_id())
     return {"job_status": copy.deepcopy(job)}
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 
 from connector_sandboxes.zendesk.state import JSON, State, bad_request
 
@@ -42,6 +42,12 @@ def runtime(name: str) -> Any:
 def state() -> State:
     st: State = current_app.config[STATE_KEY]
     return st
+
+
+def current_user_id() -> int:
+    """Who this API request acts as: the user its login named (see `app`)."""
+    user_id: int = g.user_id
+    return user_id
 
 
 def body(key: str | None = None) -> JSON:

@@ -25,7 +25,7 @@ from connector_sandboxes.zendesk.state import (
     not_found,
     record_invalid,
 )
-from connector_sandboxes.zendesk.web import body, cursor_page, route, state
+from connector_sandboxes.zendesk.web import body, current_user_id, cursor_page, route, state
 
 bp = Blueprint("zendesk_webhooks", __name__)
 
@@ -55,7 +55,7 @@ def _store(st: State, data: JSON, webhook: JSON | None = None) -> JSON:
         raise record_invalid("subscriptions", "Subscriptions: are invalid")
     if webhook and set(subscriptions) != set(webhook["subscriptions"]):
         raise record_invalid("subscriptions", "Subscriptions cannot be changed")
-    now, user = iso(st.now()), str(st.admin_user_id)
+    now, user = iso(st.now()), str(current_user_id())
     auth = merged.get("authentication")
     stored = {
         "id": webhook["id"] if webhook else new_ulid(),
