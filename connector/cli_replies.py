@@ -92,11 +92,18 @@ def status_command(problem: str) -> None:
     console.print(f"[bold]{_name(result)}[/] outcome [bold]{result.outcome}[/]")
     if result.held_reason:
         console.print(f"[yellow]held:[/] {result.held_reason}")
-    table = Table("sent", "follow-ups", "pending", "in progress", "skipped", "failed")
-    c = result.counts
-    table.add_row(
-        *(str(c[k]) for k in ("sent", "followup", "pending", "in_progress", "skipped", "failed"))
+    table = Table(
+        "replies sent",
+        "internal notes",
+        "follow-ups",
+        "pending",
+        "in progress",
+        "skipped",
+        "failed",
     )
+    c = result.counts
+    keys = ("sent", "notes", "followup", "pending", "in_progress", "skipped", "failed")
+    table.add_row(*(str(c[k]) for k in keys))
     console.print(table)
     if result.problems:
         problems = Table("ticket", "state", "reason", title="not answered")

@@ -56,3 +56,4 @@ def test_only_templates_quoting_the_solution_need_it() -> None:
 
 def test_reply_tags_are_valid_zendesk_tags() -> None:
     assert reply_tag(12, "Won't Do") == "zdjira_reply_12_won_t_do"
+    assert reply_tag(12, "Won't Do", public=False) == "zdjira_note_12_won_t_do"

@@ -15,6 +15,7 @@ from connector.config import embedded_defaults_text
 from connector.demo.stack import LocalStack
 from connector.settings import Settings
 from connector.store.models import Link, LinkVia, Problem, ProblemState, utcnow
+from connector.sync.replies.approval import status
 from connector.sync.replies.fanout import Tuning
 from connector.sync.replies.service import problems_with_unfinished_replies, run_fanout
 from connector.sync.replies.templates import reply_tag
@@ -271,7 +272,14 @@ def test_null_template_and_missing_template_give_an_internal_note_only(stack: Lo
         assert public(stack, ticket_id) == []
         [note] = notes(stack, ticket_id)
         assert "No customer reply is configured" in note
-        assert stack.zendesk.ticket(ticket_id)["status"] != "solved"
+        assert "Next step: answer the customer yourself" in note
+        ticket = stack.zendesk.ticket(ticket_id)
+        assert ticket["status"] != "solved"
+        # The tag proves the note, and never claims a reply.
+        assert reply_tag(pid, "wont_fix", public=False) in ticket["tags"]
+        assert not [t for t in ticket["tags"] if t.startswith("zdjira_reply_")]
+    counts = status(stack.rt, pid).counts
+    assert (counts["sent"], counts["notes"]) == (0, 2)
     other = problem_with(stack, tickets[2:], outcome="mystery", jira=False)
     settle(stack, other)
     assert public(stack, tickets[2]) == []

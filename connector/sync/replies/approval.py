@@ -178,8 +178,11 @@ def status(runtime: ReadNeeds, ref: str | int, limit: int = 50) -> Status:
     result.summary_posted = record.summary_posted_at is not None
     unplanned = reply_reports.unplanned_count(runtime.db, run)
     counts = reply_rows.count_states(runtime.db, run)
+    delivered = counts[ReplyState.SENT.value]
+    public = run.rendered.public  # an outcome without a public reply leaves internal notes
     result.counts = {
-        "sent": counts[ReplyState.SENT.value],
+        "sent": delivered if public else 0,
+        "notes": 0 if public else delivered,
         "followup": counts[ReplyState.FOLLOWUP.value],
         "pending": counts[ReplyState.PENDING.value] + counts["followup_open"] + unplanned,
         "in_progress": counts[ReplyState.CLAIMED.value],

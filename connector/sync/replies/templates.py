@@ -19,6 +19,7 @@ from connector.config import Config, ReplyTemplate
 from connector.zendesk.text import inert
 
 TAG_PREFIX = "zdjira_reply"
+NOTE_TAG_PREFIX = "zdjira_note"
 NO_TEMPLATE = object()
 
 
@@ -49,10 +50,13 @@ class Rendered:
         return "reply" if self.public else "note"
 
 
-def reply_tag(problem_id: int, outcome: str) -> str:
-    """The tag that proves a ticket got this reply (it lands in the same update)."""
+def reply_tag(problem_id: int, outcome: str, *, public: bool = True) -> str:
+    """The tag that proves a ticket got this outcome's update (it lands in the same update):
+    `zdjira_reply_*` for a public reply to the customer, `zdjira_note_*` for an internal note
+    (the customer was not answered), so the tag never claims a reply that was not sent."""
     safe = "".join(c if c.isalnum() else "_" for c in outcome.lower())
-    return f"{TAG_PREFIX}_{problem_id}_{safe}"
+    prefix = TAG_PREFIX if public else NOTE_TAG_PREFIX
+    return f"{prefix}_{problem_id}_{safe}"
 
 
 def template_for(config: Config, outcome: str) -> ReplyTemplate | object | None:
@@ -67,11 +71,12 @@ def uses_solution(template: ReplyTemplate | object | None) -> bool:
 
 def render(config: Config, facts: Facts) -> Rendered:
     template = template_for(config, facts.outcome)
-    tag = reply_tag(facts.problem_id, facts.outcome)
     if isinstance(template, ReplyTemplate):
         body = string.Template(template.body).safe_substitute(_values(facts))
+        tag = reply_tag(facts.problem_id, facts.outcome, public=template.public)
         return Rendered(body=body, public=template.public, status=template.status, tag=tag)
     note = _note(facts, configured=template is None)
+    tag = reply_tag(facts.problem_id, facts.outcome, public=False)
     return Rendered(body=note, public=False, status=None, tag=tag)
 
 
@@ -97,6 +102,10 @@ def _note(facts: Facts, *, configured: bool) -> str:
     lines = [f"Jira issue {key}: outcome '{facts.outcome}'{how}. {why}"]
     if facts.solution:
         lines.append(f"Agreed solution: {facts.solution.strip()}")
+    lines.append(
+        "Next step: answer the customer yourself (the solution above, if any, is what the team "
+        "agreed), then solve the ticket."
+    )
     return inert("\n".join(lines))  # connector text and Jira's values: no placeholder
 
 
