@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(default=15.0, gt=0)
     webhook_max_age_seconds: int = Field(default=300, gt=0)
     webhook_max_body_bytes: int = Field(default=1_000_000, gt=0)
+    # The web tier reads each request body in its event loop, then runs the app on one of
+    # web_threads threads (per process): a body not in within the deadline is answered 408.
+    web_read_deadline_seconds: float = Field(default=10.0, gt=0)
+    web_threads: int = Field(default=4, gt=0)
     zendesk_requests_per_minute: int = Field(default=400, gt=0)
     jira_requests_per_minute: int = Field(default=300, gt=0)
     worker_threads: int = Field(default=4, gt=0)
