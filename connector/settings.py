@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     jira_webhook_secret: SecretStr | None = None
 
     database_url: str = "sqlite:///connector.db"
+    # How long a process waits on its database (connector/store/engine.py). The web tier's
+    # limits keep a sick database's 503 under 5 s (Zendesk gives up after about 12 s): a stalled
+    # network costs at most the statement timeout plus 0.5 s, then a reconnect attempt (the
+    # connect timeout). PostgreSQL counts the connect timeout in whole seconds, at least 2.
+    db_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    # PostgreSQL statement timeout of the web tier (0: none); the worker's is its own.
+    db_statement_timeout_seconds: float = Field(default=2.0, ge=0)
+    db_worker_statement_timeout_seconds: float = Field(default=120.0, ge=0)
+    # SQLite: how long a write waits for another writer's lock, in the web tier and the worker.
+    db_busy_timeout_seconds: float = Field(default=2.0, gt=0)
+    db_worker_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     redis_url: str | None = None
     queue_path: str = "connector-queue.db"
     queue_name: str = "connector"
