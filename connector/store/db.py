@@ -18,6 +18,9 @@ from connector.store.engine import Timeouts, make_engine, normalise_url
 __all__ = ["Database", "Session", "Timeouts", "make_engine", "normalise_url"]
 
 
+_NO_OP_WRITE = "UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"
+
+
 class Database:
     """One engine and its session factory, built from a URL; connects lazily."""
 
@@ -37,9 +40,14 @@ class Database:
                 session.rollback()
                 raise
 
-    def ping(self) -> None:
+    def check_writable(self) -> None:
+        """Raise unless a write would go through now: an update of no row, rolled back.
+
+        It takes the write lock (SQLite) or a read-only check (PostgreSQL: a standby refuses
+        it) for an instant and writes nothing; `SELECT 1` succeeds on a read-only database."""
         with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            connection.execute(text(_NO_OP_WRITE))
+            connection.rollback()
 
     @property
     def is_postgresql(self) -> bool:

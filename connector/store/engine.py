@@ -10,6 +10,11 @@ retries. Each wait is bounded:
   (the server never sees the query, so its own timeout never fires), in the client: a wait for
   an answer longer than the statement timeout plus half a second closes the connection;
 - SQLite's lock (the busy timeout: how long a write waits for another writer).
+
+A connection that hit "attempt to write a readonly database", a disk I/O error, a read-only
+PostgreSQL (a standby after a failover) or the client deadline is dropped with the whole pool, so
+a database that recovered is used again without a restart (`pool_pre_ping` cannot see a
+read-only SQLite connection: reading still works).
 """
 
 from __future__ import annotations
@@ -21,9 +26,18 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 
 __all__ = ["Timeouts", "make_engine", "normalise_url"]
 
+# Driver messages of a connection that will not work again, whatever is retried on it.
+_UNUSABLE = (
+    "attempt to write a readonly database",
+    "disk i/o error",
+    "unable to open database file",
+    "no answer from the database",
+    "read-only transaction",
+)
 _CLIENT_MARGIN_SECONDS = 0.5
 
 
@@ -70,6 +84,7 @@ def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
         if timeouts.statement:
             answer = timeouts.statement + _CLIENT_MARGIN_SECONDS
             event.listen(engine, "do_connect", partial(_bounded_connect, answer))
+    event.listen(engine, "handle_error", _drop_unusable_connections)
     return engine
 
 
@@ -80,6 +95,12 @@ def _sqlite_pragmas(busy_seconds: float, dbapi_connection: Any, _record: Any) ->
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _drop_unusable_connections(context: ExceptionContext) -> None:
+    message = str(context.original_exception).lower()
+    if any(sign in message for sign in _UNUSABLE):
+        context.is_disconnect = True  # the connection, and the rest of the pool, are replaced
 
 
 class BoundedConnection(psycopg.Connection[Any]):
