@@ -8,7 +8,8 @@ retries. Each wait is bounded:
 - connecting (PostgreSQL `connect_timeout`, whole seconds, at least 2);
 - a statement, on the server (`statement_timeout`) and, for a network that stopped forwarding
   (the server never sees the query, so its own timeout never fires), in the client: a wait for
-  an answer longer than the statement timeout plus half a second closes the connection;
+  an answer later than the statement timeout plus a quarter of a second closes the
+  connection;
 - SQLite's lock (the busy timeout: how long a write waits for another writer).
 
 A connection that hit "attempt to write a readonly database", a disk I/O error, a read-only
@@ -38,7 +39,7 @@ _UNUSABLE = (
     "no answer from the database",
     "read-only transaction",
 )
-_CLIENT_MARGIN_SECONDS = 0.5
+_CLIENT_MARGIN_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
