@@ -24,7 +24,7 @@ from connector.logs import register_secrets
 from connector.queue import build_huey
 from connector.ratelimit import CallBudget, budget_storage_uri
 from connector.settings import Settings, load_settings
-from connector.store.db import Database
+from connector.store.db import Database, Timeouts
 from connector.sync.ports import Clock, Scheduler, Services
 from connector.tasks import QueueTasks
 from connector.zendesk.client import ZendeskClient
@@ -50,7 +50,14 @@ class WebContext:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.database_url)
+        return Database(self.settings.database_url, self.db_timeouts())
+
+    def db_timeouts(self) -> Timeouts:
+        """The web tier's: short, so a sick database is a quick 503 the sender retries."""
+        s = self.settings
+        return Timeouts(
+            s.db_connect_timeout_seconds, s.db_statement_timeout_seconds, s.db_busy_timeout_seconds
+        )
 
     @cached_property
     def tasks(self) -> QueueTasks:
@@ -82,6 +89,15 @@ class WorkerContext(WebContext):
 
     def _services(self) -> Services:
         return self
+
+    def db_timeouts(self) -> Timeouts:
+        """The worker's: its batches may take longer, and waiting costs no sender a retry."""
+        s = self.settings
+        return Timeouts(
+            s.db_connect_timeout_seconds,
+            s.db_worker_statement_timeout_seconds,
+            s.db_worker_busy_timeout_seconds,
+        )
 
     @cached_property
     def zendesk(self) -> ZendeskClient:

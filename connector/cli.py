@@ -106,8 +106,12 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
         f"{host}:{port}",
         "--workers",
         str(workers),
-        "--threads",
-        "4",
+        # The asyncio worker reads each request before a thread runs the app (a slow client
+        # holds no thread); the app's threads are CONNECTOR_WEB_THREADS.
+        "--worker-class",
+        "asgi",
+        "--asgi-lifespan",
+        "off",
         "--graceful-timeout",
         "20",
         "--access-logfile",
@@ -115,7 +119,7 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
         # No query string or referer: a `?token=` dashboard login must not reach the log.
         "--access-logformat",
         '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s',
-        "webhook_app:create_app()",
+        "webhook_app:create_asgi_app()",
     ]
 
 

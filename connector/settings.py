@@ -43,6 +43,17 @@ class Settings(BaseSettings):
     jira_webhook_secret: SecretStr | None = None
 
     database_url: str = "sqlite:///connector.db"
+    # How long a process waits on its database (connector/store/engine.py). The web tier's
+    # limits keep a sick database's 503 under 5 s (Zendesk gives up after about 12 s): a stalled
+    # network costs at most the statement timeout plus 0.25 s, then a reconnect attempt (the
+    # connect timeout). PostgreSQL counts the connect timeout in whole seconds, at least 2.
+    db_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    # PostgreSQL statement timeout of the web tier (0: none); the worker's is its own.
+    db_statement_timeout_seconds: float = Field(default=2.0, ge=0)
+    db_worker_statement_timeout_seconds: float = Field(default=120.0, ge=0)
+    # SQLite: how long a write waits for another writer's lock, in the web tier and the worker.
+    db_busy_timeout_seconds: float = Field(default=2.0, gt=0)
+    db_worker_busy_timeout_seconds: float = Field(default=30.0, gt=0)
     redis_url: str | None = None
     queue_path: str = "connector-queue.db"
     queue_name: str = "connector"
@@ -53,6 +64,10 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(default=15.0, gt=0)
     webhook_max_age_seconds: int = Field(default=300, gt=0)
     webhook_max_body_bytes: int = Field(default=1_000_000, gt=0)
+    # The web tier reads each request body in its event loop, then runs the app on one of
+    # web_threads threads (per process): a body not in within the deadline is answered 408.
+    web_read_deadline_seconds: float = Field(default=10.0, gt=0)
+    web_threads: int = Field(default=8, gt=0)
     zendesk_requests_per_minute: int = Field(default=400, gt=0)
     jira_requests_per_minute: int = Field(default=300, gt=0)
     worker_threads: int = Field(default=4, gt=0)

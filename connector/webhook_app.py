@@ -53,7 +53,7 @@ def create_app(
         detailed = admin_auth.bearer_ok(runtime)
         checks: dict[str, str] = {}
         for name, probe in (
-            ("database", runtime.db.ping),
+            ("database", runtime.db.check_writable),
             ("queue", lambda: ping_queue(runtime.huey)),
         ):
             try:

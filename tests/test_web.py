@@ -10,6 +10,7 @@ from pathlib import Path
 from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
 from connector.settings import Settings
+from connector.store.migrate import upgrade
 from connector.webhook_app import create_app
 
 NO_NETWORK = """
@@ -63,6 +64,7 @@ def test_readyz_is_503_when_the_queue_is_down(tmp_path: Path) -> None:
         database_url=f"sqlite:///{tmp_path / 'c.db'}",
         redis_url="redis://127.0.0.1:1/0",
     )
+    upgrade(settings.database_url)  # readiness writes: a database without its schema is not ready
     ready = create_app(settings, load_config()).test_client().get("/readyz")
     assert ready.status_code == 503
     assert ready.json["checks"]["database"] == "ok"

@@ -1,4 +1,5 @@
-"""Engine and sessions. SQLite runs in WAL mode with a busy timeout so web and worker share it.
+"""Engine and sessions. SQLite runs in WAL mode with a busy timeout so web and worker share it;
+how long each wait may last is the engine's (`engine.py`), set per process role.
 
 `Session` is the unit of work `Database.session()` gives out; callers above the store name it
 from here and hand it to the repositories, never query it themselves.
@@ -8,47 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "Session", "make_engine", "normalise_url"]
+from connector.store.engine import Timeouts, make_engine, normalise_url
+
+__all__ = ["Database", "Session", "Timeouts", "make_engine", "normalise_url"]
 
 
-def normalise_url(url: str) -> str:
-    """`postgresql://` means psycopg 3 here (the driver we install)."""
-    if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("postgres://"):
-        return "postgresql+psycopg://" + url.removeprefix("postgres://")
-    return url
-
-
-def make_engine(url: str) -> Engine:
-    url = normalise_url(url)
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+_NO_OP_WRITE = "UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"
 
 
 class Database:
     """One engine and its session factory, built from a URL; connects lazily."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, timeouts)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -62,9 +40,14 @@ class Database:
                 session.rollback()
                 raise
 
-    def ping(self) -> None:
+    def check_writable(self) -> None:
+        """Raise unless a write would go through now: an update of no row, rolled back.
+
+        It takes the write lock (SQLite) or a read-only check (PostgreSQL: a standby refuses
+        it) for an instant and writes nothing; `SELECT 1` succeeds on a read-only database."""
         with self.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+            connection.execute(text(_NO_OP_WRITE))
+            connection.rollback()
 
     @property
     def is_postgresql(self) -> bool:
