@@ -92,12 +92,23 @@ def of_run(run: RunRef) -> list[ColumnElement[bool]]:
 def claim_pending(
     db: Database, run: RunRef, *, limit: int, timeout: timedelta, now: datetime
 ) -> Claim | None:
-    """Claim up to `limit` pending rows due at `now`, by ticket id, counting an attempt (the
-    problem ticket goes last: solving it in Zendesk copies its comment to its open incidents,
-    so they must be answered first)."""
+    """Claim up to `limit` pending rows due at `now`, by ticket id, counting an attempt. The
+    problem ticket is claimed alone, and only once no other row is open: it gets an update of
+    its own, and solving it in Zendesk copies its comment to its open incidents, so they must
+    be answered first."""
     wanted = [*of_run(run), Reply.state == ReplyState.PENDING, _due(now)]
-    if run.problem_ticket_id is not None and _others_open(db, run):
-        wanted.append(Reply.ticket_id != run.problem_ticket_id)
+    problem_ticket = run.problem_ticket_id
+    if problem_ticket is None:
+        return _take(db, wanted, limit, timeout)
+    others = _take(db, [*wanted, Reply.ticket_id != problem_ticket], limit, timeout)
+    if others is not None or _others_open(db, run):
+        return others
+    return _take(db, [*wanted, Reply.ticket_id == problem_ticket], 1, timeout)
+
+
+def _take(
+    db: Database, wanted: list[ColumnElement[bool]], limit: int, timeout: timedelta
+) -> Claim | None:
     claiming = {
         "state": ReplyState.CLAIMED,
         "job_id": None,
@@ -115,6 +126,20 @@ def claim_pending(
             skip_locked=True,
         )
     return _claim_of(db, token)
+
+
+def others_unanswered(db: Database, run: RunRef) -> int:
+    """Rows of the run's other tickets not answered (open, or parked as failed): while any is,
+    the problem ticket must not be solved (Zendesk would copy its comment onto them)."""
+    with db.session() as session:
+        count = session.scalar(
+            select(func.count()).where(
+                *of_run(run),
+                Reply.state.in_((*OPEN_STATES, ReplyState.FAILED)),
+                Reply.ticket_id != run.problem_ticket_id,
+            )
+        )
+    return int(count or 0)
 
 
 def _due(now: datetime) -> ColumnElement[bool]:

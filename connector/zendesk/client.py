@@ -46,6 +46,9 @@ class ZendeskClient:
     def me(self) -> User:
         return User.model_validate(without_nulls(plain(self.zenpy.users.me())))
 
+    def get_user(self, user_id: int) -> User:
+        return User.model_validate(without_nulls(plain(self.zenpy.users(id=user_id))))
+
     def organization_values(
         self, organization_ids: Sequence[int], field_key: str
     ) -> dict[int, float]:

@@ -24,6 +24,7 @@ from connector.store import reply_rows as rows
 from connector.store.models import ReplyState
 from connector.store.reply_rows import Guard
 from connector.sync.replies.plan import Run
+from connector.sync.replies.templates import problem_ticket_note, reply_tag
 from connector.zendesk.models import MAX_BATCH, Comment, JobStatus, Ticket, TicketUpdate
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ class Fanout:
         self.progress = Progress()
         self.timeout = timedelta(seconds=tuning.claim_timeout)
         self.pulse = pulse
+        self._problem_update: TicketUpdate | None = None
 
     # ---- the loop ---------------------------------------------------------------------------
     def deliver(self, still_current: Callable[[], bool] | None = None) -> Progress:
@@ -199,7 +201,17 @@ class Fanout:
         if claim is None:
             return None
         try:
-            job = self.runtime.zendesk.update_many_same(claim.ticket_ids, self.update)
+            update = self._update_of(claim.ticket_ids)
+        except (TransientError, TimeoutError) as exc:  # reading the problem ticket's requester
+            self._release(claim)
+            self._back_off(getattr(exc, "retry_after", None), str(exc))
+            return None
+        except PermanentError as exc:  # the problem ticket is gone
+            guard = Guard.claimed(claim.token)
+            rows.set_state(self.db, guard, claim.ticket_ids, ReplyState.SKIPPED, str(exc)[:200])
+            return None
+        try:
+            job = self.runtime.zendesk.update_many_same(claim.ticket_ids, update)
         except TransientError as exc:
             self._send_failed(claim, exc)
             return None
@@ -337,7 +349,8 @@ class Fanout:
             else:
                 retry.append(ticket_id)
                 errors[ticket_id] = f"{result.error}: {result.details}"
-        self._sent(guard, sent, self.run.rendered.status)
+        for ticket_ids, shown_status in self._by_update(sent):
+            self._sent(guard, ticket_ids, shown_status)
         self._closed(guard, closed)
         rows.set_state(self.db, guard, missing, ReplyState.SKIPPED, "ticket not found")
         if retry:
@@ -389,15 +402,13 @@ class Fanout:
         return True
 
     def _settle(self, guard: Guard, chunk: list[int], seen: dict[int, Ticket]) -> None:
-        tag = self.run.rendered.tag
-        sent = [i for i in chunk if i in seen and tag in seen[i].tags]
+        def landed(i: int) -> bool:
+            return self._tag_of(i) in seen[i].tags
+
+        sent = [i for i in chunk if i in seen and landed(i)]
         missing = [i for i in chunk if i not in seen]
-        closed = [
-            i for i in chunk if i in seen and tag not in seen[i].tags and seen[i].status == "closed"
-        ]
-        again = [
-            i for i in chunk if i in seen and tag not in seen[i].tags and seen[i].status != "closed"
-        ]
+        closed = [i for i in chunk if i in seen and not landed(i) and seen[i].status == "closed"]
+        again = [i for i in chunk if i in seen and not landed(i) and seen[i].status != "closed"]
         by_status: dict[str, list[int]] = {}
         for ticket_id in sent:
             by_status.setdefault(seen[ticket_id].status, []).append(ticket_id)
@@ -407,6 +418,52 @@ class Fanout:
         self._closed(guard, closed)
         error = "not delivered (no reply tag on the ticket)"
         self._retry_later(guard, again, error, curable=True)
+
+    # ---- the problem ticket: its own update ---------------------------------------------------
+    def _update_of(self, ticket_ids: list[int]) -> TicketUpdate:
+        """The problem ticket is claimed alone and gets its own update; the others share one."""
+        if ticket_ids == [self.run.problem_ticket_id]:
+            return self._problem_ticket_update()
+        return self.update
+
+    def _tag_of(self, ticket_id: int) -> str:
+        if ticket_id == self.run.problem_ticket_id:
+            return self._problem_ticket_update().additional_tags[0]
+        return self.run.rendered.tag
+
+    def _by_update(self, ticket_ids: list[int]) -> list[tuple[list[int], str | None]]:
+        """Tickets grouped by the status their update set."""
+        pid = self.run.problem_ticket_id
+        others = [i for i in ticket_ids if i != pid]
+        groups = [(others, self.update.status)] if others else []
+        if pid in ticket_ids:
+            groups.append(([pid], self._problem_ticket_update().status))
+        return groups
+
+    def _problem_ticket_update(self) -> TicketUpdate:
+        """An end user who reported the problem gets the reply; an agent's internal problem
+        ticket gets an internal note. Either is solved only when every incident has its
+        answer, since solving a problem ticket makes Zendesk copy its comment onto its unsolved
+        incidents (a second reply for a customer whose own reply is still to come)."""
+        if self._problem_update is not None:
+            return self._problem_update
+        assert self.run.problem_ticket_id is not None
+        zendesk, r = self.runtime.zendesk, self.run.rendered
+        ticket = zendesk.get_ticket(self.run.problem_ticket_id)
+        role = zendesk.get_user(ticket.requester_id).role if ticket.requester_id else None
+        if role in (None, "agent", "admin") or not r.public:
+            tag = reply_tag(self.run.problem_id, self.run.outcome, public=False)
+            note = problem_ticket_note(self.run.issue_key, self.run.outcome, public=r.public)
+            update = TicketUpdate(comment=Comment(body=note, public=False), additional_tags=[tag])
+        else:
+            answered = rows.others_unanswered(self.db, self.run) == 0
+            update = TicketUpdate(
+                status=r.status if answered else None,
+                comment=Comment(body=r.body, public=True),
+                additional_tags=[r.tag],
+            )
+        self._problem_update = update
+        return update
 
     def _sent(self, guard: Guard, ticket_ids: list[int], status: str | None) -> None:
         """The replies landed; the tickets' status is what the reply set (the connector's own

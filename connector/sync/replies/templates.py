@@ -109,6 +109,18 @@ def _note(facts: Facts, *, configured: bool) -> str:
     return inert("\n".join(lines))  # connector text and Jira's values: no placeholder
 
 
+def problem_ticket_note(issue_key: str | None, outcome: str, *, public: bool) -> str:
+    """The internal note on an agent's problem ticket: what the customers got, and why the
+    connector leaves the ticket's status alone."""
+    got = "the reply" if public else "an internal note (no customer reply is configured)"
+    return inert(
+        f"Jira issue {issue_key or 'of this problem'} is resolved (outcome '{outcome}'). "
+        f"The linked tickets got {got}. This problem ticket is left as it is: solving it makes "
+        "Zendesk copy its comment onto every unsolved incident, so solve it once they are all "
+        "answered."
+    )
+
+
 def _names(body: str) -> set[str]:
     return {
         m.group("named") or m.group("braced")
