@@ -106,6 +106,63 @@ def test_bad_config_names_the_key(text: str, key: str, problem: str) -> None:
     assert str(info.value).startswith(f"config/connector.yaml: {key}: ")
 
 
+DEFAULTS = embedded_defaults_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        (
+            DEFAULTS.replace("    fixed:\n      status", "    fixd:\n      status"),
+            "replies.templates.fixd",
+            "'fixd' is neither an outcome (the values under outcomes: duplicate, fixed, "
+            "wont_fix) nor workaround",
+        ),
+        (
+            DEFAULTS.replace("  Done: fixed\n", "  Done: fixd\n"),
+            "outcomes.Done",
+            "outcome 'fixd' has no template: add replies.templates.fixd "
+            "(null = internal note only)",
+        ),
+        (
+            DEFAULTS.replace("    duplicate: null\n", ""),
+            "outcomes.Duplicate",
+            "outcome 'duplicate' has no template",
+        ),
+        (
+            GOOD_TEAMS + "replies: {send_workaround: true}\n",
+            "replies.templates.workaround",
+            "required when replies.send_workaround is true",
+        ),
+    ],
+)
+def test_templates_and_outcomes_must_match(text: str, key: str, problem: str) -> None:
+    """A misspelt template or outcome would silently turn every customer's reply into an
+    internal note: it stops the connector instead, naming the key."""
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "config/connector.yaml")
+    assert (info.value.key, problem in info.value.problem) == (key, True), info.value.problem
+
+
+def test_a_null_template_is_an_explicit_internal_note() -> None:
+    text = GOOD_TEAMS + "outcomes: {Done: fixed}\nreplies:\n  templates: {fixed: null}\n"
+    assert parse_config(text, "c.yaml").replies.templates == {"fixed": None}
+    workaround_only = GOOD_TEAMS + "replies:\n  templates: {workaround: null}\n"
+    assert parse_config(workaround_only, "c.yaml").replies.templates == {"workaround": None}
+
+
+def test_doctor_exits_2_on_a_misspelt_template(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "connector.yaml").write_text(DEFAULTS.replace("  Done: fixed\n", "  Done: fixd\n"))
+    result = run_cli("doctor", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().startswith(
+        "error: config/connector.yaml: outcomes.Done: outcome 'fixd' has no template"
+    )
+    assert list(tmp_path.iterdir()) == [config]
+
+
 def test_invalid_yaml_and_non_mapping() -> None:
     with pytest.raises(ConfigError, match="not valid YAML at line 3"):
         parse_config("teams:\n  - [unclosed\n", "c.yaml")
