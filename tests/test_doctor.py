@@ -16,6 +16,7 @@ from connector.cli_ops import doctor
 from connector.config import embedded_defaults_text, load_config
 from connector.demo.stack import EMAIL, TOKEN, LocalStack
 from connector.ops.doctor import FAIL, OK, Check, passed, run_doctor
+from connector.store.migrate import upgrade
 from connector.store.models import EventState, InboundEvent, Reply, ReplyState
 
 
@@ -154,9 +155,50 @@ def _problem(runtime: Runtime) -> int:
 
 
 def test_an_outdated_schema_says_db_upgrade(stack: LocalStack, tmp_path: Path) -> None:
-    runtime = with_settings(stack, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0005")
+    runtime = with_settings(stack, database_url=url)
     [database] = [c for c in run_doctor(runtime) if c.name == "database"]
     assert database.status == FAIL and database.fix == "run `connector db upgrade`"
+    assert "schema is behind the code (at 0005, the code needs " in database.detail
+
+
+NOT_CREATED = "run `connector db upgrade` (serve, web and worker also migrate on start)"
+
+
+def test_a_fresh_install_says_not_created_yet_and_creates_no_file(
+    stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Doctor promises to change nothing: it must not create the SQLite database or queue."""
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    monkeypatch.chdir(fresh)
+    env = doctor_env(
+        stack, CONNECTOR_DATABASE_URL="sqlite:///connector.db", CONNECTOR_QUEUE_PATH="queue.db"
+    )
+    result = CliRunner().invoke(doctor, ["--json"], env=env)
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    database = checks["database"]
+    assert (database["status"], database["fix"]) == ("warn", NOT_CREATED), database
+    assert database["detail"] == "not created yet (connector.db does not exist)"
+    assert (
+        checks["queue"]["status"] == "ok" and "queue.db is created by" in checks["queue"]["detail"]
+    )
+    assert "replies" not in checks  # nothing to read in a database that is not there
+    assert result.exit_code == 0, result.output
+    assert list(fresh.iterdir()) == []
+
+
+def test_an_empty_postgresql_database_is_not_created_yet(
+    stack: LocalStack, postgres_url: str
+) -> None:
+    [database] = [
+        c
+        for c in run_doctor(with_settings(stack, database_url=postgres_url))
+        if c.name == "database"
+    ]
+    assert (database.status, database.fix) == ("warn", NOT_CREATED)
+    assert database.detail == "not created yet (the database has no schema)"
 
 
 def doctor_env(stack: LocalStack, **overrides: str) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """`connector doctor`: is this installation able to work? Every line says what was checked,
 what was found, and for a failure the concrete fix.
 
-Read-only: it reads both APIs, the database and the queue, and changes nothing.
+Read-only: it reads both APIs, the database and the queue, and changes nothing (it does not
+even create a SQLite file that is not there yet).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.errors import AuthError, ConfigError, ConnectorError, NotFoundError, TransientError
@@ -344,37 +346,65 @@ def _endpoint(runtime: DoctorContext, side: str) -> str | None:
 
 
 # -- database and queue ------------------------------------------------------------------------
-def _store(runtime: DoctorContext) -> Iterator[Check]:
-    from connector.store.migrate import is_up_to_date
+# Doctor changes nothing, files included: a SQLite database or queue that does not exist yet is
+# reported, never opened (opening one creates it).
+NOT_CREATED_FIX = "run `connector db upgrade` (serve, web and worker also migrate on start)"
 
-    try:
-        current = is_up_to_date(runtime.db)
-    except Exception as exc:
-        yield Check(
-            "database",
-            FAIL,
-            f"unreachable: {type(exc).__name__}",
-            "check CONNECTOR_DATABASE_URL and that the database server is running",
-        )
-        return
-    if not current:
-        yield Check("database", FAIL, "schema is behind the code", "run `connector db upgrade`")
-        return
-    yield Check("database", OK, "reachable, migrations up to date")
+
+def _store(runtime: DoctorContext) -> Iterator[Check]:
+    database = _database(runtime)
+    yield database
     yield _queue(runtime)
+    if database.status != OK:
+        return
     yield from _deliveries(runtime)
     yield _failed_events(runtime)
     yield from _retrying(runtime)
     yield from _replies(runtime)
 
 
+def _database(runtime: DoctorContext) -> Check:
+    from connector.store.migrate import current_revision, head_revision, sqlite_file
+
+    file = sqlite_file(runtime.settings.database_url)
+    if file is not None and not file.exists():
+        return Check("database", WARN, f"not created yet ({file} does not exist)", NOT_CREATED_FIX)
+    try:
+        revision = current_revision(runtime.db)
+    except Exception as exc:
+        return Check(
+            "database",
+            FAIL,
+            f"unreachable: {type(exc).__name__}",
+            "check CONNECTOR_DATABASE_URL and that the database server is running",
+        )
+    if revision is None:
+        return Check(
+            "database", WARN, "not created yet (the database has no schema)", NOT_CREATED_FIX
+        )
+    head = head_revision(runtime.settings.database_url)
+    if revision != head:
+        return Check(
+            "database",
+            FAIL,
+            f"schema is behind the code (at {revision}, the code needs {head})",
+            "run `connector db upgrade`",
+        )
+    return Check("database", OK, "reachable, migrations up to date")
+
+
 def _queue(runtime: DoctorContext) -> Check:
     from connector.queue import queue_depth
 
+    s = runtime.settings
+    if not s.redis_url and not Path(s.queue_path).exists():
+        return Check(
+            "queue", OK, f"empty ({s.queue_path} is created by the first web or worker process)"
+        )
     try:
         depth = queue_depth(runtime.huey)
     except Exception as exc:
-        where = "CONNECTOR_REDIS_URL" if runtime.settings.redis_url else "CONNECTOR_QUEUE_PATH"
+        where = "CONNECTOR_REDIS_URL" if s.redis_url else "CONNECTOR_QUEUE_PATH"
         return Check(
             "queue",
             FAIL,

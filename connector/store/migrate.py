@@ -12,6 +12,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -61,8 +62,8 @@ def migration_lock(database_url: str) -> Iterator[None]:
         finally:
             engine.dispose()
         return
-    path = url.database
-    if fcntl is None or not path or path == ":memory:" or path.startswith("file:"):
+    path = sqlite_file(database_url)
+    if fcntl is None or path is None:
         yield
         return
     fd = os.open(f"{path}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -71,6 +72,16 @@ def migration_lock(database_url: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite database (relative to the working directory, as SQLite opens it);
+    None for PostgreSQL or an in-memory database."""
+    url = make_url(normalise_url(database_url))
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    return None if path.startswith("file:") else Path(path)
 
 
 def head_revision(database_url: str) -> str | None:
