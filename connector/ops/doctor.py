@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from connector.errors import AuthError, ConfigError, ConnectorError, NotFoundError, TransientError
 from connector.fields import TICKET_FIELDS
@@ -20,35 +19,16 @@ from connector.install.jira_setup import WEBHOOK_NAME as JIRA_WEBHOOK_NAME
 from connector.install.jira_setup import projects_jql, webhook_id
 from connector.install.zendesk_setup import TRIGGER_TITLE
 from connector.install.zendesk_setup import WEBHOOK_NAME as ZENDESK_WEBHOOK_NAME
-from connector.ops import queries
+from connector.ops import doctor_fields, queries
+from connector.ops.checks import FAIL, OK, SKIP, WARN, Check
+from connector.ops.public_url import healthz_problem
 from connector.store.models import utcnow
 
 if TYPE_CHECKING:
-    from connector.install.context import AdminContext
-    from connector.ops.context import AppContext
+    from connector.ops.checks import DoctorContext
 
-    class DoctorContext(AdminContext, AppContext, Protocol):
-        """What doctor checks: the admin's full clients, the store and the queue."""
-
-
-OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 QUEUE_BACKLOG_WARN = 1000
 INSTALL = "run `connector install`"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str  # ok | warn | fail | skip
-    detail: str
-    fix: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.status == FAIL
-
-    def to_json(self) -> dict[str, str]:
-        return asdict(self)
 
 
 def run_doctor(runtime: DoctorContext) -> list[Check]:
@@ -66,7 +46,7 @@ def passed(checks: list[Check]) -> bool:
 def _settings(runtime: DoctorContext) -> Iterator[Check]:
     s = runtime.settings
     if s.public_url:
-        yield Check("public URL", OK, str(s.public_url))
+        yield _public_url(str(s.public_url))
     else:
         yield Check(
             "public URL",
@@ -86,6 +66,25 @@ def _settings(runtime: DoctorContext) -> Iterator[Check]:
         )
 
 
+def _public_url(url: str) -> Check:
+    problem = healthz_problem(url)
+    if problem is None:
+        return Check(
+            "public URL",
+            OK,
+            f"{url} answers GET /healthz from this machine (whether Zendesk and Jira reach it "
+            "too shows in the last deliveries)",
+        )
+    return Check(
+        "public URL",
+        WARN,
+        f"set to {url}, but not reachable from here: {problem}",
+        "start the connector (`connector serve`) behind this URL, or check the proxy and DNS; "
+        "if this machine cannot see it by design, the last deliveries tell whether Zendesk and "
+        "Jira can",
+    )
+
+
 # -- Zendesk ------------------------------------------------------------------------------------
 def _zendesk(runtime: DoctorContext) -> Iterator[Check]:
     name = "zendesk credentials"
@@ -94,6 +93,8 @@ def _zendesk(runtime: DoctorContext) -> Iterator[Check]:
     except (ConfigError, ConnectorError) as exc:
         yield _api_failure(name, "zendesk", exc, runtime)
         yield from _skipped(("zendesk fields", "zendesk webhook", "zendesk trigger"), name)
+        if runtime.config.zendesk.organization_value_field:
+            yield from _skipped(("zendesk organization value field",), name)
         return
     if me.role != "admin":
         yield Check(
@@ -109,6 +110,7 @@ def _zendesk(runtime: DoctorContext) -> Iterator[Check]:
         ("zendesk fields", _zendesk_fields),
         ("zendesk webhook", _zendesk_webhook),
         ("zendesk trigger", _zendesk_trigger),
+        ("zendesk organization value field", doctor_fields.organization_value_field),
     ):
         yield from _guarded(label, "zendesk", runtime, probe)
 
@@ -202,13 +204,14 @@ def _jira(runtime: DoctorContext) -> Iterator[Check]:
     except (ConfigError, ConnectorError) as exc:
         yield _api_failure(name, "jira", exc, runtime)
         yield from _skipped(("jira projects", "jira priorities", "jira resolutions"), name)
-        yield from _skipped(("jira webhook",), name)
+        yield from _skipped(("jira fields", "jira webhook"), name)
         return
     who = me.get("displayName") or me.get("emailAddress") or me.get("accountId") or me.get("name")
     yield Check(name, OK, f"signed in as {who}")
     yield from _guarded("jira projects", "jira", runtime, _jira_projects)
     yield from _guarded("jira priorities", "jira", runtime, _jira_priorities)
     yield from _guarded("jira resolutions", "jira", runtime, _jira_resolutions)
+    yield from _guarded("jira fields", "jira", runtime, doctor_fields.jira_fields)
     yield from _guarded("jira webhook", "jira", runtime, _jira_webhook)
 
 
