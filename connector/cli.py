@@ -40,8 +40,17 @@ def host_port(default_port: int) -> Callable[[F], F]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="connector")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log at DEBUG, with each step of the database migrations (as CONNECTOR_LOG_LEVEL=DEBUG).",
+)
+def cli(verbose: bool) -> None:
     """Link Zendesk tickets that share a cause to one Jira issue, mirror it, close the loop."""
+    if verbose:
+        # Through the environment, so that `serve`'s web and worker processes log the same way.
+        os.environ["CONNECTOR_LOG_LEVEL"] = "DEBUG"
 
 
 @cli.command()
