@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from connector.config import embedded_defaults_text, load_config, parse_config
 from connector.errors import ConfigError
@@ -40,6 +41,25 @@ def test_embedded_defaults_match_the_documented_example() -> None:
     assert config.teams["billing"].jira_project == "FIN"
     assert config.outcomes["Won't Do"] == "wont_fix"
     assert config.replies.templates["wont_fix"] is None
+
+
+def test_the_examples_in_the_example_comments_validate() -> None:
+    """The commented examples (rules, priority steps, a template) use keys that exist."""
+    example = (REPO / "config" / "connector.example.yaml").read_text("utf-8")
+    data = yaml.safe_load(example)
+    commented = [line.partition("#")[2].strip() for line in example.splitlines()]
+    rules = [yaml.safe_load(c)[0] for c in commented if c.startswith("- {team:")]
+    steps = [yaml.safe_load(c)[0] for c in commented if c.startswith("- {min_")]
+    [template] = [yaml.safe_load(c) for c in commented if c.startswith("duplicate: {")]
+    assert len(rules) == 3 and len(steps) == 2
+    data["rules"] += rules
+    data["priority"] += steps
+    data["replies"]["templates"].update(template)
+    config = parse_config(yaml.safe_dump(data), "example with its comments")
+    assert config.rules[1].when.brand_id and config.rules[2].when.fields
+    assert config.priority[2].min_organizations == 5
+    assert config.replies.templates["duplicate"] is not None
+    assert config.replies.templates["duplicate"].public is False
 
 
 def test_missing_team_project_exits_2_naming_the_key(tmp_path: Path) -> None:
