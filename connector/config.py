@@ -61,7 +61,7 @@ class ZendeskConfig(Strict):
     fields: ZendeskFields = Field(default_factory=ZendeskFields)
     webhook_id: str | None = None  # written by `connector install`
     trigger_id: int | None = None
-    organization_value_field: str | None = None
+    organization_value_field: str | None = None  # the field's key: Zendesk returns values by key
     include_personal_data: bool = False
 
 
