@@ -40,15 +40,37 @@ def host_port(default_port: int) -> Callable[[F], F]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="connector")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log at DEBUG, with each step of the database migrations (as CONNECTOR_LOG_LEVEL=DEBUG).",
+)
+def cli(verbose: bool) -> None:
     """Link Zendesk tickets that share a cause to one Jira issue, mirror it, close the loop."""
+    if verbose:
+        # Through the environment, so that `serve`'s web and worker processes log the same way.
+        os.environ["CONNECTOR_LOG_LEVEL"] = "DEBUG"
 
 
 @cli.command()
-@click.option("--tickets", type=click.IntRange(10, 100_000), default=60, show_default=True)
+@click.option(
+    "--tickets",
+    type=click.IntRange(10, 100_000),
+    default=60,
+    show_default=True,
+    help="Customer tickets to create, shared by the four stories; each story needs a few, so a "
+    "small number is raised (10 gives 14).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--keep", is_flag=True, help="Leave the dashboard and sandboxes running.")
-@click.option("--workdir", type=click.Path(path_type=Path), default=None, help="Keep files here.")
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the demo's database, queue and config here, to look at afterwards "
+    "(default: a new temporary directory).",
+)
 def demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> None:
     """Play the whole loop against local sandboxes: link, weigh, mirror, reply."""
     from connector.demo.run import run_demo
@@ -74,7 +96,12 @@ def db_upgrade() -> None:
 
 
 @cli.command()
-@click.option("--threads", type=int, default=None, help="Worker threads (default from settings).")
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="Worker threads (default: CONNECTOR_WORKER_THREADS, which defaults to 4).",
+)
 def worker(threads: int | None) -> None:
     """Run the task consumer (scale out by starting it on several machines)."""
     from connector.queue import create_consumer
@@ -87,7 +114,7 @@ def worker(threads: int | None) -> None:
 
 @cli.command()
 @host_port(8000)
-@click.option("--workers", type=int, default=2, show_default=True, help="Web processes.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Web (gunicorn) processes.")
 def web(host: str, port: int, workers: int) -> None:
     """Run the web tier (webhooks, dashboard, API) under gunicorn."""
     runtime = _runtime()
@@ -125,7 +152,14 @@ def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
 
 @cli.command()
 @host_port(8000)
-@click.option("--workers", type=int, default=2, show_default=True, help="Web processes.")
+@click.option(
+    "--workers",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Web (gunicorn) processes; one task worker runs beside them with "
+    "CONNECTOR_WORKER_THREADS threads.",
+)
 def serve(host: str, port: int, workers: int) -> None:
     """Run web and worker together (embedded defaults: SQLite database and queue)."""
     from connector.store.migrate import upgrade
@@ -259,7 +293,13 @@ def sandbox_zendesk(host: str, port: int, email: str, token: str) -> None:
 @click.option("--email", default="admin@example.com", show_default=True)
 @click.option("--token", default="sandbox", show_default=True)
 @click.option("--pat", default="sandbox", show_default=True)
-@click.option("--config", "config_path", default=None, help="Take projects from this config.")
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    metavar="FILE",
+    help="Create the Jira projects of this config file's teams instead of FIN, DOC, ENG, SHIP.",
+)
 def sandbox_jira(
     host: str, port: int, email: str, token: str, pat: str, config_path: str | None
 ) -> None:

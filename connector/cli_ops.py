@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,6 @@ def doctor(as_json: bool) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     configure_logging(runtime.settings.log_level, runtime.settings.log_json)
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check is a row here
     try:
         checks = run_doctor(runtime)
     finally:

@@ -20,13 +20,19 @@ def _runtime() -> Any:
 
 @click.group()
 def replies() -> None:
-    """The reply every linked customer gets when a problem resolves."""
+    """The reply every linked customer gets when a problem resolves.
+
+    PROBLEM is the problem's Jira key (FIN-12) or its id on the dashboard (3 in /problems/3).
+    """
 
 
 @replies.command("preview")
 @click.argument("problem")
 def preview_command(problem: str) -> None:
-    """Show the rendered reply and how many tickets get a reply, a follow-up, or are skipped."""
+    """Show the rendered reply and how many tickets get a reply, a follow-up, or are skipped.
+
+    PROBLEM is the problem's Jira key (FIN-12) or its id on the dashboard (3 in /problems/3).
+    """
     from connector.sync.replies.approval import preview
 
     _print_preview(preview(_runtime(), problem))
@@ -35,7 +41,10 @@ def preview_command(problem: str) -> None:
 @replies.command("approve")
 @click.argument("problem")
 def approve_command(problem: str) -> None:
-    """Approve the reply of the problem's current outcome and start sending it."""
+    """Approve the reply of the problem's current outcome and start sending it.
+
+    PROBLEM is the problem's Jira key (FIN-12) or its id on the dashboard (3 in /problems/3).
+    """
     from connector.sync.replies.approval import approve
 
     result = approve(_runtime(), problem, actor="cli")
@@ -56,7 +65,10 @@ def approve_command(problem: str) -> None:
 @replies.command("retry")
 @click.argument("problem")
 def retry_command(problem: str) -> None:
-    """Put the problem's parked (failed) replies back and send them, once each."""
+    """Put the problem's parked (failed) replies back and send them, once each.
+
+    PROBLEM is the problem's Jira key (FIN-12) or its id on the dashboard (3 in /problems/3).
+    """
     from connector.sync.replies.approval import retry_failed
 
     result = retry_failed(_runtime(), problem, actor="cli")
@@ -78,7 +90,10 @@ def retry_command(problem: str) -> None:
 @replies.command("status")
 @click.argument("problem")
 def status_command(problem: str) -> None:
-    """Show sent, pending and failed replies, with the reasons."""
+    """Show sent, pending and failed replies, with the reasons.
+
+    PROBLEM is the problem's Jira key (FIN-12) or its id on the dashboard (3 in /problems/3).
+    """
     from rich.console import Console
     from rich.table import Table
 

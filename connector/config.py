@@ -28,6 +28,7 @@ from connector.settings import DEFAULT_CONFIG_PATH
 
 TEMPLATE_VARIABLES = frozenset({"solution", "issue_key", "fix_version", "due_date"})
 JIRA_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]+$")
+WORKAROUND = "workaround"  # the reply to an agreed workaround, sent before the issue resolves
 
 
 class Strict(BaseModel):
@@ -60,7 +61,7 @@ class ZendeskConfig(Strict):
     fields: ZendeskFields = Field(default_factory=ZendeskFields)
     webhook_id: str | None = None  # written by `connector install`
     trigger_id: int | None = None
-    organization_value_field: str | None = None
+    organization_value_field: str | None = None  # the field's key: Zendesk returns values by key
     include_personal_data: bool = False
 
 
@@ -192,6 +193,7 @@ class Config(Strict):
                     f"rules.{index}.team",
                     f"unknown team '{rule.team}' (known: {', '.join(sorted(self.teams))})",
                 )
+        _check_templates(self.outcomes, self.replies)
         return self
 
     def team_for_project(self, project_key: str) -> str | None:
@@ -199,6 +201,32 @@ class Config(Strict):
             if team.jira_project == project_key:
                 return key
         return None
+
+
+def _check_templates(outcomes: dict[str, str], replies: Replies) -> None:
+    """Every outcome has a template key and every template key is reachable, so a typo never
+    turns a customer's reply into a silent internal note. `null` says "internal note only"."""
+    reachable = set(outcomes.values()) | {WORKAROUND}
+    for key in replies.templates:
+        if key not in reachable:
+            known = ", ".join(sorted(set(outcomes.values()))) or "none"
+            raise _KeyProblem(
+                f"replies.templates.{key}",
+                f"'{key}' is neither an outcome (the values under outcomes: {known}) "
+                f"nor {WORKAROUND}",
+            )
+    for resolution, outcome in outcomes.items():
+        if outcome not in replies.templates:
+            raise _KeyProblem(
+                f"outcomes.{resolution}",
+                f"outcome '{outcome}' has no template: add replies.templates.{outcome} "
+                "(null = internal note only)",
+            )
+    if replies.send_workaround and WORKAROUND not in replies.templates:
+        raise _KeyProblem(
+            f"replies.templates.{WORKAROUND}",
+            "required when replies.send_workaround is true (null = internal note only)",
+        )
 
 
 class _KeyProblem(ValueError):

@@ -70,3 +70,8 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     # urllib3 logs full URLs at DEBUG; keep vendor chatter out of our logs.
     for noisy in ("urllib3", "zenpy", "jira", "werkzeug"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # Alembic tells every step of every migration check at INFO ("Context impl SQLiteImpl.")
+    # on each command; `store.migrate` logs one `db.upgraded` line when the schema changed.
+    # Its steps show at DEBUG (`connector --verbose`).
+    verbose = root.level <= logging.DEBUG
+    logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.WARNING)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from connector.config import embedded_defaults_text, load_config, parse_config
 from connector.errors import ConfigError
@@ -40,6 +41,25 @@ def test_embedded_defaults_match_the_documented_example() -> None:
     assert config.teams["billing"].jira_project == "FIN"
     assert config.outcomes["Won't Do"] == "wont_fix"
     assert config.replies.templates["wont_fix"] is None
+
+
+def test_the_examples_in_the_example_comments_validate() -> None:
+    """The commented examples (rules, priority steps, a template) use keys that exist."""
+    example = (REPO / "config" / "connector.example.yaml").read_text("utf-8")
+    data = yaml.safe_load(example)
+    commented = [line.partition("#")[2].strip() for line in example.splitlines()]
+    rules = [yaml.safe_load(c)[0] for c in commented if c.startswith("- {team:")]
+    steps = [yaml.safe_load(c)[0] for c in commented if c.startswith("- {min_")]
+    [template] = [yaml.safe_load(c) for c in commented if c.startswith("duplicate: {")]
+    assert len(rules) == 3 and len(steps) == 2
+    data["rules"] += rules
+    data["priority"] += steps
+    data["replies"]["templates"].update(template)
+    config = parse_config(yaml.safe_dump(data), "example with its comments")
+    assert config.rules[1].when.brand_id and config.rules[2].when.fields
+    assert config.priority[2].min_organizations == 5
+    assert config.replies.templates["duplicate"] is not None
+    assert config.replies.templates["duplicate"].public is False
 
 
 def test_missing_team_project_exits_2_naming_the_key(tmp_path: Path) -> None:
@@ -104,6 +124,63 @@ def test_bad_config_names_the_key(text: str, key: str, problem: str) -> None:
     assert info.value.key == key
     assert problem in info.value.problem
     assert str(info.value).startswith(f"config/connector.yaml: {key}: ")
+
+
+DEFAULTS = embedded_defaults_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        (
+            DEFAULTS.replace("    fixed:\n      status", "    fixd:\n      status"),
+            "replies.templates.fixd",
+            "'fixd' is neither an outcome (the values under outcomes: duplicate, fixed, "
+            "wont_fix) nor workaround",
+        ),
+        (
+            DEFAULTS.replace("  Done: fixed\n", "  Done: fixd\n"),
+            "outcomes.Done",
+            "outcome 'fixd' has no template: add replies.templates.fixd "
+            "(null = internal note only)",
+        ),
+        (
+            DEFAULTS.replace("    duplicate: null\n", ""),
+            "outcomes.Duplicate",
+            "outcome 'duplicate' has no template",
+        ),
+        (
+            GOOD_TEAMS + "replies: {send_workaround: true}\n",
+            "replies.templates.workaround",
+            "required when replies.send_workaround is true",
+        ),
+    ],
+)
+def test_templates_and_outcomes_must_match(text: str, key: str, problem: str) -> None:
+    """A misspelt template or outcome would silently turn every customer's reply into an
+    internal note: it stops the connector instead, naming the key."""
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "config/connector.yaml")
+    assert (info.value.key, problem in info.value.problem) == (key, True), info.value.problem
+
+
+def test_a_null_template_is_an_explicit_internal_note() -> None:
+    text = GOOD_TEAMS + "outcomes: {Done: fixed}\nreplies:\n  templates: {fixed: null}\n"
+    assert parse_config(text, "c.yaml").replies.templates == {"fixed": None}
+    workaround_only = GOOD_TEAMS + "replies:\n  templates: {workaround: null}\n"
+    assert parse_config(workaround_only, "c.yaml").replies.templates == {"workaround": None}
+
+
+def test_doctor_exits_2_on_a_misspelt_template(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "connector.yaml").write_text(DEFAULTS.replace("  Done: fixed\n", "  Done: fixd\n"))
+    result = run_cli("doctor", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().startswith(
+        "error: config/connector.yaml: outcomes.Done: outcome 'fixd' has no template"
+    )
+    assert list(tmp_path.iterdir()) == [config]
 
 
 def test_invalid_yaml_and_non_mapping() -> None:

@@ -4,6 +4,7 @@ an admin typically gets wrong."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from connector.cli_ops import doctor
 from connector.config import embedded_defaults_text, load_config
 from connector.demo.stack import EMAIL, TOKEN, LocalStack
 from connector.ops.doctor import FAIL, OK, Check, passed, run_doctor
+from connector.store.migrate import upgrade
 from connector.store.models import EventState, InboundEvent, Reply, ReplyState
 
 
@@ -64,6 +66,52 @@ def test_a_fresh_install_passes_with_warnings_only(stack: LocalStack) -> None:
 def with_settings(stack: LocalStack, **changes: object) -> Runtime:
     settings = stack.rt.settings.model_copy(update=changes)
     return Runtime(settings, load_config(stack.config_path))
+
+
+def test_configured_jira_fields_must_exist(stack: LocalStack) -> None:
+    """A wrong field id stops nothing at run time: the solution is just never found."""
+    runtime = with_settings(stack)
+    runtime.config.jira.solution_field = "customfield_99999"
+    runtime.config.jira.impact_fields.tickets = "Linked tickets"
+    failed = failures(run_doctor(runtime))
+    assert not passed(run_doctor(runtime))
+    fields = failed["jira fields"]
+    assert "jira.solution_field: customfield_99999 does not exist in Jira" in fields.detail
+    assert (
+        "jira.impact_fields.tickets: 'Linked tickets' is the field's name, its id is "
+        "customfield_10052" in fields.detail
+    )
+    assert fields.fix.startswith("set jira.solution_field in ")
+    assert set(failed) == {"jira fields"}
+
+    runtime.config.jira.solution_field = "customfield_10050"
+    runtime.config.jira.impact_fields.tickets = "customfield_10052"
+    fields = by_name(run_doctor(runtime))["jira fields"]
+    assert fields.status == OK and "jira.solution_field customfield_10050" in fields.detail
+
+
+def test_the_organization_value_field_is_a_key_that_exists(stack: LocalStack) -> None:
+    runtime = with_settings(stack)  # the sandbox has a decimal field "Customer value"
+    runtime.config.zendesk.organization_value_field = "Customer value"
+    check = failures(run_doctor(runtime))["zendesk organization value field"]
+    assert "its key is customer_value" in check.detail
+    runtime.config.zendesk.organization_value_field = "customer_value"
+    check = by_name(run_doctor(runtime))["zendesk organization value field"]
+    assert (check.status, check.detail) == (OK, "'customer_value' exists (decimal)")
+
+
+def test_the_public_url_check_says_what_it_checked(stack: LocalStack) -> None:
+    url = str(stack.rt.settings.public_url)
+    check = by_name(run_doctor(stack.rt))["public URL"]
+    assert check.status == OK and check.detail.startswith(f"{url} answers GET /healthz")
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{free.getsockname()[1]}/"
+    check = by_name(run_doctor(with_settings(stack, public_url=nobody)))["public URL"]
+    assert check.status == "warn"
+    assert check.detail.startswith(f"set to {nobody}, but not reachable from here: GET ")
+    assert "connector serve" in check.fix
 
 
 def test_wrong_tokens_name_the_settings_to_fix(stack: LocalStack) -> None:
@@ -154,9 +202,50 @@ def _problem(runtime: Runtime) -> int:
 
 
 def test_an_outdated_schema_says_db_upgrade(stack: LocalStack, tmp_path: Path) -> None:
-    runtime = with_settings(stack, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0005")
+    runtime = with_settings(stack, database_url=url)
     [database] = [c for c in run_doctor(runtime) if c.name == "database"]
     assert database.status == FAIL and database.fix == "run `connector db upgrade`"
+    assert "schema is behind the code (at 0005, the code needs " in database.detail
+
+
+NOT_CREATED = "run `connector db upgrade` (serve, web and worker also migrate on start)"
+
+
+def test_a_fresh_install_says_not_created_yet_and_creates_no_file(
+    stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Doctor promises to change nothing: it must not create the SQLite database or queue."""
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    monkeypatch.chdir(fresh)
+    env = doctor_env(
+        stack, CONNECTOR_DATABASE_URL="sqlite:///connector.db", CONNECTOR_QUEUE_PATH="queue.db"
+    )
+    result = CliRunner().invoke(doctor, ["--json"], env=env)
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    database = checks["database"]
+    assert (database["status"], database["fix"]) == ("warn", NOT_CREATED), database
+    assert database["detail"] == "not created yet (connector.db does not exist)"
+    assert (
+        checks["queue"]["status"] == "ok" and "queue.db is created by" in checks["queue"]["detail"]
+    )
+    assert "replies" not in checks  # nothing to read in a database that is not there
+    assert result.exit_code == 0, result.output
+    assert list(fresh.iterdir()) == []
+
+
+def test_an_empty_postgresql_database_is_not_created_yet(
+    stack: LocalStack, postgres_url: str
+) -> None:
+    [database] = [
+        c
+        for c in run_doctor(with_settings(stack, database_url=postgres_url))
+        if c.name == "database"
+    ]
+    assert (database.status, database.fix) == ("warn", NOT_CREATED)
+    assert database.detail == "not created yet (the database has no schema)"
 
 
 def doctor_env(stack: LocalStack, **overrides: str) -> dict[str, str]:

@@ -9,7 +9,11 @@ from connector.sync.replies.templates import Facts, render, reply_tag, uses_solu
 
 
 def config(**templates: ReplyTemplate | None) -> Config:
-    return Config(teams={"billing": Team(jira_project="FIN")}, replies=Replies(templates=templates))
+    return Config(
+        teams={"billing": Team(jira_project="FIN")},
+        outcomes={outcome: outcome for outcome in templates},
+        replies=Replies(templates=templates),
+    )
 
 
 def facts(**kw: object) -> Facts:

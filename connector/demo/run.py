@@ -45,7 +45,7 @@ def run_demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> S
     story = Story(stack, lambda line: console.print(f"[cyan]>[/] {line}"), tickets)
     try:
         story.run()
-        summary = summarise(stack, story.created, time.monotonic() - started)
+        summary = summarise(stack, story.created, time.monotonic() - started, asked=tickets)
     except BaseException:
         stack.stop()
         raise
@@ -67,6 +67,7 @@ def _table(summary: Summary) -> Table:
         "tickets": "customer tickets",
         "linked": "tickets linked to a problem",
         "replies_sent": "public replies sent",
+        "workaround_replies": "  of them, workarounds sent before the fix",
         "followups": "follow-up tickets (closed before the fix)",
         "duplicate_replies": "duplicate replies",
         "unanswered": "linked tickets of resolved problems without a reply",
@@ -76,8 +77,15 @@ def _table(summary: Summary) -> Table:
     }
     data = summary.as_dict()
     for key, label in labels.items():
-        table.add_row(label, str(data[key]))
+        table.add_row(label, str(data[key]) + _why(summary, key))
     return table
+
+
+def _why(summary: Summary, key: str) -> str:
+    asked = summary.tickets_asked
+    if key == "tickets" and asked is not None and asked != summary.tickets:
+        return f" (asked for {asked}: each of the four stories needs a few)"
+    return ""
 
 
 def _keep_running(stack: LocalStack, token: str, console: Console) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from connector.config import WORKAROUND
 from connector.demo.stack import LocalStack
 from connector.store.models import Link, Problem, ProblemState
 from connector.sync.replies.templates import TAG_PREFIX
@@ -20,6 +21,7 @@ class Summary:
     tickets: int
     linked: int
     replies_sent: int
+    workaround_replies: int  # of replies_sent: the agreed workaround, sent before the fix
     followups: int
     duplicate_replies: int
     unanswered: int
@@ -27,12 +29,15 @@ class Summary:
     jira_calls: int
     zendesk_calls: int
     seconds: float = 0.0
+    tickets_asked: int | None = None  # `--tickets`; each story needs a few, small asks grow
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def summarise(stack: LocalStack, customer_tickets: list[int], seconds: float) -> Summary:
+def summarise(
+    stack: LocalStack, customer_tickets: list[int], seconds: float, asked: int | None = None
+) -> Summary:
     zendesk = stack.zendesk
     admin = zendesk.admin_user_id
     all_tickets = {t["id"]: t for t in zendesk.tickets()}
@@ -46,19 +51,23 @@ def summarise(stack: LocalStack, customer_tickets: list[int], seconds: float) ->
         own = [c for c in zendesk.comments(ticket_id) if c["public"] and c["author_id"] == admin]
         return len(own) + sum(replies(f) for f in followups_of.get(ticket_id, []))
 
-    def outcomes(ticket_id: int) -> int:
-        """Distinct reply tags on the ticket and its follow-ups: one per outcome replied."""
+    def reply_tags(ticket_id: int) -> set[str]:
+        """Reply tags on the ticket and its follow-ups: one per outcome replied."""
         family = [ticket_id, *followups_of.get(ticket_id, [])]
-        tags = {tag for t in family for tag in all_tickets[t]["tags"] if tag.startswith(TAG_PREFIX)}
-        return len(tags)
+        return {tag for t in family for tag in all_tickets[t]["tags"] if tag.startswith(TAG_PREFIX)}
+
+    def outcomes(ticket_id: int) -> int:
+        return len(reply_tags(ticket_id))
 
     with stack.rt.db.session() as session:
         links = dict(session.execute(select(Link.ticket_id, Link.problem_id)).all())
         problems = {p.id: p for p in session.scalars(select(Problem))}
-    duplicates = unanswered = sent = 0
+    duplicates = unanswered = sent = workarounds = 0
     for ticket_id in customer_tickets:
         count = replies(ticket_id)
         sent += count
+        if count and any(tag.endswith(f"_{WORKAROUND}") for tag in reply_tags(ticket_id)):
+            workarounds += 1
         duplicates += max(0, count - max(outcomes(ticket_id), 1)) if count else 0
         problem = problems.get(links.get(ticket_id, -1))
         if problem is not None and problem.state is ProblemState.RESOLVED and count == 0:
@@ -68,6 +77,7 @@ def summarise(stack: LocalStack, customer_tickets: list[int], seconds: float) ->
         tickets=len(customer_tickets),
         linked=len([t for t in customer_tickets if t in links]),
         replies_sent=sent,
+        workaround_replies=workarounds,
         followups=sum(len(v) for v in followups_of.values()),
         duplicate_replies=duplicates,
         unanswered=unanswered,
@@ -75,4 +85,5 @@ def summarise(stack: LocalStack, customer_tickets: list[int], seconds: float) ->
         jira_calls=stack.jira.total_calls(),
         zendesk_calls=zendesk.total_calls(),
         seconds=round(seconds, 1),
+        tickets_asked=asked,
     )

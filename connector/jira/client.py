@@ -170,3 +170,7 @@ class JiraClient:
 
     def list_resolutions(self) -> list[dict[str, Any]]:
         return [r.raw for r in call(self.jira.resolutions)]
+
+    def list_fields(self) -> list[dict[str, Any]]:
+        """Every issue field, system and custom (`id`, `name`, `custom`, `schema`)."""
+        return [dict(f) for f in call(self.jira.fields)]

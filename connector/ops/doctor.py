@@ -1,16 +1,17 @@
 """`connector doctor`: is this installation able to work? Every line says what was checked,
 what was found, and for a failure the concrete fix.
 
-Read-only: it reads both APIs, the database and the queue, and changes nothing.
+Read-only: it reads both APIs, the database and the queue, and changes nothing (it does not
+even create a SQLite file that is not there yet).
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from connector.errors import AuthError, ConfigError, ConnectorError, NotFoundError, TransientError
 from connector.fields import TICKET_FIELDS
@@ -18,35 +19,16 @@ from connector.install.jira_setup import WEBHOOK_NAME as JIRA_WEBHOOK_NAME
 from connector.install.jira_setup import projects_jql, webhook_id
 from connector.install.zendesk_setup import TRIGGER_TITLE
 from connector.install.zendesk_setup import WEBHOOK_NAME as ZENDESK_WEBHOOK_NAME
-from connector.ops import queries
+from connector.ops import doctor_fields, queries
+from connector.ops.checks import FAIL, OK, SKIP, WARN, Check
+from connector.ops.public_url import healthz_problem
 from connector.store.models import utcnow
 
 if TYPE_CHECKING:
-    from connector.install.context import AdminContext
-    from connector.ops.context import AppContext
+    from connector.ops.checks import DoctorContext
 
-    class DoctorContext(AdminContext, AppContext, Protocol):
-        """What doctor checks: the admin's full clients, the store and the queue."""
-
-
-OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 QUEUE_BACKLOG_WARN = 1000
 INSTALL = "run `connector install`"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str  # ok | warn | fail | skip
-    detail: str
-    fix: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.status == FAIL
-
-    def to_json(self) -> dict[str, str]:
-        return asdict(self)
 
 
 def run_doctor(runtime: DoctorContext) -> list[Check]:
@@ -64,7 +46,7 @@ def passed(checks: list[Check]) -> bool:
 def _settings(runtime: DoctorContext) -> Iterator[Check]:
     s = runtime.settings
     if s.public_url:
-        yield Check("public URL", OK, str(s.public_url))
+        yield _public_url(str(s.public_url))
     else:
         yield Check(
             "public URL",
@@ -84,6 +66,25 @@ def _settings(runtime: DoctorContext) -> Iterator[Check]:
         )
 
 
+def _public_url(url: str) -> Check:
+    problem = healthz_problem(url)
+    if problem is None:
+        return Check(
+            "public URL",
+            OK,
+            f"{url} answers GET /healthz from this machine (whether Zendesk and Jira reach it "
+            "too shows in the last deliveries)",
+        )
+    return Check(
+        "public URL",
+        WARN,
+        f"set to {url}, but not reachable from here: {problem}",
+        "start the connector (`connector serve`) behind this URL, or check the proxy and DNS; "
+        "if this machine cannot see it by design, the last deliveries tell whether Zendesk and "
+        "Jira can",
+    )
+
+
 # -- Zendesk ------------------------------------------------------------------------------------
 def _zendesk(runtime: DoctorContext) -> Iterator[Check]:
     name = "zendesk credentials"
@@ -92,6 +93,8 @@ def _zendesk(runtime: DoctorContext) -> Iterator[Check]:
     except (ConfigError, ConnectorError) as exc:
         yield _api_failure(name, "zendesk", exc, runtime)
         yield from _skipped(("zendesk fields", "zendesk webhook", "zendesk trigger"), name)
+        if runtime.config.zendesk.organization_value_field:
+            yield from _skipped(("zendesk organization value field",), name)
         return
     if me.role != "admin":
         yield Check(
@@ -107,6 +110,7 @@ def _zendesk(runtime: DoctorContext) -> Iterator[Check]:
         ("zendesk fields", _zendesk_fields),
         ("zendesk webhook", _zendesk_webhook),
         ("zendesk trigger", _zendesk_trigger),
+        ("zendesk organization value field", doctor_fields.organization_value_field),
     ):
         yield from _guarded(label, "zendesk", runtime, probe)
 
@@ -200,13 +204,14 @@ def _jira(runtime: DoctorContext) -> Iterator[Check]:
     except (ConfigError, ConnectorError) as exc:
         yield _api_failure(name, "jira", exc, runtime)
         yield from _skipped(("jira projects", "jira priorities", "jira resolutions"), name)
-        yield from _skipped(("jira webhook",), name)
+        yield from _skipped(("jira fields", "jira webhook"), name)
         return
     who = me.get("displayName") or me.get("emailAddress") or me.get("accountId") or me.get("name")
     yield Check(name, OK, f"signed in as {who}")
     yield from _guarded("jira projects", "jira", runtime, _jira_projects)
     yield from _guarded("jira priorities", "jira", runtime, _jira_priorities)
     yield from _guarded("jira resolutions", "jira", runtime, _jira_resolutions)
+    yield from _guarded("jira fields", "jira", runtime, doctor_fields.jira_fields)
     yield from _guarded("jira webhook", "jira", runtime, _jira_webhook)
 
 
@@ -344,37 +349,65 @@ def _endpoint(runtime: DoctorContext, side: str) -> str | None:
 
 
 # -- database and queue ------------------------------------------------------------------------
-def _store(runtime: DoctorContext) -> Iterator[Check]:
-    from connector.store.migrate import is_up_to_date
+# Doctor changes nothing, files included: a SQLite database or queue that does not exist yet is
+# reported, never opened (opening one creates it).
+NOT_CREATED_FIX = "run `connector db upgrade` (serve, web and worker also migrate on start)"
 
-    try:
-        current = is_up_to_date(runtime.db)
-    except Exception as exc:
-        yield Check(
-            "database",
-            FAIL,
-            f"unreachable: {type(exc).__name__}",
-            "check CONNECTOR_DATABASE_URL and that the database server is running",
-        )
-        return
-    if not current:
-        yield Check("database", FAIL, "schema is behind the code", "run `connector db upgrade`")
-        return
-    yield Check("database", OK, "reachable, migrations up to date")
+
+def _store(runtime: DoctorContext) -> Iterator[Check]:
+    database = _database(runtime)
+    yield database
     yield _queue(runtime)
+    if database.status != OK:
+        return
     yield from _deliveries(runtime)
     yield _failed_events(runtime)
     yield from _retrying(runtime)
     yield from _replies(runtime)
 
 
+def _database(runtime: DoctorContext) -> Check:
+    from connector.store.migrate import current_revision, head_revision, sqlite_file
+
+    file = sqlite_file(runtime.settings.database_url)
+    if file is not None and not file.exists():
+        return Check("database", WARN, f"not created yet ({file} does not exist)", NOT_CREATED_FIX)
+    try:
+        revision = current_revision(runtime.db)
+    except Exception as exc:
+        return Check(
+            "database",
+            FAIL,
+            f"unreachable: {type(exc).__name__}",
+            "check CONNECTOR_DATABASE_URL and that the database server is running",
+        )
+    if revision is None:
+        return Check(
+            "database", WARN, "not created yet (the database has no schema)", NOT_CREATED_FIX
+        )
+    head = head_revision(runtime.settings.database_url)
+    if revision != head:
+        return Check(
+            "database",
+            FAIL,
+            f"schema is behind the code (at {revision}, the code needs {head})",
+            "run `connector db upgrade`",
+        )
+    return Check("database", OK, "reachable, migrations up to date")
+
+
 def _queue(runtime: DoctorContext) -> Check:
     from connector.queue import queue_depth
 
+    s = runtime.settings
+    if not s.redis_url and not Path(s.queue_path).exists():
+        return Check(
+            "queue", OK, f"empty ({s.queue_path} is created by the first web or worker process)"
+        )
     try:
         depth = queue_depth(runtime.huey)
     except Exception as exc:
-        where = "CONNECTOR_REDIS_URL" if runtime.settings.redis_url else "CONNECTOR_QUEUE_PATH"
+        where = "CONNECTOR_REDIS_URL" if s.redis_url else "CONNECTOR_QUEUE_PATH"
         return Check(
             "queue",
             FAIL,

@@ -158,6 +158,10 @@ class ZendeskClient:
     def list_ticket_fields(self) -> list[dict[str, Any]]:
         return [plain(f) for f in self.zenpy.ticket_fields()]
 
+    def list_organization_fields(self) -> list[dict[str, Any]]:
+        """Organization field definitions (`key`, `title`, `type`)."""
+        return [plain(f) for f in self.zenpy.organization_fields()]
+
     def create_ticket_field(self, field: dict[str, Any]) -> dict[str, Any]:
         return plain(self.zenpy.ticket_fields.create(TicketField(**field)))
 

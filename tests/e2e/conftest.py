@@ -12,6 +12,9 @@ import yaml
 from connector.config import embedded_defaults_text
 from connector.demo.stack import LocalStack
 
+# Every outcome of the embedded defaults answered by an internal note only, no customer reply.
+NO_REPLIES: dict[str, None] = {"fixed": None, "wont_fix": None, "duplicate": None}
+
 
 def config_with(**overrides: Any) -> str:
     """The embedded defaults with top-level keys replaced (`replies=` merges one level)."""

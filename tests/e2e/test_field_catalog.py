@@ -15,14 +15,16 @@ from connector.fields import MIRRORED_FIELDS, TICKET_FIELDS, Snapshot
 from connector.install.run import plan_uninstall
 from connector.ops.doctor import FAIL, run_doctor
 from connector.store.models import Problem
-from tests.e2e.conftest import config_with
+from tests.e2e.conftest import NO_REPLIES, config_with
 from tests.e2e.test_linking import field_value, links
 from tests.e2e.test_mirror import SOLUTION_FIELDS, linked_problem
 
 
 @pytest.fixture
 def cstack(tmp_path: Path, database_url: str) -> Iterator[LocalStack]:
-    text = config_with(mirror_debounce_seconds=0, jira=SOLUTION_FIELDS, replies={"templates": {}})
+    text = config_with(
+        mirror_debounce_seconds=0, jira=SOLUTION_FIELDS, replies={"templates": NO_REPLIES}
+    )
     stack = LocalStack(tmp_path, database_url=database_url, config_text=text).start()
     yield stack
     stack.stop()

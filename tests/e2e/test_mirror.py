@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from connector.demo.stack import LocalStack
 from connector.store.models import AuditEntry, Problem, ProblemState
-from tests.e2e.conftest import config_with
+from tests.e2e.conftest import NO_REPLIES, config_with
 from tests.e2e.test_linking import field_value, internal_notes, links, problem_ticket
 
 SOLUTION_FIELDS = {
@@ -27,7 +27,7 @@ def mstack(tmp_path: Path, database_url: str) -> Iterator[LocalStack]:
         impact_debounce_seconds=0,
         mirror_debounce_seconds=0,
         jira={**SOLUTION_FIELDS, "solution_comment_marker": "#customer-reply"},
-        replies={"templates": {}},  # mirror only: no customer replies in these tests
+        replies={"templates": NO_REPLIES},  # mirror only: no customer replies in these tests
     )
     stack = LocalStack(tmp_path, database_url=database_url, config_text=text).start()
     yield stack

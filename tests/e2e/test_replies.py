@@ -237,7 +237,7 @@ def test_template_variables_are_filled_and_zendesk_placeholders_pass_through(
         "{{dc.greeting}} {{ticket.requester.first_name}}: ${issue_key} is fixed in "
         "${fix_version} (${due_date}). ${solution} Ticket {{ticket.id}}."
     )
-    templates = {"fixed": {"status": "pending", "body": body}}
+    templates = {"fixed": {"status": "pending", "body": body}, "wont_fix": None, "duplicate": None}
     stack = make_stack(tmp_path, config_text=replies_config(templates=templates))
     try:
         stack.zendesk.set_dynamic_content("greeting", {"en-US": "Hello", "de": "Hallo"})
