@@ -110,6 +110,7 @@ def test_database_down_is_503_with_a_reason_and_no_leak(tmp_path: Path, url: str
         client.post("/webhooks/jira", data=JIRA_UPDATED, headers=jira_headers(JIRA_UPDATED)),
     ):
         assert response.status_code == 503
+        assert response.headers["Retry-After"] == "10"
         assert response.json is not None
         assert response.json["status"] == "unavailable"
         assert "database unavailable" in response.json["reason"]

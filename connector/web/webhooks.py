@@ -108,8 +108,16 @@ def build_webhooks(runtime: AppContext) -> Blueprint:
     return bp
 
 
-def _view(runtime: AppContext, source: Source) -> Callable[[], tuple[Response, int]]:
-    def receive() -> tuple[Response, int]:
+# Zendesk and Jira retry a 503 (Jira documents it; Zendesk's list of retried codes is not
+# published): a Retry-After says the failure is temporary and asks them to give a recovering
+# database a few seconds.
+RETRY_AFTER_SECONDS = "10"
+
+
+def _view(
+    runtime: AppContext, source: Source
+) -> Callable[[], tuple[Response, int] | tuple[Response, int, dict[str, str]]]:
+    def receive() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
         try:
             result = _receive(runtime, source)
         except Exception as exc:  # never a 500: the sender retries a 503
@@ -117,6 +125,8 @@ def _view(runtime: AppContext, source: Source) -> Callable[[], tuple[Response, i
             log.exception(event, extra={"event": event, "fields": {"error": _name(exc)}})
             result = _unavailable("unexpected error")
         WEBHOOKS.labels(source.name, result.outcome).inc()
+        if result.status == 503:
+            return jsonify(result.body), result.status, {"Retry-After": RETRY_AFTER_SECONDS}
         return jsonify(result.body), result.status
 
     return receive
