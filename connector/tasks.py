@@ -22,6 +22,7 @@ from connector.retry import Backoff
 from connector.settings import Settings
 from connector.store import inbox, reply_runs
 from connector.sync import events, jira_events, zendesk_events
+from connector.sync.config_change import remirror_after_config_change
 from connector.sync.impact import write_impact
 from connector.sync.jira_poll import poll_jira
 from connector.sync.known_problems import retire_empty_problems, sync_known_problem_options
@@ -201,6 +202,7 @@ def run_reconcile(services: Services, tasks: QueueTasks) -> dict[str, Any]:
     if summary["problems"]:
         tasks.refresh(summary["problems"])
     behind = poll_jira(services) if summary["tracked"] else 0
+    remirrored = remirror_after_config_change(services)  # a restart with a new config
     retire_empty_problems(services)  # empty for too long: out of the open lists
     sync_known_problem_options(services)  # resolved and empty problems leave after their grace
     unfinished = problems_with_unfinished_replies(services.db, services.config)
@@ -214,6 +216,7 @@ def run_reconcile(services: Services, tasks: QueueTasks) -> dict[str, Any]:
         "jira_behind": behind,
         "unfinished_replies": len(unfinished),
         "events_deleted": deleted,
+        "remirrored": remirrored,
     }
     log_event(log, "task.reconcile.done", **result)
     return result

@@ -61,3 +61,45 @@ def test_open_counts_follow_agents_and_the_connectors_own_replies(tmp_path: obje
         assert stack.jira.properties(key)["zendesk.impact"]["open_tickets"] == 0
     finally:
         stack.stop()
+
+
+def test_a_config_change_is_applied_to_open_problems_at_the_next_reconcile(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from connector.config import load_config
+    from connector.tasks import run_reconcile
+
+    stack = LocalStack(Path(str(tmp_path)), config_text=config_with(mirror_debounce_seconds=0))
+    stack.start()
+    try:
+        ticket = stack.zendesk.agent_create_ticket(
+            subject="Parcel lost", comment={"body": "?"}, tags=["parcel_lost"]
+        )["id"]
+        stack.drain()
+        run_reconcile(stack.rt, stack.rt.tasks)  # the config as it was: nothing to re-read
+        stack.drain()
+        key = problem(stack).jira_key
+        assert key is not None
+        # The team agrees a solution in a field the connector was not configured to read.
+        stack.jira.human_update(key, customfield_10050="Check the new tracking page.")
+        stack.drain()
+        assert problem(stack).solution_text is None
+
+        # The admin configures the field and restarts: the next reconcile re-reads the issue.
+        data = yaml.safe_load(stack.config_path.read_text())
+        data["jira"]["solution_field"] = "customfield_10050"
+        stack.config_path.write_text(yaml.safe_dump(data))
+        stack.rt.config = load_config(stack.config_path)
+        assert run_reconcile(stack.rt, stack.rt.tasks)["remirrored"] == 1
+        stack.drain()
+        assert problem(stack).solution_text == "Check the new tracking page."
+        solution = stack.rt.config.zendesk.fields.solution
+        shown = stack.zendesk.ticket(ticket)["custom_fields"]
+        assert {"id": solution, "value": "Check the new tracking page."} in shown
+        assert run_reconcile(stack.rt, stack.rt.tasks)["remirrored"] == 0  # once
+    finally:
+        stack.stop()
