@@ -279,3 +279,21 @@ def test_an_unreachable_site_names_the_url_and_the_setting(bare: LocalStack, sid
     [line] = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
     assert f"cannot reach {side.title()} at {url}" in line
     assert f"check CONNECTOR_{side}_URL" in line
+
+
+def test_refused_credentials_name_the_settings_to_check(bare: LocalStack) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
+    env |= cli_env(bare) | {"CONNECTOR_ZENDESK_API_TOKEN": "revoked"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector", "install", "--dry-run"],
+        cwd=bare.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+    assert f"Zendesk at {bare.zendesk.url.rstrip('/')} refused the credentials (HTTP 401)" in line
+    assert "check CONNECTOR_ZENDESK_EMAIL and CONNECTOR_ZENDESK_API_TOKEN" in line
+    assert "revoked" not in proc.stderr
