@@ -58,7 +58,7 @@ def step_lines(step: Step, names: int = 0) -> list[str]:
         break_long_words=False,  # URLs are never cut
         break_on_hyphens=False,
     )
-    return [head, *wrapped]
+    return [head.rstrip(), *wrapped]
 
 
 @click.command()
