@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from connector.fields import TICKET_FIELDS, TicketField
 from connector.install.plan import CREATE, KEEP, UPDATE, Plan, Step
+from connector.install.team_options import plan_team_options
 from connector.zendesk.webhook import TRIGGER_BODY
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ def plan_zendesk(runtime: AdminContext, public_url: str, installed: Installed, p
             )
             continue
         installed.fields[spec.key] = int(current["id"])
+        if spec.key == "owning_team" and plan_team_options(runtime, current, options, plan):
+            continue  # old bare-key options and their tickets move in one step
         have = {o["value"]: o["name"] for o in current.get("custom_field_options") or []}
         missing = [o for o in options if have.get(o["value"]) != o["name"]]
         if spec.options_kept_by_connector:
