@@ -301,3 +301,18 @@ def test_refused_credentials_name_the_settings_to_check(bare: LocalStack) -> Non
     assert f"Zendesk at {bare.zendesk.url.rstrip('/')} refused the credentials (HTTP 401)" in line
     assert "check CONNECTOR_ZENDESK_EMAIL and CONNECTOR_ZENDESK_API_TOKEN" in line
     assert "revoked" not in proc.stderr
+
+
+def test_a_renamed_team_renames_its_option(bare: LocalStack) -> None:
+    install(bare)
+    config = bare.config_path.read_text()
+    bare.config_path.write_text(config.replace("name: Finance}", "name: Billing and invoices}"))
+    bare.rt.config = load_config(bare.config_path)
+
+    plan = install(bare)
+
+    assert [(s.name, s.action) for s in plan.changes] == [("Owning team", "update")]
+    team = custom_fields(bare)["Owning team"]
+    names = {o["value"]: o["name"] for o in team["custom_field_options"]}
+    assert names[team_option("billing")] == "Billing and invoices"
+    assert len(names) == len(TEAMS)

@@ -62,7 +62,7 @@ def plan_zendesk(runtime: AdminContext, public_url: str, installed: Installed, p
                     spec.title,
                     UPDATE,
                     detail,
-                    run=_add_options(runtime, int(current["id"]), missing),
+                    run=_add_options(runtime, current, missing),
                 )
             )
         else:
@@ -187,10 +187,17 @@ def _create_field(
     return run
 
 
-def _add_options(runtime: AdminContext, field_id: int, options: list[dict[str, str]]) -> Any:
+def _add_options(
+    runtime: AdminContext, field: dict[str, Any], options: list[dict[str, str]]
+) -> Any:
+    # A renamed team keeps its option: Zendesk changes an option only when its id is sent.
+    ids = {o["value"]: o["id"] for o in field.get("custom_field_options") or []}
+
     def run() -> None:
         for option in options:
-            runtime.zendesk.upsert_field_option(field_id, option["name"], option["value"])
+            runtime.zendesk.upsert_field_option(
+                int(field["id"]), option["name"], option["value"], ids.get(option["value"])
+            )
 
     return run
 
