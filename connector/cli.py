@@ -212,66 +212,6 @@ def reconcile() -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in summary.items()))
 
 
-def _print_plan(plan: Any, title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in ("side", "kind", "name", "action", "detail"):
-        table.add_column(column)
-    styles = {"keep": "dim", "create": "green", "update": "yellow", "delete": "red"}
-    for step in plan.steps:
-        action = f"[{styles.get(step.action, '')}]{step.action}[/]"
-        table.add_row(step.side, step.kind, step.name, action, step.detail)
-    Console().print(table)
-
-
-@cli.command()
-@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
-@click.option("--write-env", is_flag=True, help="Write the webhook secrets to ./.env.")
-def install(dry_run: bool, write_env: bool) -> None:
-    """Create or update the Zendesk fields, webhook and trigger, and the Jira webhook."""
-    from connector.install.run import finish_install, plan_install, secret_lines
-
-    runtime = _runtime()
-    plan, installed = plan_install(runtime)
-    _print_plan(plan, "install plan" + (" (dry run: nothing changed)" if dry_run else ""))
-    if dry_run:
-        return
-    plan.apply()
-    finish_install(runtime, installed)
-    click.echo(f"ids written to {runtime.settings.config_path}")
-    secrets = secret_lines(installed, runtime)
-    if secrets and write_env:
-        from dotenv import set_key
-
-        for name, value in secrets.items():
-            set_key(".env", name, value)
-        click.echo(f"webhook secrets written to .env: {', '.join(secrets)}")
-    elif secrets:
-        click.echo("Set these in the connector's environment (or rerun with --write-env):")
-        for name, value in secrets.items():
-            click.echo(f"  {name}={value}")
-    changed = len(plan.changes)
-    click.echo(f"install done: {changed} change(s)" if changed else "already installed: no change")
-
-
-@cli.command()
-@click.option("--dry-run", is_flag=True, help="Print what would be removed and change nothing.")
-def uninstall(dry_run: bool) -> None:
-    """Remove what `install` created (and nothing else)."""
-    from connector.install.run import finish_uninstall, plan_uninstall
-
-    runtime = _runtime()
-    plan = plan_uninstall(runtime)
-    _print_plan(plan, "uninstall plan" + (" (dry run: nothing changed)" if dry_run else ""))
-    if dry_run:
-        return
-    plan.apply()
-    finish_uninstall(runtime)
-    click.echo(f"uninstall done: {len(plan.changes)} removed")
-
-
 @cli.group()
 def sandbox() -> None:
     """Local Zendesk and Jira API servers for tests, the demo and rehearsals."""
@@ -339,9 +279,12 @@ def main() -> None:
 
 # Commands that live in their own modules (they import helpers from this one).
 from connector.cli_events import events  # noqa: E402
+from connector.cli_install import install, uninstall  # noqa: E402
 from connector.cli_ops import doctor  # noqa: E402
 from connector.cli_replies import replies  # noqa: E402
 
 cli.add_command(doctor)
 cli.add_command(events)
+cli.add_command(install)
 cli.add_command(replies)
+cli.add_command(uninstall)

@@ -163,8 +163,26 @@ def _expected_fix_note(before: Snapshot, after: Snapshot) -> str | None:
     return "The expected fix date was removed." if before["expected_fix"] else None
 
 
+# An option's value is a tag on every ticket that picks it; a bare team key (`billing`) is a tag
+# a real account may use for something else, so the connector's own prefix comes first.
+TEAM_OPTION_PREFIX = "zdjira_team_"
+
+
+def team_option(team: str) -> str:
+    return f"{TEAM_OPTION_PREFIX}{team}"
+
+
+def team_of_option(value: Any, teams: Mapping[str, object]) -> str | None:
+    """The team an *Owning team* value names: `zdjira_team_billing`, or `billing` as installs
+    before the prefix wrote it (until `connector install` moves the ticket to the new option)."""
+    if not isinstance(value, str):
+        return None
+    team = value.removeprefix(TEAM_OPTION_PREFIX)
+    return team if team in teams else None
+
+
 def _team_options(config: Config) -> list[dict[str, str]]:
-    return [{"name": t.name or key, "value": key} for key, t in config.teams.items()]
+    return [{"name": t.name or key, "value": team_option(key)} for key, t in config.teams.items()]
 
 
 NO_PROBLEM_OPTION = {"name": "(no open problem)", "value": "zdjira_none"}

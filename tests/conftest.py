@@ -19,8 +19,9 @@ from connector.config import load_config
 from connector.settings import Settings
 from connector.store.migrate import upgrade
 
-# The dashboard and API tests share their seeded runtime and client fixtures.
-pytest_plugins = ["ops_fixtures"]
+# The dashboard and API tests share their seeded runtime and client fixtures; the install and
+# uninstall tests their bare stack.
+pytest_plugins = ["ops_fixtures", "install_stack"]
 
 IN_CI = os.environ.get("CI") == "true"
 POSTGRES_ADMIN_URL = os.environ.get(

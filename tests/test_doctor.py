@@ -16,6 +16,7 @@ from connector.bootstrap import WorkerContext as Runtime
 from connector.cli_ops import doctor
 from connector.config import embedded_defaults_text, load_config
 from connector.demo.stack import EMAIL, TOKEN, LocalStack
+from connector.fields import team_option
 from connector.ops.doctor import FAIL, OK, Check, passed, run_doctor
 from connector.store.migrate import upgrade
 from connector.store.models import EventState, InboundEvent, Reply, ReplyState
@@ -37,7 +38,7 @@ def failures(checks: list[Check]) -> dict[str, Check]:
 
 
 def test_a_good_setup_passes(stack: LocalStack) -> None:
-    team = [{"id": stack.fields.owning_team, "value": "billing"}]
+    team = [{"id": stack.fields.owning_team, "value": team_option("billing")}]
     stack.zendesk.agent_create_ticket(
         subject="Double charge", comment={"body": "hi"}, type="problem", custom_fields=team
     )

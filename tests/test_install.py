@@ -4,62 +4,26 @@ what it created."""
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
+import os
+import socket
+import subprocess
+import sys
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from dotenv import dotenv_values
+from install_stack import cli_env, run_cli, sandbox_state, writes
 
-from connector.cli import cli
 from connector.config import load_config
 from connector.demo.stack import LocalStack
 from connector.fields import TICKET_FIELDS as FIELDS
+from connector.fields import team_option
 from connector.install.jira_setup import WEBHOOK_NAME as JIRA_HOOK
 from connector.install.run import finish_uninstall, plan_install, plan_uninstall
 from connector.install.zendesk_setup import TRIGGER_TITLE
 from connector.install.zendesk_setup import WEBHOOK_NAME as ZENDESK_HOOK
 
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 TEAMS = {"billing": "Finance", "docs": "Documentation", "product": "Engineering"}
-
-
-@pytest.fixture
-def bare(tmp_path: Path) -> Iterator[LocalStack]:
-    """Both sandboxes and the web app, nothing installed; a config with a comment to keep."""
-    config = (
-        "# Our connector config: keep this comment\n"
-        "teams:\n"
-        "  billing: {jira_project: FIN, name: Finance}   # money\n"
-        "  docs: {jira_project: DOC, name: Documentation}\n"
-        "  product: {jira_project: ENG, issue_type: Bug, name: Engineering}\n"
-    )
-    stack = LocalStack(tmp_path, config_text=config).start(install=False)
-    yield stack
-    stack.stop()
-
-
-def sandbox_state(stack: LocalStack) -> dict[str, Any]:
-    """What an admin would see in both products' admin screens."""
-    zd = stack.zendesk.state
-    with zd.lock:
-        zendesk = {
-            "fields": copy.deepcopy(zd.ticket_fields),
-            "webhooks": copy.deepcopy(zd.webhooks),
-            "triggers": copy.deepcopy(zd.triggers),
-        }
-    with stack.jira.state.lock:
-        hooks = {i: dataclasses.asdict(h) for i, h in stack.jira.state.webhooks.items()}
-    return {**zendesk, "jira_webhooks": hooks}
-
-
-def writes(stack: LocalStack) -> int:
-    """API calls that change something, on both sides (counters are `METHOD /family`)."""
-    families = [*stack.zendesk.counters.items(), *stack.jira.counters.items()]
-    return sum(n for family, n in families if family.split(" ")[0] in WRITE_METHODS)
 
 
 def install(stack: LocalStack) -> Any:
@@ -82,7 +46,9 @@ def test_install_from_nothing_creates_everything_and_records_ids(bare: LocalStac
     assert {spec.title for spec in FIELDS} <= set(fields)
     team = fields["Owning team"]
     assert team["type"] == "tagger"
-    assert {o["value"]: o["name"] for o in team["custom_field_options"]} == TEAMS
+    assert {o["value"]: o["name"] for o in team["custom_field_options"]} == {
+        team_option(key): name for key, name in TEAMS.items()
+    }  # `zdjira_team_billing`: a bare `billing` could be one of the account's own tags
     assert {fields[s.title]["type"] for s in FIELDS} == {"tagger", "text", "date", "textarea"}
 
     public = str(bare.rt.settings.public_url).rstrip("/")
@@ -180,10 +146,10 @@ def test_uninstall_restores_the_sandboxes_and_removes_nothing_else(bare: LocalSt
     titles = [f["title"] for f in bare.rt.zendesk.list_ticket_fields()]
     assert titles.count("Jira status") == 2  # ours next to the admin's
 
-    plan = plan_uninstall(bare.rt)
+    plan = plan_uninstall(bare.rt, delete_fields=True)
     assert {s.action for s in plan.steps} == {"delete"} and len(plan.steps) == 10
     plan.apply()
-    finish_uninstall(bare.rt)
+    finish_uninstall(bare.rt, deleted=True)
 
     assert sandbox_state(bare) == before
     config = load_config(bare.config_path)
@@ -212,18 +178,6 @@ def test_install_repairs_drift(bare: LocalStack) -> None:
     assert install(bare).changes == []
 
 
-def cli_env(stack: LocalStack) -> dict[str, str]:
-    return {k: v for k, v in stack.process_env().items() if k.startswith("CONNECTOR_")}
-
-
-def run_cli(stack: LocalStack, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
-    monkeypatch.chdir(stack.workdir)  # `.env` is read from and written to the working directory
-    for name in list(__import__("os").environ):
-        if name.startswith("CONNECTOR_"):
-            monkeypatch.delenv(name)
-    return CliRunner().invoke(cli, list(args), env=cli_env(stack), catch_exceptions=False)
-
-
 def test_cli_install_write_env_then_again_then_uninstall(
     bare: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -243,14 +197,18 @@ def test_cli_install_write_env_then_again_then_uninstall(
         assert secret and secret not in first.output
 
     writes_before, state_before = writes(bare), sandbox_state(bare)
+    config_before = bare.config_path.read_bytes()
     second = run_cli(bare, monkeypatch, "install")  # reads the secrets back from .env
     assert second.exit_code == 0, second.output
     assert "already installed: no change" in second.output
+    assert "config unchanged" in second.output and "ids written" not in second.output
+    assert bare.config_path.read_bytes() == config_before
     assert writes(bare) == writes_before and sandbox_state(bare) == state_before
 
-    gone = run_cli(bare, monkeypatch, "uninstall")
+    gone = run_cli(bare, monkeypatch, "uninstall", "--delete-fields", "--yes")
     assert gone.exit_code == 0, gone.output
     assert "uninstall done: 10 removed" in gone.output
+    assert "Stop `connector serve`" in gone.output
     assert sandbox_state(bare) == before
 
 
@@ -267,10 +225,7 @@ def test_cli_install_without_write_env_prints_the_secrets_to_set(
 def test_cli_install_without_public_url_exits_2(
     bare: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("CONNECTOR_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
     env |= {k: v for k, v in cli_env(bare).items() if k != "CONNECTOR_PUBLIC_URL"}
     proc = subprocess.run(
         [sys.executable, "-m", "connector", "install"],
@@ -283,3 +238,81 @@ def test_cli_install_without_public_url_exits_2(
     assert proc.returncode == 2, proc.stderr
     assert "CONNECTOR_PUBLIC_URL" in proc.stderr
     assert bare.rt.zendesk.list_webhooks() == []
+
+
+LONG_PUBLIC_URL = "https://support-integrations.example-company.com/connectors/zendesk-jira"
+
+
+def test_dry_run_reads_at_80_columns_with_every_url_whole(
+    bare: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {"CONNECTOR_PUBLIC_URL": LONG_PUBLIC_URL, "COLUMNS": "80"}
+    result = run_cli(bare, monkeypatch, "install", "--dry-run", env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for url in (f"{LONG_PUBLIC_URL}/webhooks/zendesk", f"{LONG_PUBLIC_URL}/webhooks/jira"):
+        assert any(url in line for line in lines), result.output
+    for line in lines:  # longer only where one word (a URL) cannot be cut
+        assert len(line) <= 80 or " " not in line.strip(), line
+        assert line == line.rstrip(), line
+    for spec in FIELDS:
+        assert any(spec.title in line and "create" in line for line in lines), spec.title
+    assert "project in (DOC, ENG, FIN)" in result.output
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("side", ["ZENDESK", "JIRA"])
+def test_an_unreachable_site_names_the_url_and_the_setting(bare: LocalStack, side: str) -> None:
+    url = f"http://127.0.0.1:{unused_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
+    env |= cli_env(bare) | {f"CONNECTOR_{side}_URL": url}
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector", "install", "--dry-run"],
+        cwd=bare.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+    assert f"cannot reach {side.title()} at {url}" in line
+    assert f"check CONNECTOR_{side}_URL" in line
+
+
+def test_refused_credentials_name_the_settings_to_check(bare: LocalStack) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
+    env |= cli_env(bare) | {"CONNECTOR_ZENDESK_API_TOKEN": "revoked"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector", "install", "--dry-run"],
+        cwd=bare.workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+    assert f"Zendesk at {bare.zendesk.url.rstrip('/')} refused the credentials (HTTP 401)" in line
+    assert "check CONNECTOR_ZENDESK_EMAIL and CONNECTOR_ZENDESK_API_TOKEN" in line
+    assert "revoked" not in proc.stderr
+
+
+def test_a_renamed_team_renames_its_option(bare: LocalStack) -> None:
+    install(bare)
+    config = bare.config_path.read_text()
+    bare.config_path.write_text(config.replace("name: Finance}", "name: Billing and invoices}"))
+    bare.rt.config = load_config(bare.config_path)
+
+    plan = install(bare)
+
+    assert [(s.name, s.action) for s in plan.changes] == [("Owning team", "update")]
+    team = custom_fields(bare)["Owning team"]
+    names = {o["value"]: o["name"] for o in team["custom_field_options"]}
+    assert names[team_option("billing")] == "Billing and invoices"
+    assert len(names) == len(TEAMS)

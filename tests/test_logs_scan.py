@@ -15,6 +15,7 @@ import requests
 
 from connector import logs
 from connector.demo.stack import LocalStack
+from connector.fields import team_option
 from connector.ops.doctor import run_doctor
 
 ZENDESK_TOKEN = "zd-api-token-5b1f0e7c"
@@ -61,7 +62,7 @@ def stack(tmp_path: Path, captured: io.StringIO) -> Iterator[LocalStack]:
 def test_no_secret_or_customer_text_in_the_logs(stack: LocalStack, captured: io.StringIO) -> None:
     stack.install()
     rt, public = stack.rt, str(stack.rt.settings.public_url).rstrip("/")
-    owning_team = [{"id": stack.fields.owning_team, "value": "shipping"}]
+    owning_team = [{"id": stack.fields.owning_team, "value": team_option("shipping")}]
     problem = stack.zendesk.agent_create_ticket(
         subject="Parcels stuck",
         comment={"body": f"My parcel is lost. {COMMENT_MARKER}"},

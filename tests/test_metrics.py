@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from connector.bootstrap import WorkerContext as Runtime
 from connector.demo.stack import LocalStack
 from connector.errors import TransientError
+from connector.fields import team_option
 from connector.ops import metrics
 from connector.ops.metrics import instrument_huey
 from connector.store.models import Problem
@@ -102,7 +103,7 @@ def scrape(stack: LocalStack) -> Samples:
 
 def test_webhooks_tasks_and_api_calls_over_the_stack(stack: LocalStack) -> None:
     before = scrape(stack)
-    team = [{"id": stack.fields.owning_team, "value": "billing"}]
+    team = [{"id": stack.fields.owning_team, "value": team_option("billing")}]
     stack.zendesk.agent_create_ticket(
         subject="Double charge", comment={"body": "x"}, type="problem", custom_fields=team
     )

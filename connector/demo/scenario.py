@@ -14,6 +14,7 @@ import yaml
 
 from connector.config import embedded_defaults_text
 from connector.demo.stack import LocalStack
+from connector.fields import team_option
 from connector.sync.signals import known_problem_value
 
 SOLUTION_FIELD, KIND_FIELD = "customfield_10050", "customfield_10051"
@@ -115,7 +116,7 @@ class Story:
             subject="Double charge on November invoices",
             comment={"body": "Finance: many customers were charged twice."},
             type="problem",
-            custom_fields=self.cf(owning_team="billing"),
+            custom_fields=self.cf(owning_team=team_option("billing")),
         )
         self.settle()
         key = self.keys["billing"] = self.key_of(int(problem["id"]))
@@ -148,7 +149,7 @@ class Story:
             subject="CSV export crashes for large accounts",
             comment={"body": "Engineering: export fails above 10k rows."},
             type="problem",
-            custom_fields=self.cf(owning_team="product"),
+            custom_fields=self.cf(owning_team=team_option("product")),
         )
         self.settle()
         for n in range(count):

@@ -72,17 +72,28 @@ def plan_jira(runtime: AdminContext, public_url: str, installed: Installed, plan
         plan.add(Step("jira", "webhook", WEBHOOK_NAME, KEEP, url))
 
 
-def plan_jira_removal(runtime: AdminContext, plan: Plan) -> None:
+def plan_jira_removal(runtime: AdminContext, plan: Plan, *, delete: bool) -> None:
+    """Disable the webhook (install enables it again), or delete it."""
     for hook in runtime.jira.list_webhooks():
         hid = webhook_id(hook)
-        if hid == runtime.config.jira.webhook_id or hook.get("name") == WEBHOOK_NAME:
-            plan.add(
-                Step(
-                    "jira",
-                    "webhook",
-                    WEBHOOK_NAME,
-                    DELETE,
-                    hid,
-                    run=partial(runtime.jira.delete_webhook, hid),
-                )
-            )
+        if hid != runtime.config.jira.webhook_id and hook.get("name") != WEBHOOK_NAME:
+            continue
+        if delete:
+            step = Step("jira", "webhook", WEBHOOK_NAME, DELETE, hid)
+            step.run = partial(runtime.jira.delete_webhook, hid)
+        elif hook.get("enabled", True):
+            step = Step("jira", "webhook", WEBHOOK_NAME, UPDATE, f"disable {hid}")
+            step.run = partial(runtime.jira.update_webhook, hid, _disabled(runtime, hook))
+        else:
+            step = Step("jira", "webhook", WEBHOOK_NAME, KEEP, f"disabled, {hid}")
+        plan.add(step)
+
+
+def _disabled(runtime: AdminContext, hook: dict[str, Any]) -> dict[str, Any]:
+    """The hook as install wrote it, disabled; with our secret, so the update cannot drop it."""
+    kept = ("name", "url", "events", "filters", "excludeBody")
+    body: dict[str, Any] = {k: hook[k] for k in kept if k in hook}
+    secret = runtime.settings.jira_webhook_secret
+    if secret is not None:
+        body["secret"] = secret.get_secret_value()
+    return {**body, "enabled": False}

@@ -3,7 +3,6 @@ admin's screen."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connector.config import embedded_defaults_text
@@ -12,7 +11,8 @@ from connector.install.config_file import set_keys
 from connector.install.installed import Installed
 from connector.install.jira_setup import plan_jira, plan_jira_removal
 from connector.install.plan import Plan
-from connector.install.zendesk_setup import plan_zendesk, plan_zendesk_removal
+from connector.install.zendesk_removal import plan_zendesk_removal
+from connector.install.zendesk_setup import plan_zendesk
 from connector.logs import register_secrets
 
 if TYPE_CHECKING:
@@ -37,34 +37,40 @@ def plan_install(runtime: AdminContext) -> tuple[Plan, Installed]:
     return plan, installed
 
 
-def finish_install(runtime: AdminContext, installed: Installed) -> None:
-    """After applying: read back the Zendesk signing secret and record every id."""
+def finish_install(runtime: AdminContext, installed: Installed) -> bool:
+    """After applying: read back the Zendesk signing secret and record every id (returns
+    whether the config file changed)."""
     if installed.zendesk_webhook_id:
         installed.zendesk_webhook_secret = runtime.zendesk.webhook_signing_secret(
             installed.zendesk_webhook_id
         )
     register_secrets([installed.zendesk_webhook_secret, installed.jira_webhook_secret])
-    write_config(runtime, installed.config_values())
+    return write_config(runtime, installed.config_values())
 
 
-def plan_uninstall(runtime: AdminContext) -> Plan:
+def plan_uninstall(runtime: AdminContext, *, delete_fields: bool = False) -> Plan:
+    """Switch off the webhooks and the trigger; with `delete_fields`, delete them and the
+    ticket fields (and so every value the fields hold on every ticket)."""
     plan = Plan()
-    plan_zendesk_removal(runtime, plan)
-    plan_jira_removal(runtime, plan)
+    plan_zendesk_removal(runtime, plan, delete_fields=delete_fields)
+    plan_jira_removal(runtime, plan, delete=delete_fields)
     return plan
 
 
-def finish_uninstall(runtime: AdminContext) -> None:
-    write_config(runtime, {key: None for key in Installed().config_values()})
+def finish_uninstall(runtime: AdminContext, *, deleted: bool) -> bool:
+    """Forget the ids of what was deleted; switched-off things keep theirs for `install`."""
+    if not deleted:
+        return False
+    return write_config(runtime, {key: None for key in Installed().config_values()})
 
 
-def write_config(runtime: AdminContext, values: dict[str, object]) -> Path:
+def write_config(runtime: AdminContext, values: dict[str, object]) -> bool:
+    """Set the ids in the config file, changing only their lines; whether anything changed."""
     path = runtime.settings.config_path
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(embedded_defaults_text(), "utf-8")
-    set_keys(path, values)
-    return path
+    return set_keys(path, values)
 
 
 def secret_lines(installed: Installed, runtime: AdminContext) -> dict[str, str]:

@@ -3,11 +3,11 @@ trigger that calls it on every ticket change (the connector ignores its own chan
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from connector.fields import TICKET_FIELDS, TicketField
-from connector.install.plan import CREATE, DELETE, KEEP, UPDATE, Plan, Step
+from connector.install.plan import CREATE, KEEP, UPDATE, Plan, Step
+from connector.install.team_options import plan_team_options
 from connector.zendesk.webhook import TRIGGER_BODY
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ def plan_zendesk(runtime: AdminContext, public_url: str, installed: Installed, p
             )
             continue
         installed.fields[spec.key] = int(current["id"])
+        if spec.key == "owning_team" and plan_team_options(runtime, current, options, plan):
+            continue  # old bare-key options and their tickets move in one step
         have = {o["value"]: o["name"] for o in current.get("custom_field_options") or []}
         missing = [o for o in options if have.get(o["value"]) != o["name"]]
         if spec.options_kept_by_connector:
@@ -60,7 +62,7 @@ def plan_zendesk(runtime: AdminContext, public_url: str, installed: Installed, p
                     spec.title,
                     UPDATE,
                     detail,
-                    run=_add_options(runtime, int(current["id"]), missing),
+                    run=_add_options(runtime, current, missing),
                 )
             )
         else:
@@ -185,10 +187,17 @@ def _create_field(
     return run
 
 
-def _add_options(runtime: AdminContext, field_id: int, options: list[dict[str, str]]) -> Any:
+def _add_options(
+    runtime: AdminContext, field: dict[str, Any], options: list[dict[str, str]]
+) -> Any:
+    # A renamed team keeps its option: Zendesk changes an option only when its id is sent.
+    ids = {o["value"]: o["id"] for o in field.get("custom_field_options") or []}
+
     def run() -> None:
         for option in options:
-            runtime.zendesk.upsert_field_option(field_id, option["name"], option["value"])
+            runtime.zendesk.upsert_field_option(
+                int(field["id"]), option["name"], option["value"], ids.get(option["value"])
+            )
 
     return run
 
@@ -210,54 +219,3 @@ def _update_trigger(runtime: AdminContext, installed: Installed) -> None:
     assert installed.zendesk_webhook_id and installed.zendesk_trigger_id
     body = trigger_body(installed.zendesk_webhook_id)
     runtime.zendesk.update_trigger(installed.zendesk_trigger_id, body)
-
-
-def plan_zendesk_removal(runtime: AdminContext, plan: Plan) -> None:
-    """Remove what install created: found by the ids in the config, or by their names."""
-    zendesk = runtime.zendesk
-    triggers = {t["id"]: t for t in zendesk.list_triggers()}
-    for trigger in triggers.values():
-        if (
-            trigger["id"] == runtime.config.zendesk.trigger_id
-            or trigger.get("title") == TRIGGER_TITLE
-        ):
-            tid = int(trigger["id"])
-            plan.add(
-                Step(
-                    "zendesk",
-                    "trigger",
-                    TRIGGER_TITLE,
-                    DELETE,
-                    f"id {tid}",
-                    run=partial(zendesk.delete_trigger, tid),
-                )
-            )
-    for hook in zendesk.list_webhooks():
-        if hook["id"] == runtime.config.zendesk.webhook_id or hook.get("name") == WEBHOOK_NAME:
-            hid = str(hook["id"])
-            plan.add(
-                Step(
-                    "zendesk",
-                    "webhook",
-                    WEBHOOK_NAME,
-                    DELETE,
-                    hid,
-                    run=partial(zendesk.delete_webhook, hid),
-                )
-            )
-    configured = runtime.config.zendesk.fields
-    ids = {configured.id_of(s.key) for s in TICKET_FIELDS} - {None}
-    titles = {s.title for s in TICKET_FIELDS}
-    for current in zendesk.list_ticket_fields():
-        if current["id"] in ids or (not ids and current["title"] in titles):
-            fid = int(current["id"])
-            plan.add(
-                Step(
-                    "zendesk",
-                    "ticket field",
-                    current["title"],
-                    DELETE,
-                    f"id {fid}",
-                    run=partial(zendesk.delete_ticket_field, fid),
-                )
-            )

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from connector.config import Config, Rule
+from connector.fields import team_of_option
 from connector.store.models import LinkVia
 from connector.zendesk.models import Ticket
 
@@ -93,8 +94,8 @@ def rule_cause(rule: Rule) -> str:
 
 def read_signals(ticket: Ticket, config: Config) -> Signals:
     fields = config.zendesk.fields
-    team = ticket.field(fields.owning_team)
-    is_problem = ticket.type == "problem" and isinstance(team, str) and team in config.teams
+    team = team_of_option(ticket.field(fields.owning_team), config.teams)
+    is_problem = ticket.type == "problem" and team is not None
     rule = next((r for r in config.rules if rule_matches(r, ticket)), None)
     return Signals(
         problem_team=team if is_problem else None,

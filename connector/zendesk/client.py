@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from zenpy.lib.api_objects import CustomFieldOption, TicketField, Trigger, Webhook
@@ -21,6 +22,8 @@ from connector.batching import batched
 from connector.ratelimit import CallBudget
 from connector.zendesk.library import build_zenpy, plain, transport_session, without_nulls
 from connector.zendesk.models import MAX_BATCH, JobStatus, Ticket, TicketUpdate, User
+
+SEARCH_LIMIT = 1000  # results one search can page through
 
 
 class ZendeskClient:
@@ -99,6 +102,12 @@ class ZendeskClient:
     def update_all(self, ticket_ids: Iterable[int], update: TicketUpdate) -> list[JobStatus]:
         """`update_in_batches` for callers with no progress to record: the jobs, in order."""
         return [job for _ids, job in self.update_in_batches(ticket_ids, update)]
+
+    def search_ticket_ids(self, query: str, limit: int = SEARCH_LIMIT) -> list[int]:
+        """Ids of the tickets a search finds, at most `limit` (Zendesk stops at 1,000; its index
+        lags changes by up to a few minutes)."""
+        found = self.zenpy.search(query, type="ticket")
+        return [int(ticket.id) for ticket in islice(found, min(limit, SEARCH_LIMIT))]
 
     def job_statuses(self, job_ids: Sequence[str]) -> list[JobStatus]:
         # Through the session, not zenpy's `job_status`: zenpy builds an object graph with

@@ -2,7 +2,8 @@
 
 Like Zendesk: tagger (drop-down) option values are tags, unique across all fields; a `PUT` of a
 field must list every option (missing ones are deleted); `POST .../options` adds or updates one;
-a field's `type` cannot change after creation (an update ignores it).
+deleting an option empties the field on the tickets that held it (their tag stays); a field's
+`type` cannot change after creation (an update ignores it).
 """
 
 from __future__ import annotations
@@ -139,6 +140,8 @@ def _replace_options(st: State, field: JSON, options: list[JSON]) -> None:
     for data in options:
         existing = old.get(data.get("id")) or by_value.get(data.get("value"))
         field["custom_field_options"].append(_option(st, field, data, existing and existing["id"]))
+    for value in set(by_value) - {o["value"] for o in field["custom_field_options"]}:
+        _blank_deleted_option(st, field["id"], value)
 
 
 def upsert_option(st: State, field: JSON, data: JSON) -> tuple[JSON, bool]:
@@ -152,6 +155,8 @@ def upsert_option(st: State, field: JSON, data: JSON) -> tuple[JSON, bool]:
     if index is None:
         options.append(option)
     else:
+        if options[index]["value"] != option["value"]:  # a new tag: old tickets lose the value
+            _blank_deleted_option(st, field["id"], options[index]["value"])
         options[index] = option
     field["updated_at"] = iso(st.now())
     return option, index is None
@@ -298,4 +303,16 @@ def option_route(field_id: int, option_id: int) -> Any:
         if request.method == "GET":
             return {"custom_field_option": option_json(st, _field(st, field_id), option)}
         options.remove(option)
+        _blank_deleted_option(st, field_id, option["value"])
         return "", 204
+
+
+def _blank_deleted_option(st: State, field_id: int, value: str) -> None:
+    """As Zendesk: tickets holding a deleted option show the field empty (closed ones too);
+    the tag itself stays on them."""
+    for ticket in st.tickets.values():
+        held = ticket.custom.get(field_id)
+        if isinstance(held, list) and value in held:
+            ticket.custom[field_id] = [v for v in held if v != value]
+        elif held == value:
+            ticket.custom[field_id] = None

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from connector.demo.stack import LocalStack
+from connector.fields import team_option
 from connector.store.models import AuditEntry, Link, LinkVia, Problem
 
 
@@ -36,7 +37,7 @@ def problem_ticket(stack: LocalStack, team: str = "billing", subject: str = "Dou
         subject=subject,
         comment={"body": "Many customers were charged twice"},
         type="problem",
-        custom_fields=cf(stack, owning_team=team),
+        custom_fields=cf(stack, owning_team=team_option(team)),
     )
     return int(ticket["id"])
 
