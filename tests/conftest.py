@@ -6,7 +6,6 @@ where absence is a failure.
 
 from __future__ import annotations
 
-import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -18,16 +17,11 @@ from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
 from connector.settings import Settings
 from connector.store.migrate import upgrade
+from tests.service_urls import IN_CI, POSTGRES_ADMIN_URL, REDIS_TEST_URL
 
 # The dashboard and API tests share their seeded runtime and client fixtures; the install and
 # uninstall tests their bare stack.
 pytest_plugins = ["ops_fixtures", "install_stack"]
-
-IN_CI = os.environ.get("CI") == "true"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CONNECTOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-REDIS_TEST_URL = os.environ.get("CONNECTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def service_missing(name: str, reason: str) -> None:

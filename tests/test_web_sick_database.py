@@ -15,7 +15,6 @@ from typing import Any
 import psycopg
 import pytest
 import requests
-from conftest import POSTGRES_ADMIN_URL
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from stalling_proxy import stalling_proxy
@@ -28,6 +27,7 @@ from connector.config import load_config
 from connector.settings import Settings
 from connector.store.migrate import upgrade
 from connector.webhook_app import create_app
+from tests.service_urls import POSTGRES_ADMIN_URL
 
 SICK_DATABASE_ANSWER_SECONDS = 5.0  # the one timing bound: the requirement
 
