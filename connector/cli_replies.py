@@ -50,14 +50,15 @@ def approve_command(problem: str) -> None:
     result = approve(_runtime(), problem, actor="cli")
     _print_preview(result)
     c = result.counts
-    owed = c.get("reply", 0) + c.get("followup", 0) + c.get("in_progress", 0)
+    owed = result.owed + c.get("in_progress", 0)
     if owed:
-        click.echo(f"approved: the {result.outcome} reply of {_name(result)} is being sent")
+        tickets = f"{owed} ticket{'' if owed == 1 else 's'}"
+        click.echo(f"approved: the {result.outcome} reply of {_name(result)} goes to {tickets}")
     else:
         click.echo(f"approved: the {result.outcome} reply of {_name(result)}; nothing left to send")
     if c.get("failed"):
         click.echo(
-            f"{c['failed']} failed repl{'y' if c['failed'] == 1 else 'ies'} stay failed: "
+            f"{c['failed']} failed repl{'y stays' if c['failed'] == 1 else 'ies stay'} failed: "
             f"`connector replies retry {problem}` sends them"
         )
 

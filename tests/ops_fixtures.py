@@ -210,6 +210,45 @@ def seed(runtime: Runtime) -> dict[str, int]:
         }
 
 
+def require_approval(runtime: Runtime) -> None:
+    """Replies wait for an admin (`replies.require_approval: true`)."""
+    replies = runtime.config.replies.model_copy(update={"require_approval": True})
+    runtime.config = runtime.config.model_copy(update={"replies": replies})
+
+
+def seed_held(runtime: Runtime) -> int:
+    """A resolved problem whose reply four tickets are owed: three get it, one (closed) gets a
+    follow-up; a fifth already has it."""
+    now = utcnow()
+    with runtime.db.session() as s:
+        held = Problem(
+            cause_key="zendesk:6",
+            team="billing",
+            summary="Refunds booked twice",
+            state=ProblemState.RESOLVED,
+            jira_issue_id="10006",
+            jira_key="FIN-9",
+            jira_status="Done",
+            jira_status_category="done",
+            jira_resolution="Fixed",
+            outcome="fixed",
+            solution_text="The second refund was reversed.",
+            ticket_count=5,
+            organization_count=1,
+            first_linked_at=now - timedelta(days=3),
+            resolved_at=now - timedelta(hours=1),
+        )
+        s.add(held)
+        s.flush()
+        rule = LinkVia.RULE
+        statuses = {301: "open", 302: "pending", 303: "open", 304: "closed", 305: "solved"}
+        for ticket, status in statuses.items():
+            s.add(Link(ticket_id=ticket, problem_id=held.id, via=rule, ticket_status=status))
+        s.add(Reply(problem_id=held.id, ticket_id=305, outcome="fixed", state=ReplyState.SENT))
+        s.flush()
+        return held.id
+
+
 # ---- fixtures shared by the dashboard and API tests (loaded by tests/conftest.py) ---------------
 @pytest.fixture
 def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:

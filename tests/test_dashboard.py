@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
-from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL
+from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL, require_approval, seed_held
 from sqlalchemy import select
 
 from connector.bootstrap import WorkerContext as Runtime
@@ -118,24 +118,62 @@ def audit_actions(rt: Runtime, problem_id: int) -> list[str]:
         return list(s.scalars(query))
 
 
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
 def test_approve_needs_the_session_csrf_token(
     client: FlaskClient, rt: Runtime, ids: dict[str, int]
 ) -> None:
+    require_approval(rt)
+    held = seed_held(rt)
     logged_in(client)
-    url = f"/problems/{ids['done']}/approve"
+    url = f"/problems/{held}/approve"
     assert client.post(url).status_code == 400
     assert client.post(url, data={"csrf_token": "forged"}).status_code == 400
-    assert audit_actions(rt, ids["done"]) == []
-    page = client.get(f"/problems/{ids['done']}").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    done = client.post(url, data={"csrf_token": csrf})
+    assert audit_actions(rt, held) == []
+    page = client.get(f"/problems/{held}").get_data(as_text=True)
+    done = client.post(url, data={"csrf_token": csrf_of(page)})
     assert done.status_code == 303
     after = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "Replies approved." in after and 'id="approved"' in after and 'id="approve"' not in after
-    assert audit_actions(rt, ids["done"]) == ["replies.approved"]
+    assert "Approved: the reply goes to 4 tickets." in after
+    assert 'id="approved"' in after and 'id="approve"' not in after
+    assert audit_actions(rt, held) == ["replies.approved"]
     with rt.db.session() as s:
-        run = s.scalars(select(ReplyRun).where(ReplyRun.problem_id == ids["done"])).one()
+        run = s.scalars(select(ReplyRun).where(ReplyRun.problem_id == held)).one()
         assert run.approved and run.approved_by == "dashboard"
+
+
+def test_the_approve_button_counts_the_tickets_owed_and_shows_only_when_held(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    held = seed_held(rt)
+    logged_in(client)
+    sending = client.get(f"/problems/{held}").get_data(as_text=True)
+    assert 'id="approve"' not in sending  # not held: it is being sent without approval
+    assert "4 tickets get this reply (1 of them on a follow-up ticket: theirs is closed)." in (
+        sending
+    )
+    require_approval(rt)
+    page = client.get(f"/problems/{held}").get_data(as_text=True)
+    assert ">Approve the reply to 4 tickets</button>" in page
+    assert "4 tickets would get this reply" in page and "held: waiting for approval" in page
+    for answered in (ids["done"], ids["middle"]):  # all answered; not resolved
+        assert 'id="approve"' not in client.get(f"/problems/{answered}").get_data(as_text=True)
+
+
+def test_approving_a_problem_whose_tickets_are_all_answered_changes_nothing(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    require_approval(rt)
+    logged_in(client)
+    page = client.get(f"/problems/{ids['done']}").get_data(as_text=True)
+    answer = client.post(f"/problems/{ids['done']}/approve", data={"csrf_token": csrf_of(page)})
+    assert answer.status_code == 303
+    after = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Nothing to approve: no ticket is owed the fixed reply: 2 already answered" in after
+    assert 'id="approved"' not in after and 'id="approve"' not in after
+    assert audit_actions(rt, ids["done"]) == []
 
 
 def test_logout_ends_the_session(client: FlaskClient, ids: dict[str, int]) -> None:

@@ -87,7 +87,9 @@ def build_api(runtime: AppContext) -> Blueprint:
             return _error(404, "not_found", f"no problem {problem_id}")
         except NothingToApprove as exc:
             return _error(409, "nothing_to_approve", str(exc))
-        return jsonify(problem_id=problem_id, approved=True, changed=result.changed)
+        return jsonify(
+            problem_id=problem_id, approved=True, changed=result.changed, tickets=result.tickets
+        )
 
     @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/replies/retry")
     def retry_parked_replies(problem_id: int) -> Any:

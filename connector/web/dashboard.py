@@ -89,6 +89,7 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
     def helpers() -> dict[str, Any]:
         return {
             "ago": ago,
+            "count": count,
             "duration": duration,
             "when": when,
             "csrf_token": admin_auth.csrf_token,
@@ -142,7 +143,12 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
         except NothingToApprove as exc:
             flash(f"Nothing to approve: {exc}", "error")
             return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
-        flash("Replies approved." if result.changed else "Replies were already approved.")
+        owed = count(result.tickets, "ticket")
+        flash(
+            f"Approved: the reply goes to {owed}."
+            if result.changed
+            else f"The reply was already approved; {owed} still to get it."
+        )
         return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
 
     @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/replies/retry")
@@ -237,6 +243,11 @@ def _page(template: str, status: int, **context: Any) -> Response:
 
 def _teams(runtime: AppContext) -> dict[str, str]:
     return {key: team.name or key for key, team in runtime.config.teams.items()}
+
+
+def count(n: int, noun: str) -> str:
+    """`1 ticket`, `12 tickets`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def ago(moment: datetime | None) -> str:

@@ -42,8 +42,13 @@ class Preview:
     tag: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def owed(self) -> int:
+        """Tickets that would get this reply (or its follow-up) if it were sent now."""
+        return self.counts.get("reply", 0) + self.counts.get("followup", 0)
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "owed": self.owed}
 
 
 @dataclass
