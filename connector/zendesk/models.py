@@ -103,3 +103,26 @@ class User(BaseModel):
     email: str | None = None
     role: str | None = None
     organization_id: int | None = None
+
+
+class Named(BaseModel):
+    """A sideloaded user or organization: only its name is kept."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    name: str = ""
+
+
+class NamedTickets(BaseModel):
+    """Tickets read with the users and organizations they name (one `show_many` call)."""
+
+    tickets: list[Ticket]
+    users: list[Named] = Field(default_factory=list)
+    organizations: list[Named] = Field(default_factory=list)
+
+    def user_names(self) -> dict[int, str]:
+        return {u.id: u.name for u in self.users if u.name}
+
+    def organization_names(self) -> dict[int, str]:
+        return {o.id: o.name for o in self.organizations if o.name}
