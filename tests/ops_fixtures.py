@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
 from connector.settings import Settings
+from connector.store import names
 from connector.store.migrate import upgrade
 from connector.store.models import (
     AuditEntry,
@@ -126,7 +127,9 @@ def seed(runtime: Runtime) -> dict[str, int]:
                     ticket_id=ticket,
                     problem_id=big.id,
                     via=LinkVia.INCIDENT,
+                    linked_by="agent:7",
                     organization_id=org,
+                    requester_id=800 + ticket,
                     ticket_status="open",
                     confirmed=True,
                 )
@@ -201,13 +204,19 @@ def seed(runtime: Runtime) -> dict[str, int]:
             )
         )
         s.flush()
-        return {
-            "small": small.id,
-            "big": big.id,
-            "middle": middle.id,
-            "done": done.id,
-            "gone": gone.id,
-        }
+    # As the worker stores them from its ticket reads; requester 903 was never read.
+    names.remember(
+        runtime.db,
+        users={7: "Jane Agent", 901: "Dana Scully", 902: "Fox Mulder"},
+        organizations={501: "Acme Corp", 502: "Globex"},
+    )
+    return {
+        "small": small.id,
+        "big": big.id,
+        "middle": middle.id,
+        "done": done.id,
+        "gone": gone.id,
+    }
 
 
 def require_approval(runtime: Runtime) -> None:

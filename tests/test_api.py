@@ -41,6 +41,7 @@ def test_filters_by_state_and_team_and_hides_deleted(
     resolved = get(client, "/api/problems?state=resolved")["problems"]
     assert [p["jira_key"] for p in resolved] == ["SHIP-2"]
     assert resolved[0]["replies"] == {"sent": 2, "failed": 1}
+    assert resolved[0]["reply_outcome"] == "fixed"
     assert resolved[0]["time_to_resolution_seconds"] >= 4 * 86400 - 60
     everything = get(client, "/api/problems?state=all")["problems"]
     assert ids["gone"] not in {p["id"] for p in everything} and len(everything) == 4
@@ -56,7 +57,15 @@ def test_problem_detail_has_links_audit_and_replies(
     assert [lk["ticket_id"] for lk in big["links"]] == [101, 102, 103]
     assert big["links"][0]["zendesk_url"] == f"{ZENDESK_URL}/agent/tickets/101"
     assert big["organizations"] == [501, 502]
+    assert big["organization_names"] == ["Acme Corp", "Globex"]
+    first = big["links"][0]
+    assert (first["requester"], first["organization"], first["linked_by_name"]) == (
+        "Dana Scully",
+        "Acme Corp",
+        "Jane Agent",
+    )
     assert [a["ticket_id"] for a in big["audit"]] == [102, 101]  # newest first
+    assert {(a["label"], a["by"]) for a in big["audit"]} == {("Ticket linked", "Jane Agent")}
     done = get(client, f"/api/problems/{ids['done']}")
     assert done["replies"]["by_state"] == {"sent": 2, "failed": 1}
     assert (done["replies"]["total"], done["replies"]["done"]) == (3, 2)

@@ -96,7 +96,7 @@ def test_log_in_open_a_problem_and_approve_its_replies(
     page.wait_for_selector("#approved")
     assert "Approved: the reply goes to 4 tickets." in page.locator(".flash").inner_text()
     assert page.locator("#approve").count() == 0
-    assert "replies.approved" in page.locator("#timeline").inner_text()
+    assert "Replies approved by an admin (dashboard)" in page.locator("#timeline").inner_text()
     cookies = page.context.cookies()
     [session] = [c for c in cookies if c["name"] == "connector_session"]
     assert session["httpOnly"] and session["sameSite"] == "Strict"

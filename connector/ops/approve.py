@@ -36,7 +36,8 @@ class NothingToApprove(ValueError):
 class Approval:
     problem_id: int
     changed: bool  # False: it was already approved
-    tickets: int  # how many are owed the reply it releases
+    tickets: int  # how many customers' tickets are owed the reply it releases
+    note: bool = False  # and an agent's problem ticket its internal note
 
 
 def approve(runtime: AppContext, problem_id: int, actor: str = "dashboard") -> Approval:
@@ -54,14 +55,14 @@ def approve(runtime: AppContext, problem_id: int, actor: str = "dashboard") -> A
         raise NothingToApprove(nothing_owed(current))
     if current.approved:
         log_event(log, "replies.approve.noop", problem_id=problem_id, actor=actor)
-        return Approval(problem_id, changed=False, tickets=current.owed)
+        return Approval(problem_id, False, current.customers, bool(current.counts.get("note")))
     try:
         replies.approve(runtime, problem_id, actor=actor)
     except replies.UnknownProblem:
         raise ProblemNotFound(problem_id) from None
     except ConnectorError as exc:
         raise NothingToApprove(str(exc)) from None
-    return Approval(problem_id, changed=True, tickets=current.owed)
+    return Approval(problem_id, True, current.customers, bool(current.counts.get("note")))
 
 
 NOT_RESOLVED = "no reply is owed: the issue is not resolved and no workaround is to be sent"

@@ -284,4 +284,6 @@ class ZendeskName(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "user" | "organization"
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(255))
+    # A user's role (end-user, agent, admin): an agent's problem ticket gets a note, not a reply.
+    role: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

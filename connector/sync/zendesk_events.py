@@ -48,7 +48,7 @@ def sync_tickets(
     outcome = Outcome()
     for chunk in batched(ticket_ids, MAX_BATCH):
         read = runtime.zendesk.show_many_named(list(chunk))
-        names.remember(runtime.db, read.user_names(), read.organization_names())
+        names.remember(runtime.db, read.user_names(), read.organization_names(), read.user_roles())
         tickets = read.tickets
         found = {t.id for t in tickets}
         part = evaluate_tickets(runtime, tickets, actors)

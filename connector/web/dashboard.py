@@ -33,6 +33,7 @@ from connector.ops.approve import (
     retry_replies,
 )
 from connector.ops.events import retry_failed_events
+from connector.ops.problem_detail import problem_detail
 from connector.store.models import MAX_ROW_ID as MAX_ID
 from connector.store.models import utcnow
 from connector.web import admin_auth
@@ -120,7 +121,7 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
 
     @bp.get(f"/problems/<int(max={MAX_ID}):problem_id>")
     def problem(problem_id: int) -> Any:
-        detail = queries.problem_detail(runtime, problem_id)
+        detail = problem_detail(runtime, problem_id)
         if detail is None:
             return _page("message.html", 404, title="Not found", message="No such problem.")
         return render_template(
@@ -143,12 +144,10 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
         except NothingToApprove as exc:
             flash(f"Nothing to approve: {exc}", "error")
             return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
-        owed = count(result.tickets, "ticket")
-        flash(
-            f"Approved: the reply goes to {owed}."
-            if result.changed
-            else f"The reply was already approved; {owed} still to get it."
-        )
+        owed = f"the reply goes to {count(result.tickets, 'ticket')}" if result.tickets else ""
+        if result.note:
+            owed += (" and " if owed else "") + "the problem ticket gets an internal note"
+        flash(f"Approved: {owed}." if result.changed else f"Already approved: {owed}.")
         return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
 
     @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/replies/retry")

@@ -106,12 +106,13 @@ class User(BaseModel):
 
 
 class Named(BaseModel):
-    """A sideloaded user or organization: only its name is kept."""
+    """A sideloaded user or organization: its name (and a user's role) is all that is kept."""
 
     model_config = ConfigDict(extra="ignore")
 
     id: int
     name: str = ""
+    role: str | None = None
 
 
 class NamedTickets(BaseModel):
@@ -123,6 +124,9 @@ class NamedTickets(BaseModel):
 
     def user_names(self) -> dict[int, str]:
         return {u.id: u.name for u in self.users if u.name}
+
+    def user_roles(self) -> dict[int, str]:
+        return {u.id: u.role for u in self.users if u.role}
 
     def organization_names(self) -> dict[int, str]:
         return {o.id: o.name for o in self.organizations if o.name}

@@ -1,7 +1,8 @@
 """zendesk names: the names of the users and organizations the linked tickets name
 
 Sideloaded with the tickets the worker reads anyway (`show_many?include=users,organizations`),
-so the dashboard shows "Acme Corp" and "Dana Scully" instead of ids without calling Zendesk.
+so the dashboard shows "Acme Corp" and "Dana Scully" instead of ids without calling Zendesk, and
+a user's role (an agent's problem ticket gets an internal note, not the customers' reply).
 
 Revision ID: 0008
 Revises: 0007
@@ -25,6 +26,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("kind", "id"),
     )
