@@ -50,14 +50,20 @@ def approve_command(problem: str) -> None:
     result = approve(_runtime(), problem, actor="cli")
     _print_preview(result)
     c = result.counts
-    owed = c.get("reply", 0) + c.get("followup", 0) + c.get("in_progress", 0)
+    owed = result.customers + c.get("in_progress", 0)
+    note = " (and an internal note to the problem ticket)" if c.get("note") else ""
     if owed:
-        click.echo(f"approved: the {result.outcome} reply of {_name(result)} is being sent")
+        tickets = f"{owed} ticket{'' if owed == 1 else 's'}"
+        click.echo(
+            f"approved: the {result.outcome} reply of {_name(result)} goes to {tickets}{note}"
+        )
+    elif note:
+        click.echo(f"approved: the {result.outcome} reply of {_name(result)}{note}")
     else:
         click.echo(f"approved: the {result.outcome} reply of {_name(result)}; nothing left to send")
     if c.get("failed"):
         click.echo(
-            f"{c['failed']} failed repl{'y' if c['failed'] == 1 else 'ies'} stay failed: "
+            f"{c['failed']} failed repl{'y stays' if c['failed'] == 1 else 'ies stay'} failed: "
             f"`connector replies retry {problem}` sends them"
         )
 
@@ -144,12 +150,13 @@ def _print_preview(result: Any) -> None:
     console.print(Panel(Text(result.body or ""), title=Text(title), expand=False))
     if result.held_reason:
         console.print(f"[yellow]held:[/] {result.held_reason}")
-    table = Table("reply", "follow-up", "skip", "already sent", "in progress", "failed")
+    table = Table("reply", "follow-up", "note", "skip", "already sent", "in progress", "failed")
     c = result.counts
-    table.add_row(
-        *(str(c[k]) for k in ("reply", "followup", "skip", "already_sent", "in_progress", "failed"))
-    )
+    keys = ("reply", "followup", "note", "skip", "already_sent", "in_progress", "failed")
+    table.add_row(*(str(c.get(k, 0)) for k in keys))
     console.print(table)
+    if c.get("note"):
+        console.print("note: the problem ticket is an agent's; it gets an internal note instead")
 
 
 def _name(result: Any) -> str:

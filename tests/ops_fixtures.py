@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from connector.bootstrap import WorkerContext as Runtime
 from connector.config import load_config
 from connector.settings import Settings
+from connector.store import names
 from connector.store.migrate import upgrade
 from connector.store.models import (
     AuditEntry,
@@ -126,7 +127,9 @@ def seed(runtime: Runtime) -> dict[str, int]:
                     ticket_id=ticket,
                     problem_id=big.id,
                     via=LinkVia.INCIDENT,
+                    linked_by="agent:7",
                     organization_id=org,
+                    requester_id=800 + ticket,
                     ticket_status="open",
                     confirmed=True,
                 )
@@ -201,13 +204,58 @@ def seed(runtime: Runtime) -> dict[str, int]:
             )
         )
         s.flush()
-        return {
-            "small": small.id,
-            "big": big.id,
-            "middle": middle.id,
-            "done": done.id,
-            "gone": gone.id,
-        }
+    # As the worker stores them from its ticket reads; requester 903 was never read.
+    names.remember(
+        runtime.db,
+        users={7: "Jane Agent", 901: "Dana Scully", 902: "Fox Mulder"},
+        organizations={501: "Acme Corp", 502: "Globex"},
+    )
+    return {
+        "small": small.id,
+        "big": big.id,
+        "middle": middle.id,
+        "done": done.id,
+        "gone": gone.id,
+    }
+
+
+def require_approval(runtime: Runtime) -> None:
+    """Replies wait for an admin (`replies.require_approval: true`)."""
+    replies = runtime.config.replies.model_copy(update={"require_approval": True})
+    runtime.config = runtime.config.model_copy(update={"replies": replies})
+
+
+def seed_held(runtime: Runtime) -> int:
+    """A resolved problem whose reply four tickets are owed: three get it, one (closed) gets a
+    follow-up; a fifth already has it."""
+    now = utcnow()
+    with runtime.db.session() as s:
+        held = Problem(
+            cause_key="zendesk:6",
+            team="billing",
+            summary="Refunds booked twice",
+            state=ProblemState.RESOLVED,
+            jira_issue_id="10006",
+            jira_key="FIN-9",
+            jira_status="Done",
+            jira_status_category="done",
+            jira_resolution="Fixed",
+            outcome="fixed",
+            solution_text="The second refund was reversed.",
+            ticket_count=5,
+            organization_count=1,
+            first_linked_at=now - timedelta(days=3),
+            resolved_at=now - timedelta(hours=1),
+        )
+        s.add(held)
+        s.flush()
+        rule = LinkVia.RULE
+        statuses = {301: "open", 302: "pending", 303: "open", 304: "closed", 305: "solved"}
+        for ticket, status in statuses.items():
+            s.add(Link(ticket_id=ticket, problem_id=held.id, via=rule, ticket_status=status))
+        s.add(Reply(problem_id=held.id, ticket_id=305, outcome="fixed", state=ReplyState.SENT))
+        s.flush()
+        return held.id
 
 
 # ---- fixtures shared by the dashboard and API tests (loaded by tests/conftest.py) ---------------

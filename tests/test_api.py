@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
-from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL, ops_runtime
+from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL, ops_runtime, seed_held
 from sqlalchemy import select
 
 from connector.bootstrap import WorkerContext as Runtime
@@ -41,6 +41,7 @@ def test_filters_by_state_and_team_and_hides_deleted(
     resolved = get(client, "/api/problems?state=resolved")["problems"]
     assert [p["jira_key"] for p in resolved] == ["SHIP-2"]
     assert resolved[0]["replies"] == {"sent": 2, "failed": 1}
+    assert resolved[0]["reply_outcome"] == "fixed"
     assert resolved[0]["time_to_resolution_seconds"] >= 4 * 86400 - 60
     everything = get(client, "/api/problems?state=all")["problems"]
     assert ids["gone"] not in {p["id"] for p in everything} and len(everything) == 4
@@ -56,7 +57,15 @@ def test_problem_detail_has_links_audit_and_replies(
     assert [lk["ticket_id"] for lk in big["links"]] == [101, 102, 103]
     assert big["links"][0]["zendesk_url"] == f"{ZENDESK_URL}/agent/tickets/101"
     assert big["organizations"] == [501, 502]
+    assert big["organization_names"] == ["Acme Corp", "Globex"]
+    first = big["links"][0]
+    assert (first["requester"], first["organization"], first["linked_by_name"]) == (
+        "Dana Scully",
+        "Acme Corp",
+        "Jane Agent",
+    )
     assert [a["ticket_id"] for a in big["audit"]] == [102, 101]  # newest first
+    assert {(a["label"], a["by"]) for a in big["audit"]} == {("Ticket linked", "Jane Agent")}
     done = get(client, f"/api/problems/{ids['done']}")
     assert done["replies"]["by_state"] == {"sent": 2, "failed": 1}
     assert (done["replies"]["total"], done["replies"]["done"]) == (3, 2)
@@ -118,16 +127,18 @@ def approved_outcomes(rt: Runtime, problem_id: int) -> list[str]:
 def test_approve_with_bearer_approves_once_and_audits(
     client: FlaskClient, rt: Runtime, ids: dict[str, int]
 ) -> None:
-    url = f"/api/problems/{ids['done']}/approve"
+    held = seed_held(rt)
+    url = f"/api/problems/{held}/approve"
     first = client.post(url, headers=AUTH)
     assert first.status_code == 200, first.get_json()
-    assert first.get_json()["changed"] is True
+    assert first.get_json()["changed"] is True and first.get_json()["tickets"] == 4
     again = client.post(url, headers=AUTH)
     assert again.status_code == 200 and again.get_json()["changed"] is False
-    assert approved_outcomes(rt, ids["done"]) == ["fixed"]
-    assert approvals(rt, ids["done"]) == ["api"]
-    detail = get(client, f"/api/problems/{ids['done']}")
+    assert approved_outcomes(rt, held) == ["fixed"]
+    assert approvals(rt, held) == ["api"]
+    detail = get(client, f"/api/problems/{held}")
     assert detail["reply"]["outcome"] == "fixed" and detail["reply"]["approved"] is True
+    assert detail["reply"]["owed"] == 4  # three replies and one follow-up of a closed ticket
     assert client.post("/api/problems/999999/approve", headers=AUTH).status_code == 404
 
 
@@ -140,20 +151,35 @@ def test_approving_a_problem_that_owes_no_reply_is_a_conflict(
     assert approvals(rt, ids["middle"]) == []
 
 
+def test_approving_a_problem_whose_tickets_are_all_answered_is_a_conflict(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    """SHIP-2: two replies sent, one failed (parked): nobody is owed the reply, so approving
+    it would change nothing a customer sees."""
+    answer = client.post(f"/api/problems/{ids['done']}/approve", headers=AUTH)
+    assert answer.status_code == 409, answer.get_json()
+    assert answer.get_json()["error"] == "nothing_to_approve"
+    message = answer.get_json()["message"]
+    assert "no ticket is owed the fixed reply" in message and "1 failed" in message
+    assert approved_outcomes(rt, ids["done"]) == [] and approvals(rt, ids["done"]) == []
+    assert get(client, f"/api/problems/{ids['done']}")["reply"]["owed"] == 0
+
+
 def test_browser_session_needs_the_csrf_token_to_approve(
     client: FlaskClient, rt: Runtime, ids: dict[str, int]
 ) -> None:
     login = client.post("/login", data={"token": ADMIN_TOKEN, "next": "/"})
     assert login.status_code == 303
     assert client.get("/api/status").status_code == 200  # the cookie is enough to read
-    url = f"/api/problems/{ids['done']}/approve"
+    held = seed_held(rt)
+    url = f"/api/problems/{held}/approve"
     assert client.post(url).status_code == 403
     assert client.post(url, headers={"X-CSRF-Token": "forged"}).status_code == 403
-    assert approvals(rt, ids["done"]) == []
+    assert approvals(rt, held) == []
     with client.session_transaction() as session:
         csrf = session["csrf"]
     assert client.post(url, headers={"X-CSRF-Token": csrf}).status_code == 200
-    assert approvals(rt, ids["done"]) == ["api"]
+    assert approvals(rt, held) == ["api"]
 
 
 def test_failed_events_are_put_back_in_the_queue(

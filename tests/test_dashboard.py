@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
-from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL
+from ops_fixtures import ADMIN_TOKEN, JIRA_URL, ZENDESK_URL, require_approval, seed_held
 from sqlalchemy import select
 
 from connector.bootstrap import WorkerContext as Runtime
-from connector.store.models import AuditEntry
+from connector.store.models import AuditEntry, Reply, ReplyState
 from connector.store.reply_models import ReplyRun
 
 
@@ -97,11 +97,103 @@ def test_problem_page_shows_tickets_timeline_and_reply_failures(
     logged_in(client)
     big = client.get(f"/problems/{ids['big']}").get_data(as_text=True)
     assert f'href="{ZENDESK_URL}/agent/tickets/101"' in big
-    assert big.count("<strong>link</strong>") == 2 and "by agent:7" in big
+    assert big.count('<strong title="link">Ticket linked</strong>') == 2
     done = client.get(f"/problems/{ids['done']}").get_data(as_text=True)
     assert 'max="3" value="2"' in done  # 2 of 3 replies done
+    assert "2 of 3 tickets answered with the fixed reply" in done
     assert "HTTP 422 on PUT /api/v2/tickets/203.json" in done
     assert client.get("/problems/999999").status_code == 404
+
+
+def visible(html: str) -> str:
+    """The page's text as a reader sees it: no tags, no attributes."""
+    spaced = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r" ([:,.)])", r"\1", spaced)
+
+
+def test_people_and_organisations_are_shown_by_name(
+    client: FlaskClient, ids: dict[str, int]
+) -> None:
+    logged_in(client)
+    text = visible(client.get(f"/problems/{ids['big']}").get_data(as_text=True))
+    assert "Dana Scully" in text and "Fox Mulder" in text
+    assert "user 903" in text  # a requester whose name the worker has not read yet
+    assert "Acme Corp" in text and "Globex" in text and "(Acme Corp, Globex)" in text
+    assert "by Jane Agent" in text
+    for raw in ("agent:7", "501", "502", "901", "902"):
+        assert raw not in text, raw
+
+
+def test_the_timeline_speaks_in_words(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    with rt.db.session() as s:
+        for action, actor, detail in (
+            ("mirror.note", "jira", {"note": "Jira status: In Progress", "tickets": 3}),
+            ("resolved", "jira", {"resolution": "Done", "outcome": "fixed"}),
+            ("replies.approved", "dashboard", {"outcome": "fixed"}),
+            ("link", "agent:4242", {"via": "known_problem"}),
+            ("something.new_here", None, {"count": 2}),
+        ):
+            s.add(AuditEntry(problem_id=ids["done"], action=action, actor=actor, detail=detail))
+    logged_in(client)
+    text = visible(client.get(f"/problems/{ids['done']}").get_data(as_text=True))
+    note = "Note added to the linked tickets by Jira: 3 tickets, saying \u201cJira status: In"
+    assert note in text
+    assert "Issue resolved by Jira: resolution Done, outcome fixed" in text
+    assert "Replies approved by an admin (dashboard): the fixed reply" in text
+    assert "Ticket linked by agent 4242: the Known problem field" in text  # name not read yet
+    assert "Something new here: count 2" in text
+    for internal in ("mirror.note", "replies.approved", "known_problem", "agent:4242"):
+        assert internal not in text, internal
+
+
+def test_reply_counts_are_the_current_outcomes_one_per_ticket(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    """A workaround went to SHIP-2's three tickets before the fix: their rows are another
+    outcome's, so the fix's delivery still reads 2 of 3, not 5 of 6."""
+    with rt.db.session() as s:
+        for ticket in (201, 202, 203):
+            s.add(
+                Reply(
+                    problem_id=ids["done"],
+                    ticket_id=ticket,
+                    outcome="workaround",
+                    state=ReplyState.SENT,
+                )
+            )
+    logged_in(client)
+    row = next(
+        r for r in client.get("/resolved").get_data(as_text=True).split("<tr") if "SHIP-2" in r
+    )
+    assert "2 / 3" in row and "5 / 6" not in row
+    page = client.get(f"/problems/{ids['done']}").get_data(as_text=True)
+    assert 'max="3" value="2"' in page and "2 of 3 tickets answered" in page
+
+
+def test_the_resolved_list_marks_a_held_reply_and_counts_the_tickets_it_waits_for(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    require_approval(rt)
+    held = seed_held(rt)
+    logged_in(client)
+    client.get(f"/problems/{held}")  # as the fan-out does on resolution, finds it held
+    rows = client.get("/resolved").get_data(as_text=True).split("<tr")
+    row = visible(next(r for r in rows if "FIN-9" in r))
+    assert "held 1 / 5" in row  # one of five answered, the others wait for approval
+
+
+def test_age_stops_counting_when_the_issue_resolves(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    held = seed_held(rt)  # first linked 3 days ago, resolved an hour ago
+    logged_in(client)
+    page = client.get(f"/problems/{held}").get_data(as_text=True)
+    assert re.search(r"<dt>Open for</dt><dd id=\"age\"[^>]*>2d 23h</dd>", page), page
+    assert "<dt>Age</dt>" not in page
+    big = client.get(f"/problems/{ids['big']}").get_data(as_text=True)
+    assert re.search(r"<dt>Age</dt><dd id=\"age\"[^>]*>9d 0h</dd>", big)
 
 
 def test_resolved_page_shows_time_to_resolution_and_replies_sent(
@@ -118,24 +210,101 @@ def audit_actions(rt: Runtime, problem_id: int) -> list[str]:
         return list(s.scalars(query))
 
 
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
 def test_approve_needs_the_session_csrf_token(
     client: FlaskClient, rt: Runtime, ids: dict[str, int]
 ) -> None:
+    require_approval(rt)
+    held = seed_held(rt)
     logged_in(client)
-    url = f"/problems/{ids['done']}/approve"
+    url = f"/problems/{held}/approve"
     assert client.post(url).status_code == 400
     assert client.post(url, data={"csrf_token": "forged"}).status_code == 400
-    assert audit_actions(rt, ids["done"]) == []
-    page = client.get(f"/problems/{ids['done']}").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    done = client.post(url, data={"csrf_token": csrf})
+    assert audit_actions(rt, held) == []
+    page = client.get(f"/problems/{held}").get_data(as_text=True)
+    done = client.post(url, data={"csrf_token": csrf_of(page)})
     assert done.status_code == 303
     after = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "Replies approved." in after and 'id="approved"' in after and 'id="approve"' not in after
-    assert audit_actions(rt, ids["done"]) == ["replies.approved"]
+    assert "Approved: the reply goes to 4 tickets." in after
+    assert 'id="approved"' in after and 'id="approve"' not in after
+    assert audit_actions(rt, held) == ["replies.approved"]
     with rt.db.session() as s:
-        run = s.scalars(select(ReplyRun).where(ReplyRun.problem_id == ids["done"])).one()
+        run = s.scalars(select(ReplyRun).where(ReplyRun.problem_id == held)).one()
         assert run.approved and run.approved_by == "dashboard"
+
+
+def test_the_approve_button_counts_the_tickets_owed_and_shows_only_when_held(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    held = seed_held(rt)
+    logged_in(client)
+    sending = client.get(f"/problems/{held}").get_data(as_text=True)
+    assert 'id="approve"' not in sending  # not held: it is being sent without approval
+    assert "4 tickets get this reply (1 of them on a follow-up ticket: theirs is closed)." in (
+        sending
+    )
+    require_approval(rt)
+    page = client.get(f"/problems/{held}").get_data(as_text=True)
+    assert ">Approve the reply to 4 tickets</button>" in page
+    assert "4 tickets would get this reply" in page and "held: waiting for approval" in page
+    for answered in (ids["done"], ids["middle"]):  # all answered; not resolved
+        assert 'id="approve"' not in client.get(f"/problems/{answered}").get_data(as_text=True)
+
+
+def test_an_agents_problem_ticket_is_counted_as_a_note_not_a_reply(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    """Ticket 301 is the problem ticket; its requester (user 7) is an agent, as the worker read
+    with the tickets: the fan-out will give it an internal note, so three customers, not four,
+    get the reply."""
+    from connector.store import names
+    from connector.store.models import Link, Problem
+
+    require_approval(rt)
+    held = seed_held(rt)
+    with rt.db.session() as s:
+        s.get(Problem, held).zendesk_problem_ticket_id = 301  # type: ignore[union-attr]
+        s.get(Link, 301).requester_id = 7  # type: ignore[union-attr]
+    logged_in(client)
+    names.remember(rt.db, {7: "Jane Agent"}, {}, {7: "end-user"})
+    page = visible(client.get(f"/problems/{held}").get_data(as_text=True))
+    assert "Approve the reply to 4 tickets" in page  # an end user reported it: a reply
+    names.remember(rt.db, {7: "Jane Agent"}, {}, {7: "agent"})
+    page = visible(client.get(f"/problems/{held}").get_data(as_text=True))
+    assert "Approve the reply to 3 tickets" in page
+    assert (
+        "3 tickets would get this reply (1 of them on a follow-up ticket: theirs is closed); the"
+        " problem ticket, an agent's, would get an internal note." in page
+    )
+    answer = client.post(
+        f"/problems/{held}/approve", data={"csrf_token": csrf_of(page_html(client, held))}
+    )
+    after = visible(client.get(answer.headers["Location"]).get_data(as_text=True))
+    assert (
+        "Approved: the reply goes to 3 tickets and the problem ticket gets an internal note."
+        in after
+    )
+
+
+def page_html(client: FlaskClient, problem_id: int) -> str:
+    return client.get(f"/problems/{problem_id}").get_data(as_text=True)
+
+
+def test_approving_a_problem_whose_tickets_are_all_answered_changes_nothing(
+    client: FlaskClient, rt: Runtime, ids: dict[str, int]
+) -> None:
+    require_approval(rt)
+    logged_in(client)
+    page = client.get(f"/problems/{ids['done']}").get_data(as_text=True)
+    answer = client.post(f"/problems/{ids['done']}/approve", data={"csrf_token": csrf_of(page)})
+    assert answer.status_code == 303
+    after = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Nothing to approve: no ticket is owed the fixed reply: 2 already answered" in after
+    assert 'id="approved"' not in after and 'id="approve"' not in after
+    assert audit_actions(rt, ids["done"]) == []
 
 
 def test_logout_ends_the_session(client: FlaskClient, ids: dict[str, int]) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ops_fixtures import ADMIN_TOKEN, ops_runtime, seed
+from ops_fixtures import ADMIN_TOKEN, ops_runtime, require_approval, seed, seed_held
 
 from connector.bootstrap import WorkerContext as Runtime
 from connector.webhook_app import create_app
@@ -53,7 +53,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[str, Runtime, dict[str, int]]]:
     runtime = ops_runtime(f"sqlite:///{tmp_path / 'db.sqlite'}", str(tmp_path / "queue.db"))
-    ids = seed(runtime)
+    require_approval(runtime)
+    ids = {**seed(runtime), "held": seed_held(runtime)}
     server = BackgroundServer(create_app(runtime=runtime))
     url = server.start()
     yield url, runtime, ids
@@ -87,12 +88,15 @@ def test_log_in_open_a_problem_and_approve_its_replies(
     assert page.locator("#problem-title").inner_text() == "Parcels stuck in Leipzig hub"
     assert page.locator("#tickets tbody tr").count() == 3
     assert "HTTP 422" in page.locator("#reply-failures").inner_text()
+    assert page.locator("#approve").count() == 0  # every ticket has its answer
 
+    page.click("text=Resolved")
+    page.click("text=Refunds booked twice")
     page.click("#approve")
     page.wait_for_selector("#approved")
-    assert "Replies approved." in page.locator(".flash").inner_text()
+    assert "Approved: the reply goes to 4 tickets." in page.locator(".flash").inner_text()
     assert page.locator("#approve").count() == 0
-    assert "replies.approved" in page.locator("#timeline").inner_text()
+    assert "Replies approved by an admin (dashboard)" in page.locator("#timeline").inner_text()
     cookies = page.context.cookies()
     [session] = [c for c in cookies if c["name"] == "connector_session"]
     assert session["httpOnly"] and session["sameSite"] == "Strict"

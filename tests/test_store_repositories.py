@@ -142,3 +142,22 @@ def test_reconcile_finds_problems_with_unfinished_work(runtime: Runtime) -> None
         assert problems.needing_work(s, now) == [no_issue, due]
         assert problems.any_tracked(s)
         assert {p.id for p in problems.tracked(s)} == {done, due}
+
+
+def test_names_are_remembered_renamed_and_looked_up(runtime: Runtime) -> None:
+    from sqlalchemy import select
+
+    from connector.store import names
+    from connector.store.models import ZendeskName
+
+    names.remember(runtime.db, users={7: "Jane Agent", 8: ""}, organizations={501: "Acme"})
+    names.remember(runtime.db, users={7: "Jane Agent"}, organizations={501: "Acme Corp"})
+    with runtime.db.session() as s:
+        found = names.lookup(s, users=[7, 8, 9], organizations=[501, 7])
+        stamps = {(n.kind, n.id): n.updated_at for n in s.scalars(select(ZendeskName))}
+    assert found.users == {7: "Jane Agent"}  # a blank name is no name; 9 was never read
+    assert found.organizations == {501: "Acme Corp"}  # renamed; ids of users are not orgs
+    names.remember(runtime.db, users={7: "Jane Agent"}, organizations={})
+    with runtime.db.session() as s:
+        again = {(n.kind, n.id): n.updated_at for n in s.scalars(select(ZendeskName))}
+    assert again == stamps  # the same name again writes nothing

@@ -49,6 +49,28 @@ def test_show_many_sends_ids_with_token_auth(client: ZendeskClient) -> None:
     assert client.calls["zendesk"] == 1
 
 
+@responses.activate
+def test_show_many_named_reads_the_names_in_the_same_call(client: ZendeskClient) -> None:
+    responses.get(
+        f"{BASE}/api/v2/tickets/show_many.json",
+        match=[
+            responses.matchers.query_param_matcher({"ids": "1,2", "include": "users,organizations"})
+        ],
+        json={
+            "tickets": [ticket(1), ticket(2)],
+            "users": [{"id": 361, "name": "Dana Scully", "role": "end-user", "email": None}],
+            "organizations": [{"id": 362, "name": "Acme Corp", "organization_fields": {}}],
+        },
+    )
+    read = client.show_many_named([1, 2])
+    assert [t.id for t in read.tickets] == [1, 2]
+    assert read.user_names() == {361: "Dana Scully"}
+    assert read.organization_names() == {362: "Acme Corp"}
+    assert client.calls["zendesk"] == 1
+    with pytest.raises(ValueError, match="at most 100"):
+        client.show_many_named(list(range(101)))
+
+
 def test_show_many_refuses_more_than_100(client: ZendeskClient) -> None:
     with pytest.raises(ValueError, match="at most 100"):
         client.show_many(list(range(101)))

@@ -6,16 +6,14 @@ Nothing here writes: every function opens its own session, reads, and returns pl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, select
 
 from connector import urls
 from connector.store.models import (
-    AuditEntry,
     EventState,
     InboundEvent,
     Link,
@@ -26,10 +24,11 @@ from connector.store.models import (
     utcnow,
 )
 from connector.store.reply_models import ReplyRun
+from connector.sync.replies.plan import current_outcome
 
 if TYPE_CHECKING:
     from connector.ops.context import AppContext
-    from connector.store.db import Database
+    from connector.store.db import Database, Session
 
 STATES = ("open", "resolved", "all")
 FAILED_SHOWN = 20
@@ -56,7 +55,11 @@ class ProblemSummary:
     overdue: bool
     outcome: str | None
     resolved_at: datetime | None
+    # Delivery of the reply owed now (`reply_outcome`): one row per ticket, so the counts add
+    # up to the tickets (a workaround sent before the fix is another outcome's rows).
     replies: dict[str, int] = field(default_factory=dict)
+    reply_outcome: str | None = None
+    reply_held: str | None = None  # why that reply waits (e.g. for approval)
 
     @property
     def since(self) -> datetime:
@@ -64,82 +67,19 @@ class ProblemSummary:
 
     @property
     def age(self) -> timedelta:
-        return utcnow() - self.since
+        """How long it has been open: it stops counting when the issue resolves."""
+        resolved = self.state == ProblemState.RESOLVED.value and self.resolved_at is not None
+        return (self.resolved_at if resolved and self.resolved_at else utcnow()) - self.since
 
     @property
     def time_to_resolution(self) -> timedelta | None:
         return self.resolved_at - self.since if self.resolved_at else None
 
     def to_json(self) -> dict[str, Any]:
-        data = _jsonable(asdict(self))
+        data = jsonable(asdict(self))
         data["age_seconds"] = int(self.age.total_seconds())
         ttr = self.time_to_resolution
         data["time_to_resolution_seconds"] = int(ttr.total_seconds()) if ttr else None
-        return data
-
-
-@dataclass
-class LinkView:
-    ticket_id: int
-    zendesk_url: str | None
-    via: str
-    linked_by: str | None
-    organization_id: int | None
-    ticket_status: str | None
-    linked_at: datetime
-    confirmed: bool
-
-
-@dataclass
-class AuditView:
-    at: datetime
-    action: str
-    ticket_id: int | None
-    actor: str | None
-    detail: dict[str, Any] | None
-
-
-@dataclass
-class ReplyFailure:
-    ticket_id: int
-    outcome: str
-    state: str
-    attempts: int
-    error: str | None
-    updated_at: datetime
-
-
-@dataclass
-class ProblemDetail:
-    problem: ProblemSummary
-    solution_kind: str | None
-    solution_text: str | None
-    fix_version: str | None
-    priority_set: str | None
-    organizations: list[int]
-    links: list[LinkView]
-    audit: list[AuditView]
-    replies: dict[str, int]
-    reply_failures: list[ReplyFailure]
-
-    @property
-    def replies_total(self) -> int:
-        return sum(self.replies.values())
-
-    @property
-    def replies_done(self) -> int:
-        done = (ReplyState.SENT, ReplyState.FOLLOWUP, ReplyState.SKIPPED)
-        return sum(self.replies.get(s.value, 0) for s in done)
-
-    def to_json(self) -> dict[str, Any]:
-        data = _jsonable(asdict(self))
-        data["problem"] = self.problem.to_json()
-        data["replies"] = {
-            "by_state": self.replies,
-            "total": self.replies_total,
-            "done": self.replies_done,
-            "failures": data.pop("reply_failures"),
-        }
         return data
 
 
@@ -181,63 +121,13 @@ def list_problems(
     links = Links(runtime)
     with runtime.db.session() as session:
         problems = list(session.scalars(query.limit(limit)))
-        counts = _reply_counts(session, [p.id for p in problems])
-        return [_summary(p, links, counts.get(p.id, {})) for p in problems]
-
-
-def problem_detail(runtime: AppContext, problem_id: int) -> ProblemDetail | None:
-    links = Links(runtime)
-    with runtime.db.session() as session:
-        problem = session.get(Problem, problem_id)
-        if problem is None or problem.state == ProblemState.DELETED:
-            return None
-        counts = _reply_counts(session, [problem.id]).get(problem.id, {})
-        linked = session.scalars(
-            select(Link)
-            .where(Link.problem_id == problem_id)
-            .order_by(Link.linked_at, Link.ticket_id)
-        ).all()
-        audit = session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.problem_id == problem_id)
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(500)
-        ).all()
-        failures = session.scalars(
-            select(Reply)
-            .where(Reply.problem_id == problem_id, Reply.state == ReplyState.FAILED)
-            .order_by(Reply.updated_at.desc())
-            .limit(FAILED_SHOWN)
-        ).all()
-        return ProblemDetail(
-            problem=_summary(problem, links, counts),
-            solution_kind=problem.solution_kind,
-            solution_text=problem.solution_text,
-            fix_version=problem.fix_version,
-            priority_set=problem.priority_set,
-            organizations=sorted({lk.organization_id for lk in linked if lk.organization_id}),
-            links=[
-                LinkView(
-                    lk.ticket_id,
-                    links.ticket(lk.ticket_id),
-                    str(lk.via.value),
-                    lk.linked_by,
-                    lk.organization_id,
-                    lk.ticket_status,
-                    lk.linked_at,
-                    lk.confirmed,
-                )
-                for lk in linked
-            ],
-            audit=[AuditView(a.at, a.action, a.ticket_id, a.actor, a.detail) for a in audit],
-            replies=counts,
-            reply_failures=[
-                ReplyFailure(
-                    r.ticket_id, r.outcome, r.state.value, r.attempts, r.error, r.updated_at
-                )
-                for r in failures
-            ],
-        )
+        outcomes = {p.id: current_outcome(p, runtime.config) for p in problems}
+        counts = current_reply_counts(session, outcomes)
+        held = held_replies(session, outcomes)
+        return [
+            summary_of(p, links, counts.get(p.id, {}), outcomes[p.id], held.get(p.id))
+            for p in problems
+        ]
 
 
 def problem_counts(db: Database) -> dict[str, int]:
@@ -372,22 +262,72 @@ def awaiting_approval(runtime: AppContext) -> int:
         return int(session.scalar(query) or 0)
 
 
-def _reply_counts(session: Any, problem_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    ids = list(problem_ids)
-    if not ids:
+def current_reply_counts(
+    session: Session, outcomes: dict[int, str | None]
+) -> dict[int, dict[str, int]]:
+    """Each problem's reply rows by state, of its current outcome only, plus its linked tickets
+    that have no row yet as `pending` (the fan-out plans them; they are owed the reply too)."""
+    wanted = {pid: outcome for pid, outcome in outcomes.items() if outcome}
+    if not wanted:
         return {}
+    ids = list(wanted)
     rows = session.execute(
-        select(Reply.problem_id, Reply.state, func.count())
+        select(Reply.problem_id, Reply.outcome, Reply.state, func.count())
         .where(Reply.problem_id.in_(ids))
-        .group_by(Reply.problem_id, Reply.state)
+        .group_by(Reply.problem_id, Reply.outcome, Reply.state)
     )
     out: dict[int, dict[str, int]] = {}
-    for problem_id, state, n in rows:
-        out.setdefault(problem_id, {})[state.value] = int(n)
+    for problem_id, outcome, state, n in rows:
+        if wanted[problem_id] == outcome:
+            out.setdefault(problem_id, {})[state.value] = int(n)
+    for problem_id, unplanned in _unplanned(session, wanted).items():
+        counts = out.setdefault(problem_id, {})
+        counts[ReplyState.PENDING.value] = counts.get(ReplyState.PENDING.value, 0) + unplanned
     return out
 
 
-def _summary(p: Problem, links: Links, replies: dict[str, int]) -> ProblemSummary:
+def _unplanned(session: Session, outcomes: dict[int, str]) -> dict[int, int]:
+    """Linked tickets without a row of their problem's current outcome, by problem."""
+    ids = list(outcomes)
+    linked = session.execute(
+        select(Link.problem_id, func.count())
+        .where(Link.problem_id.in_(ids))
+        .group_by(Link.problem_id)
+    )
+    on_link = and_(Link.ticket_id == Reply.ticket_id, Link.problem_id == Reply.problem_id)
+    planned: dict[int, int] = {}
+    for problem_id, outcome, n in session.execute(
+        select(Reply.problem_id, Reply.outcome, func.count())
+        .join(Link, on_link)
+        .where(Reply.problem_id.in_(ids))
+        .group_by(Reply.problem_id, Reply.outcome)
+    ):
+        if outcomes[problem_id] == outcome:
+            planned[problem_id] = int(n)
+    found = {pid: int(n) - planned.get(pid, 0) for pid, n in linked}
+    return {pid: n for pid, n in found.items() if n > 0}
+
+
+def held_replies(session: Session, outcomes: dict[int, str | None]) -> dict[int, str]:
+    """Why each problem's current reply waits, as the fan-out last found (none: it does not)."""
+    wanted = {pid: outcome for pid, outcome in outcomes.items() if outcome}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(ReplyRun.problem_id, ReplyRun.outcome, ReplyRun.held_reason).where(
+            ReplyRun.problem_id.in_(list(wanted)), ReplyRun.held_reason.is_not(None)
+        )
+    )
+    return {pid: str(reason) for pid, outcome, reason in rows if wanted[pid] == outcome}
+
+
+def summary_of(
+    p: Problem,
+    links: Links,
+    replies: dict[str, int],
+    reply_outcome: str | None,
+    reply_held: str | None = None,
+) -> ProblemSummary:
     done = (p.jira_status_category or "").lower() == "done"
     overdue = bool(p.due_date and p.due_date < utcnow().date() and not done)
     return ProblemSummary(
@@ -411,14 +351,16 @@ def _summary(p: Problem, links: Links, replies: dict[str, int]) -> ProblemSummar
         outcome=p.outcome,
         resolved_at=p.resolved_at,
         replies=replies,
+        reply_outcome=reply_outcome,
+        reply_held=reply_held,
     )
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value

@@ -273,3 +273,17 @@ class Watermark(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ZendeskName(Base):
+    """The name of a Zendesk user or organization as the worker last read it (sideloaded with
+    the tickets it reads anyway), so the dashboard shows names without calling Zendesk."""
+
+    __tablename__ = "zendesk_names"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "user" | "organization"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255))
+    # A user's role (end-user, agent, admin): an agent's problem ticket gets a note, not a reply.
+    role: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -82,3 +82,27 @@ def followups_created(db: Database, run: RunRef, limit: int) -> list[tuple[int, 
             .limit(limit)
         ).all()
     return [(t, int(f or 0)) for t, f in found]
+
+
+def problem_ticket_owed(db: Database, run: RunRef) -> tuple[bool, int | None]:
+    """Whether the run's problem ticket is linked and still owed its answer (no row yet, or a
+    pending one, and not closed), with its requester."""
+    if run.problem_ticket_id is None:
+        return False, None
+    joined = and_(
+        Reply.ticket_id == Link.ticket_id,
+        Reply.problem_id == run.problem_id,
+        Reply.outcome == run.outcome,
+    )
+    with db.session() as session:
+        found = session.execute(
+            select(Link.requester_id, Link.ticket_status, Reply.state)
+            .select_from(Link)
+            .outerjoin(Reply, joined)
+            .where(Link.problem_id == run.problem_id, Link.ticket_id == run.problem_ticket_id)
+        ).first()
+    if found is None:
+        return False, None
+    requester, status, state = found
+    owed = status != "closed" and state in (None, ReplyState.PENDING, ReplyState.PENDING.value)
+    return owed, requester

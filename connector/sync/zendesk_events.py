@@ -1,4 +1,5 @@
-"""Zendesk events: re-read the tickets they name (100 per call) and re-link them.
+"""Zendesk events: re-read the tickets they name (100 per call, with the names of their people
+and organizations, for the dashboard) and re-link them.
 
 The payload is only a hint: whatever the order or number of deliveries, the current ticket
 decides. Events caused by the connector's own API user are skipped (no echo loops).
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from connector.batching import batched
 from connector.inbound_model import TicketChange
 from connector.logs import log_event
+from connector.store import names
 from connector.store.models import InboundEvent
 from connector.sync.confirm import note_unknown_keys
 from connector.sync.known_problems import sync_known_problem_options
@@ -45,7 +47,9 @@ def sync_tickets(
 ) -> Outcome:
     outcome = Outcome()
     for chunk in batched(ticket_ids, MAX_BATCH):
-        tickets = runtime.zendesk.show_many(list(chunk))
+        read = runtime.zendesk.show_many_named(list(chunk))
+        names.remember(runtime.db, read.user_names(), read.organization_names(), read.user_roles())
+        tickets = read.tickets
         found = {t.id for t in tickets}
         part = evaluate_tickets(runtime, tickets, actors)
         outcome.touched |= part.touched

@@ -25,6 +25,7 @@ from connector.ops.approve import (
     retry_replies,
 )
 from connector.ops.events import retry_failed_events
+from connector.ops.problem_detail import problem_detail
 from connector.store.models import MAX_ROW_ID as MAX_ID
 from connector.web import admin_auth
 
@@ -71,7 +72,7 @@ def build_api(runtime: AppContext) -> Blueprint:
 
     @bp.get(f"/problems/<int(max={MAX_ID}):problem_id>")
     def problem(problem_id: int) -> Any:
-        detail = queries.problem_detail(runtime, problem_id)
+        detail = problem_detail(runtime, problem_id)
         if detail is None:
             return _error(404, "not_found", f"no problem {problem_id}")
         return jsonify({**detail.to_json(), "reply": reply_preview(runtime, problem_id)})
@@ -87,7 +88,9 @@ def build_api(runtime: AppContext) -> Blueprint:
             return _error(404, "not_found", f"no problem {problem_id}")
         except NothingToApprove as exc:
             return _error(409, "nothing_to_approve", str(exc))
-        return jsonify(problem_id=problem_id, approved=True, changed=result.changed)
+        return jsonify(
+            problem_id=problem_id, approved=True, changed=result.changed, tickets=result.tickets
+        )
 
     @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/replies/retry")
     def retry_parked_replies(problem_id: int) -> Any:

@@ -33,6 +33,7 @@ from connector.ops.approve import (
     retry_replies,
 )
 from connector.ops.events import retry_failed_events
+from connector.ops.problem_detail import problem_detail
 from connector.store.models import MAX_ROW_ID as MAX_ID
 from connector.store.models import utcnow
 from connector.web import admin_auth
@@ -89,6 +90,7 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
     def helpers() -> dict[str, Any]:
         return {
             "ago": ago,
+            "count": count,
             "duration": duration,
             "when": when,
             "csrf_token": admin_auth.csrf_token,
@@ -119,7 +121,7 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
 
     @bp.get(f"/problems/<int(max={MAX_ID}):problem_id>")
     def problem(problem_id: int) -> Any:
-        detail = queries.problem_detail(runtime, problem_id)
+        detail = problem_detail(runtime, problem_id)
         if detail is None:
             return _page("message.html", 404, title="Not found", message="No such problem.")
         return render_template(
@@ -142,7 +144,10 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
         except NothingToApprove as exc:
             flash(f"Nothing to approve: {exc}", "error")
             return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
-        flash("Replies approved." if result.changed else "Replies were already approved.")
+        owed = f"the reply goes to {count(result.tickets, 'ticket')}" if result.tickets else ""
+        if result.note:
+            owed += (" and " if owed else "") + "the problem ticket gets an internal note"
+        flash(f"Approved: {owed}." if result.changed else f"Already approved: {owed}.")
         return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
 
     @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/replies/retry")
@@ -237,6 +242,11 @@ def _page(template: str, status: int, **context: Any) -> Response:
 
 def _teams(runtime: AppContext) -> dict[str, str]:
     return {key: team.name or key for key, team in runtime.config.teams.items()}
+
+
+def count(n: int, noun: str) -> str:
+    """`1 ticket`, `12 tickets`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def ago(moment: datetime | None) -> str:

@@ -1,11 +1,13 @@
 """Zendesk adapter: the only door to Zendesk. Wraps zenpy; returns the connector's models.
 
-Every endpoint zenpy covers goes through its public API; the two it cannot do go through the
-same session (see `connector.zendesk.library` for how the session keeps retries off and maps
+Every endpoint zenpy covers goes through its public API; a few calls go through the same
+session instead (see `connector.zendesk.library` for how the session keeps retries off and maps
 errors):
 - `update_many` with `?ids=` and one `{"ticket": ...}` body: zenpy only sends the
   `{"tickets": [...]}` form, which would repeat the comment once per ticket (up to 100 times);
-- ticket creation with an `Idempotency-Key` header: zenpy's `tickets.create` takes no headers.
+- ticket creation with an `Idempotency-Key` header: zenpy's `tickets.create` takes no headers;
+- `show_many` with sideloaded users and organizations: zenpy, its cache off, drops them;
+- job statuses: zenpy's objects for them cost memory (see `job_statuses`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ from zenpy.lib.api_objects import Ticket as ZenpyTicket
 from connector.batching import batched
 from connector.ratelimit import CallBudget
 from connector.zendesk.library import build_zenpy, plain, transport_session, without_nulls
-from connector.zendesk.models import MAX_BATCH, JobStatus, Ticket, TicketUpdate, User
+from connector.zendesk.models import (
+    MAX_BATCH,
+    JobStatus,
+    Named,
+    NamedTickets,
+    Ticket,
+    TicketUpdate,
+    User,
+)
+
+SIDELOADS = "users,organizations"
 
 SEARCH_LIMIT = 1000  # results one search can page through
 
@@ -74,6 +86,21 @@ class ZendeskClient:
         """Read up to 100 tickets in one call; missing ones are simply absent."""
         _check_batch(ticket_ids)
         return [_ticket(t) for t in self.zenpy.tickets(ids=list(ticket_ids))]
+
+    def show_many_named(self, ticket_ids: Sequence[int]) -> NamedTickets:
+        """`show_many` with the users and organizations the tickets name sideloaded: still one
+        call per 100 tickets, and the dashboard can show names instead of ids."""
+        _check_batch(ticket_ids)
+        response = self.session.get(
+            self._url("tickets/show_many.json"),
+            params={"ids": ",".join(str(i) for i in ticket_ids), "include": SIDELOADS},
+        )
+        data = response.json()
+        return NamedTickets(
+            tickets=[Ticket.from_api(without_nulls(t)) for t in data.get("tickets") or []],
+            users=[Named.model_validate(u) for u in data.get("users") or []],
+            organizations=[Named.model_validate(o) for o in data.get("organizations") or []],
+        )
 
     def update_ticket(self, ticket_id: int, update: TicketUpdate) -> Ticket:
         result = self.zenpy.tickets.update(ZenpyTicket(id=ticket_id, **update.to_api()))

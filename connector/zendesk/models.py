@@ -103,3 +103,30 @@ class User(BaseModel):
     email: str | None = None
     role: str | None = None
     organization_id: int | None = None
+
+
+class Named(BaseModel):
+    """A sideloaded user or organization: its name (and a user's role) is all that is kept."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    name: str = ""
+    role: str | None = None
+
+
+class NamedTickets(BaseModel):
+    """Tickets read with the users and organizations they name (one `show_many` call)."""
+
+    tickets: list[Ticket]
+    users: list[Named] = Field(default_factory=list)
+    organizations: list[Named] = Field(default_factory=list)
+
+    def user_names(self) -> dict[int, str]:
+        return {u.id: u.name for u in self.users if u.name}
+
+    def user_roles(self) -> dict[int, str]:
+        return {u.id: u.role for u in self.users if u.role}
+
+    def organization_names(self) -> dict[int, str]:
+        return {o.id: o.name for o in self.organizations if o.name}

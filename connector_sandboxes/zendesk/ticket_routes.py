@@ -1,6 +1,6 @@
-"""Fakes the Zendesk ticket endpoints: create (with `Idempotency-Key`), show, show_many, list,
-update (with the Update Ticket rate limit), delete, comments, audits, incidents, `update_many`
-and job statuses.
+"""Fakes the Zendesk ticket endpoints: create (with `Idempotency-Key`), show and show_many (with
+`include=users,organizations`), list, update (with the Update Ticket rate limit), delete,
+comments, audits, incidents, `update_many` and job statuses.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from connector_sandboxes.zendesk.sideload import sideloads
 from connector_sandboxes.zendesk.state import ApiError, bad_request, not_found
 from connector_sandboxes.zendesk.tickets import create_ticket, ticket_json, update_ticket
 from connector_sandboxes.zendesk.web import (
@@ -68,13 +69,15 @@ def list_tickets() -> Any:
 @route(bp, "/tickets/<int:ticket_id>", ["GET"])
 def show(ticket_id: int) -> Any:
     st = state()
-    return {"ticket": ticket_json(st, st.ticket(ticket_id))}
+    ticket = st.ticket(ticket_id)
+    return {"ticket": ticket_json(st, ticket), **sideloads(st, [ticket])}
 
 
 @route(bp, "/tickets/show_many", ["GET"])
 def show_many() -> Any:
     st, ids = state(), id_list()
-    return listing("tickets", [ticket_json(st, st.tickets[i]) for i in ids if i in st.tickets])
+    found = [st.tickets[i] for i in ids if i in st.tickets]
+    return {**listing("tickets", [ticket_json(st, t) for t in found]), **sideloads(st, found)}
 
 
 @route(bp, "/tickets/<int:ticket_id>", ["PUT"])

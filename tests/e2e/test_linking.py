@@ -203,6 +203,66 @@ def test_clearing_the_jira_field_unlinks_a_pasted_key(stack: LocalStack) -> None
     assert ticket not in links(stack)
 
 
+def test_the_worker_keeps_the_names_it_reads_with_the_tickets_in_the_same_calls(
+    stack: LocalStack,
+) -> None:
+    """The dashboard shows requesters, organisations and agents by name: the worker stores the
+    users and organizations sideloaded with the tickets it reads anyway (one read per 100)."""
+    from connector.ops.problem_detail import problem_detail
+
+    acme = stack.zendesk.create_organization("Acme Corp")["id"]
+    globex = stack.zendesk.create_organization("Globex")["id"]
+    people = {
+        org: stack.zendesk.create_user(
+            name, f"{name.split()[0].lower()}@example.com", "end-user", org
+        )
+        for org, name in ((acme, "Dana Scully"), (globex, "Fox Mulder"))
+    }
+    reads_before = stack.zendesk.counters.get("GET /tickets/show_many", 0)
+    tickets = [
+        stack.zendesk.agent_create_ticket(
+            subject=f"Parcel {n} lost",
+            comment={"body": "?"},
+            tags=["parcel_lost"],
+            requester_id=people[acme if n % 2 else globex]["id"],
+        )["id"]
+        for n in range(4)
+    ]
+    stack.drain()
+    reads = stack.zendesk.counters.get("GET /tickets/show_many", 0) - reads_before
+    assert 1 <= reads <= len(tickets)  # no extra call for the names
+    lookups = ("GET /users/{id}", "GET /users/show_many", "GET /organizations/show_many")
+    assert not any(stack.zendesk.counters.get(k) for k in lookups)  # nor a lookup of names
+    [problem_id] = problem_ids(stack)
+    detail = problem_detail(stack.rt, problem_id)
+    assert detail is not None
+    assert sorted(detail.organization_names) == ["Acme Corp", "Globex"]
+    by_ticket = {lk.ticket_id: lk for lk in detail.links}
+    assert {by_ticket[t].requester for t in tickets} == {"Dana Scully", "Fox Mulder"}
+    assert {by_ticket[t].organization for t in tickets} == {"Acme Corp", "Globex"}
+    assert {lk.linked_by_name for lk in detail.links} == {"a linking rule"}
+
+    # An agent links a ticket of theirs by pasting the key: the link is theirs, by name.
+    key = detail.problem.jira_key
+    pasted = stack.zendesk.agent_create_ticket(
+        subject="Mine too", comment={"body": "?"}, custom_fields=cf(stack, jira_issue=key)
+    )["id"]
+    stack.drain()
+    after = problem_detail(stack.rt, problem_id)
+    assert after is not None
+    agent = stack.zendesk.state.users[stack.zendesk.agent_user_id]["name"]
+    [link] = [lk for lk in after.links if lk.ticket_id == pasted]
+    assert link.linked_by == f"agent:{stack.zendesk.agent_user_id}"
+    assert link.linked_by_name == agent
+    [entry] = [a for a in after.audit if a.ticket_id == pasted]
+    assert (entry.label, entry.by, entry.text) == ("Ticket linked", agent, "the Jira issue field")
+
+
+def problem_ids(stack: LocalStack) -> list[int]:
+    with stack.rt.db.session() as s:
+        return list(s.scalars(select(Problem.id)))
+
+
 def test_the_connectors_own_changes_are_not_reprocessed(stack: LocalStack) -> None:
     problem_ticket(stack)
     stack.drain()

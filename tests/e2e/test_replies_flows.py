@@ -193,6 +193,7 @@ def test_approval_preview_and_status_from_the_cli(stack: LocalStack, tmp_path: P
     assert preview(stack.rt, key).counts == {
         "reply": 4,
         "followup": 1,
+        "note": 0,  # no problem ticket of an agent's here
         "skip": 0,
         "already_sent": 0,
         "in_progress": 0,

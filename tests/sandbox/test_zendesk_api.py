@@ -58,6 +58,47 @@ def test_me_users_and_organizations(zd: Zenpy, sandbox: ZendeskSandbox) -> None:
     assert {u.id for u in zd.users(ids=[user.id, me.id])} == {user.id, me.id}
 
 
+def test_show_many_sideloads_the_users_and_organizations_the_tickets_name(
+    sandbox: ZendeskSandbox,
+) -> None:
+    """`include=users,organizations`: one call gives the tickets and, as top-level arrays, the
+    full records of their requesters, submitters and assignees and of their organizations."""
+    sandbox.reset()
+    acme = sandbox.create_organization("Acme Corp")["id"]
+    dana = sandbox.create_user("Dana Scully", "dana@example.com", organization_id=acme)["id"]
+    loner = sandbox.create_user("Fox Mulder", "fox@example.com")["id"]
+    first = sandbox.agent_create_ticket(subject="A", comment={"body": "?"}, requester_id=dana)
+    second = sandbox.agent_create_ticket(subject="B", comment={"body": "?"}, requester_id=loner)
+    ids = f"{first['id']},{second['id']},999999"
+    auth = ("admin@example.com/token", "sandbox")
+    url = sandbox.url + "/api/v2/tickets/show_many.json"
+    plain = requests.get(url, params={"ids": ids}, auth=auth, timeout=10).json()
+    assert "users" not in plain and "organizations" not in plain
+    answer = requests.get(
+        url, params={"ids": ids, "include": "users,organizations,nonsense"}, auth=auth, timeout=10
+    )
+    assert answer.status_code == 200
+    data = answer.json()
+    assert [t["id"] for t in data["tickets"]] == [first["id"], second["id"]]
+    agent = sandbox.agent_user_id  # the submitter of both
+    assert {u["id"]: u["name"] for u in data["users"]} == {
+        dana: "Dana Scully",
+        loner: "Fox Mulder",
+        agent: sandbox.state.users[agent]["name"],
+    }
+    one_user = requests.get(f"{sandbox.url}/api/v2/users/{dana}.json", auth=auth, timeout=10)
+    assert next(u for u in data["users"] if u["id"] == dana) == one_user.json()["user"]
+    [org] = data["organizations"]
+    assert (org["id"], org["name"]) == (acme, "Acme Corp") and "organization_fields" in org
+    show = requests.get(
+        f"{sandbox.url}/api/v2/tickets/{first['id']}.json",
+        params={"include": "organizations"},
+        auth=auth,
+        timeout=10,
+    ).json()
+    assert [o["name"] for o in show["organizations"]] == ["Acme Corp"] and "users" not in show
+
+
 def test_create_show_update_and_comments(zd: Zenpy, sandbox: ZendeskSandbox) -> None:
     jane = sandbox.create_user("Jane Doe", "jane@example.com", locale="de")
     ticket = new_ticket(zd, requester_id=jane["id"], tags=["billing"])

@@ -120,8 +120,11 @@ def samples() -> Iterator[dict[str, Any]]:
     )
     call(
         "GET /api/v2/tickets/show_many",
-        "/tickets/show_many.json",
-        params={"ids": f"{problem_id},{incident['ticket']['id']}"},
+        "/tickets/show_many.json",  # as the worker reads tickets: with their names sideloaded
+        params={
+            "ids": f"{problem_id},{incident['ticket']['id']}",
+            "include": "users,organizations",
+        },
     )
     call("GET /api/v2/tickets/{ticket_id}/comments", f"/tickets/{problem_id}/comments.json")
     call("GET /api/v2/tickets/{ticket_id}/incidents", f"/tickets/{problem_id}/incidents.json")

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.errors import ConnectorError
 from connector.logs import log_event
-from connector.store import reply_reports, reply_rows, reply_runs
+from connector.store import names, reply_reports, reply_rows, reply_runs
 from connector.store.models import Problem, ReplyState
-from connector.sync.replies.plan import load_run
+from connector.sync.replies.plan import Run, load_run
 
 if TYPE_CHECKING:
     from connector.store.db import Database
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+AGENT_ROLES = ("agent", "admin")
 
 
 class UnknownProblem(ConnectorError):
@@ -42,8 +43,18 @@ class Preview:
     tag: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def customers(self) -> int:
+        """Tickets that would get this reply (or its follow-up) if it were sent now."""
+        return self.counts.get("reply", 0) + self.counts.get("followup", 0)
+
+    @property
+    def owed(self) -> int:
+        """Tickets still owed an answer: the customers, and an agent's problem ticket (a note)."""
+        return self.customers + self.counts.get("note", 0)
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "customers": self.customers, "owed": self.owed}
 
 
 @dataclass
@@ -94,14 +105,27 @@ def preview(runtime: ReadNeeds, ref: str | int) -> Preview:
     result.public, result.status, result.body, result.tag = r.public, r.status, r.body, r.tag
     groups = reply_reports.linked_by_state(runtime.db, problem_id, run.outcome)
     result.counts = _will_happen(groups, r.public, run.closed_policy)
+    if r.public and result.counts["reply"] and _problem_ticket_gets_a_note(runtime.db, run):
+        result.counts["reply"] -= 1
+        result.counts["note"] += 1
     return result
+
+
+def _problem_ticket_gets_a_note(db: Database, run: Run) -> bool:
+    """The problem ticket, still owed its answer, is an agent's: it will get an internal note,
+    not the customers' reply (as the fan-out decides from its requester's role; a requester
+    whose role the worker never read is counted with the replies)."""
+    owed, requester = reply_reports.problem_ticket_owed(db, run)
+    if not owed:
+        return False
+    return requester is None or names.role_of(db, requester) in AGENT_ROLES
 
 
 def _will_happen(
     groups: list[reply_reports.LinkedGroup], public: bool, policy: str
 ) -> dict[str, int]:
     counts = dict.fromkeys(
-        ("reply", "followup", "skip", "already_sent", "in_progress", "failed"), 0
+        ("reply", "followup", "note", "skip", "already_sent", "in_progress", "failed"), 0
     )
     closed_goes = "followup" if public and policy == "followup" else "skip"
     for g in groups:
