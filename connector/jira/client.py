@@ -4,7 +4,9 @@ Every endpoint the library covers goes through its public API; what it lacks goe
 own session (`connector.jira.library`):
 - updating an issue's fields: the library only offers `Issue.update`, which needs the issue
   fetched first (a GET before every PUT);
-- admin webhooks (`/rest/webhooks/1.0/webhook`): not in the library.
+- admin webhooks (`/rest/webhooks/1.0/webhook`): not in the library;
+- custom field creation and the screen chain (issue type screen scheme -> screen scheme ->
+  screen -> tab -> fields): not in the library.
 Search follows the site's `deploymentType` from `serverInfo`: `enhanced_search_issues`
 (`/search/jql`, page tokens) on Cloud, `search_issues` (`/search`, startAt) elsewhere.
 """
@@ -24,6 +26,12 @@ from connector.jira.models import JiraIssue, SearchPage
 from connector.ratelimit import CallBudget
 
 WEBHOOKS = "rest/webhooks/1.0/webhook"
+FIELD = "rest/api/2/field"
+PROJECT_TYPE_SCHEMES = "rest/api/2/issuetypescreenscheme/project?projectId={}"
+TYPE_SCHEME_ITEMS = "rest/api/2/issuetypescreenscheme/mapping?issueTypeScreenSchemeId={}"
+SCREEN_SCHEMES = "rest/api/2/screenscheme?id={}"
+SCREEN_TABS = "rest/api/2/screens/{}/tabs"
+TAB_FIELDS = "rest/api/2/screens/{}/tabs/{}/fields"
 
 
 class JiraClient:
@@ -95,6 +103,18 @@ class JiraClient:
 
     def update_issue(self, id_or_key: str, fields: dict[str, Any]) -> None:
         self._raw("PUT", f"rest/api/2/issue/{id_or_key}", {"fields": fields})
+
+    def edit_issue(
+        self, id_or_key: str, fields: dict[str, Any], properties: dict[str, Any], notify: bool
+    ) -> None:
+        """One edit setting fields and issue properties; `notify=False` asks Jira not to email
+        the watchers (honoured for accounts that administer the project or site)."""
+        body = {
+            "fields": fields,
+            "properties": [{"key": k, "value": v} for k, v in properties.items()],
+        }
+        query = "" if notify else "?notifyUsers=false"
+        self._raw("PUT", f"rest/api/2/issue/{id_or_key}{query}", body)
 
     def add_comment(self, id_or_key: str, body: str) -> None:
         call(lambda: self.jira.add_comment(id_or_key, body))
@@ -174,3 +194,27 @@ class JiraClient:
     def list_fields(self) -> list[dict[str, Any]]:
         """Every issue field, system and custom (`id`, `name`, `custom`, `schema`)."""
         return [dict(f) for f in call(self.jira.fields)]
+
+    # -- custom fields and screens (connector install) -------------------------------------------
+    def create_field(self, name: str, field_type: str, searcher: str) -> dict[str, Any]:
+        body = {"name": name, "type": field_type, "searcherKey": searcher}
+        return dict(self._raw("POST", FIELD, body))
+
+    def project_type_screen_schemes(self, project_id: str) -> list[dict[str, Any]]:
+        """`{issueTypeScreenScheme: {id, name}, projectIds}` for the project (Cloud only)."""
+        return list(self._raw("GET", PROJECT_TYPE_SCHEMES.format(project_id))["values"])
+
+    def type_screen_scheme_items(self, scheme_id: str) -> list[dict[str, Any]]:
+        return list(self._raw("GET", TYPE_SCHEME_ITEMS.format(scheme_id))["values"])
+
+    def screen_scheme(self, scheme_id: str) -> dict[str, Any]:
+        return dict(self._raw("GET", SCREEN_SCHEMES.format(scheme_id))["values"][0])
+
+    def screen_tabs(self, screen_id: int) -> list[dict[str, Any]]:
+        return list(self._raw("GET", SCREEN_TABS.format(screen_id)))
+
+    def tab_fields(self, screen_id: int, tab_id: int) -> list[dict[str, Any]]:
+        return list(self._raw("GET", TAB_FIELDS.format(screen_id, tab_id)))
+
+    def add_tab_field(self, screen_id: int, tab_id: int, field_id: str) -> None:
+        self._raw("POST", TAB_FIELDS.format(screen_id, tab_id), {"fieldId": field_id})
