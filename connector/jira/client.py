@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import requests
-from jira import JIRA
+from jira import JIRA, JIRAError
 
 from connector.jira.library import build_jira, call
 from connector.jira.models import JiraIssue, SearchPage
@@ -32,6 +32,20 @@ TYPE_SCHEME_ITEMS = "rest/api/2/issuetypescreenscheme/mapping?issueTypeScreenSch
 SCREEN_SCHEMES = "rest/api/2/screenscheme?id={}"
 SCREEN_TABS = "rest/api/2/screens/{}/tabs"
 TAB_FIELDS = "rest/api/2/screens/{}/tabs/{}/fields"
+
+
+OFF_SCREEN = "It is not on the appropriate screen"  # Jira's text for a field it cannot set
+
+
+def _field_errors(exc: JIRAError) -> dict[str, Any]:
+    if exc.status_code != 400 or exc.response is None:
+        return {}
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return {}
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return errors if isinstance(errors, dict) else {}
 
 
 class JiraClient:
@@ -106,15 +120,38 @@ class JiraClient:
 
     def edit_issue(
         self, id_or_key: str, fields: dict[str, Any], properties: dict[str, Any], notify: bool
-    ) -> None:
-        """One edit setting fields and issue properties; `notify=False` asks Jira not to email
-        the watchers (honoured for accounts that administer the project or site)."""
-        body = {
-            "fields": fields,
-            "properties": [{"key": k, "value": v} for k, v in properties.items()],
-        }
-        query = "" if notify else "?notifyUsers=false"
-        self._raw("PUT", f"rest/api/2/issue/{id_or_key}{query}", body)
+    ) -> list[str]:
+        """One edit setting fields and issue properties; returns the fields left out because
+        they are not on the issue's edit screen (Jira refuses the whole edit for one such
+        field: the rest is sent again without them). `notify=False` asks Jira not to email
+        the watchers; Jira honours it only for an account that administers the project or the
+        site and otherwise ignores it (the edit still succeeds)."""
+        url = f"{self.base_url}/rest/api/2/issue/{id_or_key}"
+        params = {} if notify else {"notifyUsers": "false"}
+        props = [{"key": k, "value": v} for k, v in properties.items()]
+        skipped: list[str] = []
+        while True:
+            body: dict[str, Any] = {
+                "fields": {k: v for k, v in fields.items() if k not in skipped},
+                "properties": props,
+            }
+            refused = call(partial(self._edit, url, params, body))
+            if not refused:
+                return skipped
+            skipped += refused
+
+    def _edit(self, url: str, params: dict[str, str], body: dict[str, Any]) -> list[str]:
+        """Send an edit; the fields Jira refused as off the edit screen (the edit then changed
+        nothing), or [] when it went through."""
+        try:
+            self.session.request("PUT", url, params=params, json=body)
+        except JIRAError as exc:
+            errors = _field_errors(exc)
+            off = [f for f, text in errors.items() if OFF_SCREEN in str(text)]
+            if off and set(off) <= set(body["fields"]) and len(off) == len(errors):
+                return off
+            raise
+        return []
 
     def add_comment(self, id_or_key: str, body: str) -> None:
         call(lambda: self.jira.add_comment(id_or_key, body))
