@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from typing import TYPE_CHECKING, Any
 
@@ -64,8 +65,15 @@ def step_lines(step: Step, names: int = 0) -> list[str]:
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.option("--write-env", is_flag=True, help="Write the webhook secrets to ./.env.")
-def install(dry_run: bool, write_env: bool) -> None:
-    """Create or update the Zendesk fields, webhook and trigger, and the Jira webhook.
+@click.option(
+    "--edit-shared-screens",
+    is_flag=True,
+    help="Add the impact fields to Jira screens that projects the connector does not serve "
+    "share too, without asking.",
+)
+def install(dry_run: bool, write_env: bool, edit_shared_screens: bool) -> None:
+    """Create or update the Zendesk fields, webhook and trigger, the Jira webhook, and the Jira
+    impact fields on the team projects' edit and view screens.
 
     Writes their ids into the config file, changing only those lines.
     """
@@ -74,7 +82,7 @@ def install(dry_run: bool, write_env: bool) -> None:
 
     runtime = _runtime()
     with explained(runtime.settings):
-        plan, installed = plan_install(runtime)
+        plan, installed = plan_install(runtime, _shared_screens(edit_shared_screens, dry_run))
         print_plan(plan, "install plan" + (" (dry run: nothing changed)" if dry_run else ""))
         if dry_run:
             return
@@ -87,6 +95,24 @@ def install(dry_run: bool, write_env: bool) -> None:
     _show_secrets(runtime, installed, write_env)
     changed = len(plan.changes)
     click.echo(f"install done: {changed} change(s)" if changed else "already installed: no change")
+
+
+def _shared_screens(edit_shared: bool, dry_run: bool) -> Any:
+    """Whether a screen other projects share may change: the flag, else ask (never in a dry
+    run, nor without a terminal)."""
+
+    def ask(screen_id: int, others: list[str]) -> bool:
+        if edit_shared:
+            return True
+        if dry_run or not sys.stdin.isatty():
+            return False
+        return click.confirm(
+            f"Jira screen {screen_id} is shared with projects the connector does not serve "
+            f"({', '.join(others)}). Add the impact fields to it?",
+            default=False,
+        )
+
+    return ask
 
 
 def _show_secrets(runtime: Any, installed: Any, write_env: bool) -> None:

@@ -66,9 +66,13 @@ class ZendeskConfig(Strict):
 
 
 class ImpactFields(Strict):
+    """Jira custom field ids (`connector install` creates the fields and writes them)."""
+
     tickets: str | None = None
+    open_tickets: str | None = None
     organizations: str | None = None
     value: str | None = None
+    last_report: str | None = None  # date-time: the newest creation time of a linked ticket
 
 
 class JiraConfig(Strict):

@@ -23,6 +23,7 @@ from connector.install.run import finish_uninstall, plan_install, plan_uninstall
 from connector.install.zendesk_setup import TRIGGER_TITLE
 from connector.install.zendesk_setup import WEBHOOK_NAME as ZENDESK_HOOK
 
+CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
 TEAMS = {"billing": "Finance", "docs": "Documentation", "product": "Engineering"}
 
 
@@ -40,7 +41,8 @@ def custom_fields(stack: LocalStack) -> dict[str, dict[str, Any]]:
 
 def test_install_from_nothing_creates_everything_and_records_ids(bare: LocalStack) -> None:
     plan = install(bare)
-    assert {s.action for s in plan.steps} == {"create"} and len(plan.steps) == 10
+    # 7 ticket fields, webhook, trigger, Jira webhook, 4 impact fields; 3 project screens
+    assert [s.action for s in plan.steps] == ["create"] * 14 + ["update"] * 3
 
     fields = custom_fields(bare)
     assert {spec.title for spec in FIELDS} <= set(fields)
@@ -186,7 +188,7 @@ def test_cli_install_write_env_then_again_then_uninstall(
 
     first = run_cli(bare, monkeypatch, "install", "--write-env")
     assert first.exit_code == 0, first.output
-    assert "install done: 10 change(s)" in first.output
+    assert "install done: 17 change(s)" in first.output
     assert "webhook secrets written to .env" in first.output
     env = dotenv_values(bare.workdir / ".env")
     hook_id = load_config(bare.config_path).zendesk.webhook_id
@@ -316,3 +318,57 @@ def test_a_renamed_team_renames_its_option(bare: LocalStack) -> None:
     names = {o["value"]: o["name"] for o in team["custom_field_options"]}
     assert names[team_option("billing")] == "Billing and invoices"
     assert len(names) == len(TEAMS)
+
+
+def test_install_creates_the_impact_fields_and_puts_them_on_the_team_screens(
+    bare: LocalStack,
+) -> None:
+    install(bare)
+    config = load_config(bare.config_path)
+    ids = config.jira.impact_fields
+    by_id = {f["id"]: f for f in bare.rt.jira.list_fields()}
+    assert by_id[ids.open_tickets]["name"] == "Open tickets"
+    assert by_id[ids.tickets]["schema"]["type"] == "number"
+    assert by_id[ids.last_report]["schema"]["type"] == "datetime"
+    assert ids.value is None  # no organization value field configured
+    state = bare.jira.state
+    for key in ("FIN", "DOC", "ENG"):
+        for operation in ("edit", "view"):
+            on = state.screen_for(key, "10002", operation).fields()
+            assert {ids.tickets, ids.open_tickets, ids.organizations, ids.last_report} <= on
+    assert "open_tickets: " + str(ids.open_tickets) in bare.config_path.read_text()
+
+    before = writes(bare)
+    again, _ = plan_install(bare.rt)
+    assert not again.changes
+    bare.install()
+    assert writes(bare) == before
+
+
+def test_install_adopts_fields_by_name(bare: LocalStack) -> None:
+    made = bare.rt.jira.create_field("Open tickets", CF + "float", CF + "exactnumber")
+    install(bare)
+    assert load_config(bare.config_path).jira.impact_fields.open_tickets == made["id"]
+    assert [f["name"] for f in bare.rt.jira.list_fields()].count("Open tickets") == 1
+
+
+def test_a_shared_screen_changes_only_when_the_admin_agrees(tmp_path: Any) -> None:
+    config = "teams:\n  product: {jira_project: ENG, issue_type: Bug, name: Engineering}\n"
+    stack = LocalStack(tmp_path, config_text=config).start(install=False)
+    try:
+        state = stack.jira.state
+        if "OPS" not in state.projects:
+            state._add_project("OPS", len(state.projects))
+        state.share_screens(["ENG", "OPS"])
+        asked: list[list[str]] = []
+        plan, _ = plan_install(stack.rt, lambda screen, others: asked.append(others) is not None)
+        plan.apply()
+        assert asked == [[state.projects["OPS"].id]]
+        assert not any(s.kind == "screen" and s.changes for s in plan.steps)
+        assert any("--edit-shared-screens" in note for note in plan.notes)
+        plan, installed = plan_install(stack.rt, lambda screen, others: True)
+        plan.apply()
+        on = state.screen_for("OPS", "10001", "edit").fields()
+        assert installed.impact_fields["open_tickets"] in on
+    finally:
+        stack.stop()

@@ -17,6 +17,7 @@ class Installed:
     jira_webhook_id: str | None = None
     jira_webhook_secret: str | None = None
     zendesk_webhook_secret: str | None = None
+    impact_fields: dict[str, str] = field(default_factory=dict)  # jira.impact_fields key -> id
 
     def config_values(self) -> dict[str, object]:
         values: dict[str, object] = {
@@ -26,3 +27,7 @@ class Installed:
         values["zendesk.trigger_id"] = self.zendesk_trigger_id
         values["jira.webhook_id"] = self.jira_webhook_id
         return values
+
+    def impact_values(self) -> dict[str, object]:
+        """The Jira impact field ids found or created (uninstall leaves the fields and ids)."""
+        return {f"jira.impact_fields.{k}": v for k, v in self.impact_fields.items()}

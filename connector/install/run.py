@@ -9,6 +9,8 @@ from connector.config import embedded_defaults_text
 from connector.errors import ConfigError
 from connector.install.config_file import set_keys
 from connector.install.installed import Installed
+from connector.install.jira_fields import plan_impact_fields
+from connector.install.jira_screens import AskShared, plan_screens
 from connector.install.jira_setup import plan_jira, plan_jira_removal
 from connector.install.plan import Plan
 from connector.install.zendesk_removal import plan_zendesk_removal
@@ -29,11 +31,17 @@ def public_url(runtime: AdminContext) -> str:
     return str(runtime.settings.public_url)
 
 
-def plan_install(runtime: AdminContext) -> tuple[Plan, Installed]:
+def plan_install(
+    runtime: AdminContext, ask_shared: AskShared = lambda screen, others: False
+) -> tuple[Plan, Installed]:
+    """`ask_shared` decides whether a screen shared with projects the connector does not
+    serve may get the impact fields (default: no, and a note says so)."""
     url = public_url(runtime)
     plan, installed = Plan(), Installed()
     plan_zendesk(runtime, url, installed, plan)
     plan_jira(runtime, url, installed, plan)
+    plan_impact_fields(runtime, installed, plan)
+    plan_screens(runtime, installed, plan, ask_shared)
     return plan, installed
 
 
@@ -45,7 +53,7 @@ def finish_install(runtime: AdminContext, installed: Installed) -> bool:
             installed.zendesk_webhook_id
         )
     register_secrets([installed.zendesk_webhook_secret, installed.jira_webhook_secret])
-    return write_config(runtime, installed.config_values())
+    return write_config(runtime, {**installed.config_values(), **installed.impact_values()})
 
 
 def plan_uninstall(runtime: AdminContext, *, delete_fields: bool = False) -> Plan:

@@ -4,7 +4,9 @@ Every endpoint the library covers goes through its public API; what it lacks goe
 own session (`connector.jira.library`):
 - updating an issue's fields: the library only offers `Issue.update`, which needs the issue
   fetched first (a GET before every PUT);
-- admin webhooks (`/rest/webhooks/1.0/webhook`): not in the library.
+- admin webhooks (`/rest/webhooks/1.0/webhook`): not in the library;
+- custom field creation and the screen chain (issue type screen scheme -> screen scheme ->
+  screen -> tab -> fields): not in the library.
 Search follows the site's `deploymentType` from `serverInfo`: `enhanced_search_issues`
 (`/search/jql`, page tokens) on Cloud, `search_issues` (`/search`, startAt) elsewhere.
 """
@@ -13,17 +15,37 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import requests
-from jira import JIRA
+from jira import JIRA, JIRAError
 
 from connector.jira.library import build_jira, call
 from connector.jira.models import JiraIssue, SearchPage
 from connector.ratelimit import CallBudget
 
 WEBHOOKS = "rest/webhooks/1.0/webhook"
+FIELD = "rest/api/2/field"
+PROJECT_TYPE_SCHEMES = "rest/api/2/issuetypescreenscheme/project?projectId={}"
+TYPE_SCHEME_ITEMS = "rest/api/2/issuetypescreenscheme/mapping?issueTypeScreenSchemeId={}"
+SCREEN_SCHEMES = "rest/api/2/screenscheme?id={}"
+SCREEN_TABS = "rest/api/2/screens/{}/tabs"
+TAB_FIELDS = "rest/api/2/screens/{}/tabs/{}/fields"
+
+
+OFF_SCREEN = "It is not on the appropriate screen"  # Jira's text for a field it cannot set
+
+
+def _field_errors(exc: JIRAError) -> dict[str, Any]:
+    if exc.status_code != 400 or exc.response is None:
+        return {}
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return {}
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return errors if isinstance(errors, dict) else {}
 
 
 class JiraClient:
@@ -95,6 +117,41 @@ class JiraClient:
 
     def update_issue(self, id_or_key: str, fields: dict[str, Any]) -> None:
         self._raw("PUT", f"rest/api/2/issue/{id_or_key}", {"fields": fields})
+
+    def edit_issue(
+        self, id_or_key: str, fields: dict[str, Any], properties: dict[str, Any], notify: bool
+    ) -> list[str]:
+        """One edit setting fields and issue properties; returns the fields left out because
+        they are not on the issue's edit screen (Jira refuses the whole edit for one such
+        field: the rest is sent again without them). `notify=False` asks Jira not to email
+        the watchers; Jira honours it only for an account that administers the project or the
+        site and otherwise ignores it (the edit still succeeds)."""
+        url = f"{self.base_url}/rest/api/2/issue/{id_or_key}"
+        params = {} if notify else {"notifyUsers": "false"}
+        props = [{"key": k, "value": v} for k, v in properties.items()]
+        skipped: list[str] = []
+        while True:
+            body: dict[str, Any] = {
+                "fields": {k: v for k, v in fields.items() if k not in skipped},
+                "properties": props,
+            }
+            refused = call(partial(self._edit, url, params, body))
+            if not refused:
+                return skipped
+            skipped += refused
+
+    def _edit(self, url: str, params: dict[str, str], body: dict[str, Any]) -> list[str]:
+        """Send an edit; the fields Jira refused as off the edit screen (the edit then changed
+        nothing), or [] when it went through."""
+        try:
+            self.session.request("PUT", url, params=params, json=body)
+        except JIRAError as exc:
+            errors = _field_errors(exc)
+            off = [f for f, text in errors.items() if OFF_SCREEN in str(text)]
+            if off and set(off) <= set(body["fields"]) and len(off) == len(errors):
+                return off
+            raise
+        return []
 
     def add_comment(self, id_or_key: str, body: str) -> None:
         call(lambda: self.jira.add_comment(id_or_key, body))
@@ -174,3 +231,27 @@ class JiraClient:
     def list_fields(self) -> list[dict[str, Any]]:
         """Every issue field, system and custom (`id`, `name`, `custom`, `schema`)."""
         return [dict(f) for f in call(self.jira.fields)]
+
+    # -- custom fields and screens (connector install) -------------------------------------------
+    def create_field(self, name: str, field_type: str, searcher: str) -> dict[str, Any]:
+        body = {"name": name, "type": field_type, "searcherKey": searcher}
+        return dict(self._raw("POST", FIELD, body))
+
+    def project_type_screen_schemes(self, project_id: str) -> list[dict[str, Any]]:
+        """`{issueTypeScreenScheme: {id, name}, projectIds}` for the project (Cloud only)."""
+        return list(self._raw("GET", PROJECT_TYPE_SCHEMES.format(project_id))["values"])
+
+    def type_screen_scheme_items(self, scheme_id: str) -> list[dict[str, Any]]:
+        return list(self._raw("GET", TYPE_SCHEME_ITEMS.format(scheme_id))["values"])
+
+    def screen_scheme(self, scheme_id: str) -> dict[str, Any]:
+        return dict(self._raw("GET", SCREEN_SCHEMES.format(scheme_id))["values"][0])
+
+    def screen_tabs(self, screen_id: int) -> list[dict[str, Any]]:
+        return list(self._raw("GET", SCREEN_TABS.format(screen_id)))
+
+    def tab_fields(self, screen_id: int, tab_id: int) -> list[dict[str, Any]]:
+        return list(self._raw("GET", TAB_FIELDS.format(screen_id, tab_id)))
+
+    def add_tab_field(self, screen_id: int, tab_id: int, field_id: str) -> None:
+        self._raw("POST", TAB_FIELDS.format(screen_id, tab_id), {"fieldId": field_id})

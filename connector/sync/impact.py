@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector import urls
@@ -126,9 +126,11 @@ def write_impact(
             human = True
         elif rank(wanted) > rank(current):
             fields["priority"] = {"name": wanted}
-    runtime.jira.set_property(issue_id, PROPERTY_KEY, payload)
-    if fields:
-        runtime.jira.update_issue(issue_id, fields)
+    # One edit: the fields and the property together, without an email to the watchers.
+    skipped = runtime.jira.edit_issue(issue_id, fields, {PROPERTY_KEY: payload}, notify=False)
+    if skipped:
+        log_event(log, "jira.impact.fields_skipped", problem=key, fields=",".join(skipped))
+        fields = {k: v for k, v in fields.items() if k not in skipped}
     if need_link:
         _write_remote_link(runtime.jira, runtime.settings.zendesk_url, issue_id, ticket_id, key)
 
@@ -181,12 +183,22 @@ def _store_counts(problem: Problem, impact: Impact) -> None:
 
 def _impact_fields(config: Config, impact: Impact) -> dict[str, Any]:
     names = config.jira.impact_fields
-    values = {
+    values: dict[str | None, Any] = {
         names.tickets: impact.tickets,
+        names.open_tickets: impact.open_tickets,
         names.organizations: impact.organizations,
         names.value: impact.customer_value,
+        names.last_report: _jira_time(impact.last_linked),
     }
     return {name: value for name, value in values.items() if name}
+
+
+def _jira_time(iso: str | None) -> str | None:
+    """Jira's date-time field format (`2026-11-30T16:01:44.297+0000`)."""
+    if iso is None:
+        return None
+    moment = datetime.fromisoformat(iso).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
 def _write_remote_link(

@@ -92,15 +92,32 @@ class Actions:
         return issue
 
     def edit(
-        self, issue: Issue, fields: dict[str, Any], update: dict[str, Any], actor: str
+        self,
+        issue: Issue,
+        fields: dict[str, Any],
+        update: dict[str, Any],
+        actor: str,
+        properties: list[dict[str, Any]] | None = None,
+        notify: bool = True,
     ) -> None:
+        """Edit an issue; a field off the issue's edit screen fails the whole edit (as Jira
+        does), and `properties` are set with it."""
         project = self.state.projects[issue.project_key]
         both = set(fields) & set(update)
         if both:
             errors = {n: f"Field '{n}' cannot be set in both fields and update" for n in both}
             raise JiraError(errors=errors)
         values = {**fields, **apply_update_ops(issue, project, update)}
+        on_screen = self.state.screen_for(issue.project_key, issue.issuetype_id, "edit").fields()
+        ids = {n: getattr(self.state.custom_field(n), "id", n) for n in values}
+        off = [n for n, field_id in ids.items() if field_id not in on_screen]
+        if off:
+            raise JiraError(errors={n: NOT_SETTABLE.format(n) for n in off})
         items = self._set_all(issue, values)
+        for prop in properties or []:
+            issue.properties[str(prop["key"])] = prop.get("value")
+        if items and notify:
+            self.state.watcher_emails.append((issue.key, actor))
         comments = [op["add"] for op in update.get("comment", []) if "add" in op]
         if items:
             self._record(issue, actor, items)

@@ -3,6 +3,7 @@ types, link types and custom fields, with the ids and shapes Jira Cloud uses for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +92,7 @@ _CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
 class CustomField:
     id: str
     name: str
-    kind: str  # textfield | textarea | float | select
+    kind: str  # textfield | textarea | float | datetime | select
     options: tuple[str, ...] = ()
 
     @property
@@ -100,7 +101,9 @@ class CustomField:
 
     @property
     def schema(self) -> dict[str, Any]:
-        json_type = {"float": "number", "select": "option"}.get(self.kind, "string")
+        json_type = {"float": "number", "select": "option", "datetime": "datetime"}.get(
+            self.kind, "string"
+        )
         return {"type": json_type, "custom": _CF + self.kind, "customId": self.numeric_id}
 
 
@@ -139,6 +142,21 @@ SYSTEM_FIELDS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
     ("comment", "Comment", {"type": "comments-page", "system": "comment"}),
     ("issuekey", "Key", None),
 )
+# Fields no screen holds: set by Jira itself (or, for comments, through their own endpoints).
+NOT_ON_SCREENS = frozenset(
+    {
+        "project",
+        "status",
+        "resolutiondate",
+        "created",
+        "updated",
+        "statuscategorychangedate",
+        "creator",
+        "issuekey",
+        "comment",
+        "resolution",
+    }
+)
 NAVIGABLE_SYSTEM_FIELDS = tuple(f[0] for f in SYSTEM_FIELDS if f[0] not in ("comment", "issuekey"))
 ALL_FIELD_IDS = tuple(f[0] for f in SYSTEM_FIELDS if f[0] != "issuekey") + tuple(
     cf.id for cf in CUSTOM_FIELDS
@@ -158,10 +176,11 @@ def find_by_name_or_id(
     return next((i for i in items if i["name"].lower() == ref.lower() or i["id"] == ref), None)
 
 
-def custom_field(ref: str) -> CustomField | None:
-    """A custom field by id (`customfield_10050`), JQL clause (`cf[10050]`) or name."""
+def custom_field(ref: str, fields: Sequence[CustomField] = CUSTOM_FIELDS) -> CustomField | None:
+    """A custom field by id (`customfield_10050`), JQL clause (`cf[10050]`) or name, among the
+    site's fields (the fixed ones, or `State.custom_fields` with those an admin created)."""
     low = ref.lower()
-    for cf in CUSTOM_FIELDS:
+    for cf in fields:
         if low in (cf.id, f"cf[{cf.numeric_id}]", cf.name.lower()):
             return cf
     return None

@@ -113,7 +113,7 @@ def _custom(cf: catalog.CustomField, value: Any) -> Any:
 
 def set_field(state: State, issue: Issue, project: Project, name: str, value: Any) -> dict | None:
     """Set one field; return its changelog item, or None when nothing changed."""
-    cf = catalog.custom_field(name) if name.startswith("customfield_") else None
+    cf = state.custom_field(name) if name.startswith("customfield_") else None
     if cf:
         old, new = issue.custom.get(cf.id), _custom(cf, value)
         if old == new:

@@ -65,7 +65,15 @@ def edit_issue(ref: str) -> ResponseReturnValue:
     sb, data = sandbox(), body()
     with sb.state.lock:
         issue = _issue(ref)
-        sb.actions.edit(issue, data.get("fields") or {}, data.get("update") or {}, actor())
+        properties = data.get("properties") or []
+        if not isinstance(properties, list) or not all(
+            isinstance(p, dict) and p.get("key") for p in properties
+        ):
+            raise JiraError(400, ["properties must be a list of {key, value}"])
+        # The API account administers the site, so `notifyUsers=false` is honoured.
+        notify = request.args.get("notifyUsers", "true") != "false"
+        fields, update = data.get("fields") or {}, data.get("update") or {}
+        sb.actions.edit(issue, fields, update, actor(), properties, notify)
         if request.args.get("returnIssue") == "true":
             return jsonify(render.issue_bean(ctx(), sb.state, issue))
     return "", 204

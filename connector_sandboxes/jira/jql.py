@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -60,7 +60,8 @@ class Query:
         return issues
 
 
-def parse(jql: str) -> Query:
+def parse(jql: str, fields: Sequence[catalog.CustomField] = catalog.CUSTOM_FIELDS) -> Query:
+    """Parse a query; custom fields are resolved among `fields` (the site's, `State`'s)."""
     tokens, pos = [], 0
     jql = jql or ""
     while pos < len(jql.rstrip()):
@@ -71,12 +72,12 @@ def parse(jql: str) -> Query:
         text = m.group(kind)
         tokens.append(Tok(kind, text[1:-1] if kind == "str" else text))
         pos = m.end()
-    return _Parser(tokens).query()
+    return _Parser(tokens, fields).query()
 
 
 class _Parser:
-    def __init__(self, tokens: list[Tok]) -> None:
-        self.toks, self.i = tokens, 0
+    def __init__(self, tokens: list[Tok], fields: Sequence[catalog.CustomField]) -> None:
+        self.toks, self.i, self.fields = tokens, 0, fields
 
     def peek(self) -> Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -103,8 +104,10 @@ class _Parser:
             if not self.accept("by"):
                 raise _error("Expecting 'by' after 'order'.")
             while True:
-                name = self.take().text.lower()
-                if name not in _SORTABLE:
+                name = self.take().text
+                cf = catalog.custom_field(name, self.fields)
+                name = cf.id if cf else name.lower()
+                if not cf and name not in _SORTABLE:
                     raise _error(f"Field '{name}' does not exist or cannot be used in ORDER BY.")
                 desc = self.accept("desc")
                 if not desc:
@@ -141,7 +144,7 @@ class _Parser:
 
     def clause(self) -> Predicate:
         name = self.take().text
-        getter = _getter(name)
+        getter = _getter(name, self.fields)
         tok = self.take()
         op = tok.text.lower()
         if tok.kind == "word" and op in ("not", "is"):
@@ -176,7 +179,7 @@ class _Parser:
         return tok.text
 
 
-def _getter(name: str) -> Callable[[State, Issue], Any]:
+def _getter(name: str, fields: Sequence[catalog.CustomField]) -> Callable[[State, Issue], Any]:
     low = name.lower()
     prop = re.fullmatch(r"issue\.property\[([^\]]+)\]((?:\.\w+)*)", name, re.IGNORECASE)
     if prop:
@@ -206,7 +209,7 @@ def _getter(name: str) -> Callable[[State, Issue], Any]:
     if low in _DATE_FIELDS:
         attr = _DATE_FIELDS[low]
         return lambda s, i: getattr(i, attr)
-    cf = catalog.custom_field(name)
+    cf = catalog.custom_field(name, fields)
     if cf:
         return lambda s, i: i.custom.get(cf.id)
     raise _error(f"Field '{name}' does not exist or you do not have permission to view it.")
@@ -303,6 +306,8 @@ def _sort_key(issue: Issue, name: str) -> Any:
         return -int(issue.priority_id)
     if name in _DATE_FIELDS:
         return getattr(issue, _DATE_FIELDS[name])
+    if name.startswith("customfield_"):
+        return issue.custom.get(name)
     return issue.summary.lower() if name == "summary" else issue.status_id
 
 

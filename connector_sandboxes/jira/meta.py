@@ -132,7 +132,7 @@ def fields() -> ResponseReturnValue:
         if schema:
             entry["schema"] = schema
         out.append(entry)
-    for cf in catalog.CUSTOM_FIELDS:
+    for cf in sandbox().state.custom_fields:
         entry = {"id": cf.id, "key": cf.id, "name": cf.name, "custom": True, "orderable": True}
         entry.update(navigable=True, searchable=True, schema=cf.schema)
         entry["clauseNames"] = [f"cf[{cf.numeric_id}]", cf.name]
@@ -180,5 +180,7 @@ def createmeta_fields(ref: str, type_id: str) -> ResponseReturnValue:
         for fid, name, schema in catalog.SYSTEM_FIELDS
         if fid in settable
     ]
-    values += [_field_meta(cf.id, cf.name, cf.schema, False) for cf in catalog.CUSTOM_FIELDS]
+    values += [
+        _field_meta(cf.id, cf.name, cf.schema, False) for cf in sandbox().state.custom_fields
+    ]
     return jsonify(startAt=0, maxResults=50, total=len(values), values=values, fields=values)

@@ -202,7 +202,7 @@ def all_fields(ctx: Ctx, state: State, issue: Issue) -> dict[str, Any]:
         "issuelinks": issue_links(ctx, state, issue),
         "comment": comments_page(ctx, state, issue),
     }
-    for cf in catalog.CUSTOM_FIELDS:
+    for cf in state.custom_fields:
         value = issue.custom.get(cf.id)
         if cf.kind == "select" and value is not None:
             value = {"self": f"{ctx.rest}/customFieldOption/{value}", "value": value, "id": value}
@@ -210,17 +210,17 @@ def all_fields(ctx: Ctx, state: State, issue: Issue) -> dict[str, Any]:
     return fields
 
 
-def select_fields(requested: list[str] | None, default: str = "*all") -> set[str]:
+def select_fields(state: State, requested: list[str] | None, default: str = "*all") -> set[str]:
     """Apply Jira's `fields` parameter: `*all`, `*navigable`, names, `-name` exclusions."""
     names = [n.strip() for n in (requested or [default]) if n.strip()] or [default]
     chosen: set[str] = set()
     for name in names:
         if name == "*all":
-            chosen |= set(catalog.ALL_FIELD_IDS)
+            chosen |= set(catalog.ALL_FIELD_IDS) | {c.id for c in state.custom_fields}
         elif name == "*navigable":
-            chosen |= set(catalog.NAVIGABLE_SYSTEM_FIELDS) | {c.id for c in catalog.CUSTOM_FIELDS}
+            chosen |= set(catalog.NAVIGABLE_SYSTEM_FIELDS) | {c.id for c in state.custom_fields}
         elif not name.startswith("-"):
-            cf = catalog.custom_field(name)
+            cf = state.custom_field(name)
             chosen.add(cf.id if cf else name)
     return chosen - {n[1:] for n in names if n.startswith("-")}
 
@@ -234,7 +234,7 @@ def issue_bean(
     properties: list[str] | None = None,
     default_fields: str = "*all",
 ) -> dict[str, Any]:
-    chosen = select_fields(fields, default_fields)
+    chosen = select_fields(state, fields, default_fields)
     out: dict[str, Any] = {
         "expand": "renderedFields,names,schema,operations,editmeta,changelog",
         "id": issue.id,
@@ -247,10 +247,10 @@ def issue_bean(
     wanted = {e.strip() for e in (expand or "").split(",")}
     if "names" in wanted:
         out["names"] = {f[0]: f[1] for f in catalog.SYSTEM_FIELDS}
-        out["names"].update({cf.id: cf.name for cf in catalog.CUSTOM_FIELDS})
+        out["names"].update({cf.id: cf.name for cf in state.custom_fields})
     if "schema" in wanted:
         out["schema"] = {f[0]: f[2] for f in catalog.SYSTEM_FIELDS if f[2]}
-        out["schema"].update({cf.id: cf.schema for cf in catalog.CUSTOM_FIELDS})
+        out["schema"].update({cf.id: cf.schema for cf in state.custom_fields})
     if "changelog" in wanted:
         out["changelog"] = changelog(ctx, state, issue)
     if "renderedFields" in wanted:

@@ -188,7 +188,7 @@ class JiraSandbox:
         return self.dispatcher.snapshot()
 
     def field_id(self, name: str) -> str:
-        found = catalog.custom_field(name)
+        found = self.state.custom_field(name)
         if found is None:
             raise KeyError(f"no custom field named {name!r}")
         return found.id
@@ -283,7 +283,7 @@ class JiraSandbox:
     def _human_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for name, value in fields.items():
-            cf = catalog.custom_field(name)
+            cf = self.state.custom_field(name)
             name = cf.id if cf else name
             if name in ("priority", "issuetype") and isinstance(value, str):
                 value = {"name": value}

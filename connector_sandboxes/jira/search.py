@@ -62,7 +62,7 @@ def _int(value: Any, default: int, name: str) -> int:
 
 def _run(query_text: str) -> list[Issue]:
     state = sandbox().state
-    query = jql.parse(query_text)
+    query = jql.parse(query_text, state.custom_fields)
     return query.sort([i for i in state.issues.values() if query.matches(state, i)])
 
 
@@ -89,7 +89,7 @@ def search_jql() -> ResponseReturnValue:
     id_only = set(fields) <= {"id", "key"}
     limit = min(max(_int(params.get("maxResults"), 50, "maxResults"), 1), 5000 if id_only else 100)
     with sb.state.lock:
-        query = jql.parse(params.get("jql") or "")
+        query = jql.parse(params.get("jql") or "", sb.state.custom_fields)
         if not query.bounded:
             raise JiraError(400, [UNBOUNDED])
         found = _run(params.get("jql") or "")
@@ -125,7 +125,7 @@ def approximate_count() -> ResponseReturnValue:
         raise JiraError(404, ["Null for uri: " + request.path])
     params = _params()
     with sb.state.lock:
-        if not jql.parse(params.get("jql") or "").bounded:
+        if not jql.parse(params.get("jql") or "", sb.state.custom_fields).bounded:
             raise JiraError(400, [UNBOUNDED])
         return jsonify(count=len(_run(params.get("jql") or "")))
 

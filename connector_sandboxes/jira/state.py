@@ -120,6 +120,33 @@ class Issue:
     history: list[History] = field(default_factory=list)
 
 
+@dataclass
+class Screen:
+    """A screen with its tabs (tab id -> (name, field ids in order))."""
+
+    id: int
+    name: str
+    tabs: dict[int, tuple[str, list[str]]]
+
+    def fields(self) -> set[str]:
+        return {f for _, fields in self.tabs.values() for f in fields}
+
+
+@dataclass
+class ScreenScheme:
+    id: int
+    name: str
+    screens: dict[str, int]  # default | create | edit | view -> screen id
+
+
+@dataclass
+class IssueTypeScreenScheme:
+    id: int
+    name: str
+    mapping: dict[str, int]  # issue type id or "default" -> screen scheme id
+    project_ids: list[str]
+
+
 class State:
     """Everything the sandbox knows. Hold `lock` while reading or changing it."""
 
@@ -151,6 +178,13 @@ class State:
         self._webhook_ids = itertools.count(1)
         self._ids = itertools.count(10000)
         self._last_now = datetime.min.replace(tzinfo=UTC)
+        self.custom_fields: list[catalog.CustomField] = list(catalog.CUSTOM_FIELDS)
+        self._field_ids = itertools.count(10100)
+        self.screens: dict[int, Screen] = {}
+        self.screen_schemes: dict[int, ScreenScheme] = {}
+        self.type_screen_schemes: dict[int, IssueTypeScreenScheme] = {}
+        self._screen_ids = itertools.count(10000)
+        self.watcher_emails: list[tuple[str, str]] = []  # (issue key, actor) per notified edit
         for index, key in enumerate(self.project_keys):
             self._add_project(key, index)
 
@@ -185,6 +219,54 @@ class State:
         project_id = str(10000 + index)
         name = PROJECT_NAMES.get(key, key.title())
         self.projects[key] = Project(project_id, key, name, components, versions)
+        self._add_screens(key, project_id)
+
+    def _add_screens(self, key: str, project_id: str) -> None:
+        """A company-managed project's own screens: one screen for every operation, holding the
+        system fields and the site's fixed custom fields (a new custom field is on no screen)."""
+        system = [f[0] for f in catalog.SYSTEM_FIELDS if f[0] not in catalog.NOT_ON_SCREENS]
+        fields = system + [cf.id for cf in catalog.CUSTOM_FIELDS]
+        screen = Screen(next(self._screen_ids), f"{key}: Default Screen", {})
+        screen.tabs[next(self._screen_ids)] = ("Field Tab", fields)
+        scheme = ScreenScheme(
+            next(self._screen_ids), f"{key}: Screen Scheme", {"default": screen.id}
+        )
+        types = IssueTypeScreenScheme(
+            next(self._screen_ids),
+            f"{key}: Issue Type Screen Scheme",
+            {"default": scheme.id},
+            [project_id],
+        )
+        self.screens[screen.id] = screen
+        self.screen_schemes[scheme.id] = scheme
+        self.type_screen_schemes[types.id] = types
+
+    def share_screens(self, keys: list[str]) -> None:
+        """Let these projects use the first one's issue type screen scheme (as projects created
+        with a shared configuration do)."""
+        with self.lock:
+            first, *rest = (self.projects[k].id for k in keys)
+            shared = self.type_screen_scheme(first)
+            for project_id in rest:
+                self.type_screen_scheme(project_id).project_ids.remove(project_id)
+                shared.project_ids.append(project_id)
+
+    def type_screen_scheme(self, project_id: str) -> IssueTypeScreenScheme:
+        return next(t for t in self.type_screen_schemes.values() if project_id in t.project_ids)
+
+    def screen_for(self, project_key: str, issuetype_id: str, operation: str) -> Screen:
+        """The screen Jira shows for an operation (`create`, `edit`, `view`) on an issue."""
+        types = self.type_screen_scheme(self.projects[project_key].id)
+        scheme = self.screen_schemes[types.mapping.get(issuetype_id, types.mapping["default"])]
+        return self.screens[scheme.screens.get(operation, scheme.screens["default"])]
+
+    def add_custom_field(self, name: str, kind: str) -> catalog.CustomField:
+        field = catalog.CustomField(f"customfield_{next(self._field_ids)}", name, kind)
+        self.custom_fields.append(field)
+        return field
+
+    def custom_field(self, ref: str) -> catalog.CustomField | None:
+        return catalog.custom_field(ref, self.custom_fields)
 
     def project(self, ref: str | int | None) -> Project | None:
         """A project by key, id or name."""

@@ -80,7 +80,7 @@ class Notifier:
 
 def _matches(query: str, state: State, event: Event) -> bool:
     try:
-        return jql.parse(query).matches(state, event.issue)
+        return jql.parse(query, state.custom_fields).matches(state, event.issue)
     except JiraError:  # e.g. a date that only fails when compared: Jira skips the webhook
         return False
 
@@ -128,7 +128,7 @@ def _apply(hook: Webhook, data: dict[str, Any], state: State) -> None:
     query = (data.get("filters") or {}).get(FILTER_KEY, hook.jql) or None
     if query:
         try:
-            jql.parse(query)
+            jql.parse(query, state.custom_fields)
         except JiraError as exc:
             errors["filters"] = "; ".join(exc.body["errorMessages"])
     if errors:

@@ -17,6 +17,7 @@ from connector_sandboxes.jira import JiraSandbox
 
 SCHEMAS = json.loads((Path(__file__).parents[1] / "data" / "jira" / "schemas.json").read_text())
 AUTH = ("admin@example.com", "sandbox")
+CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +103,36 @@ def samples() -> Iterator[dict[str, Any]]:
             "POST", "/search/approximate-count", json={"jql": "project = ENG"}
         ),
     }
+    new_field = call(
+        "POST",
+        "/field",
+        json={"name": "Open tickets", "type": f"{CF}float", "searcherKey": f"{CF}exactnumber"},
+    )
+    project_id = sb.state.projects["ENG"].id
+    schemes = call("GET", "/issuetypescreenscheme/project", params={"projectId": project_id})
+    scheme_id = schemes["values"][0]["issueTypeScreenScheme"]["id"]
+    items = call(
+        "GET", "/issuetypescreenscheme/mapping", params={"issueTypeScreenSchemeId": scheme_id}
+    )
+    screen_scheme = call(
+        "GET", "/screenscheme", params={"id": items["values"][0]["screenSchemeId"]}
+    )
+    screen = screen_scheme["values"][0]["screens"]["default"]
+    tabs = call("GET", f"/screens/{screen}/tabs")
+    tab_fields = f"/screens/{screen}/tabs/{tabs[0]['id']}/fields"
+    out.update(
+        {
+            "POST /rest/api/3/field": new_field,
+            "GET /rest/api/3/issuetypescreenscheme/project": schemes,
+            "GET /rest/api/3/issuetypescreenscheme/mapping": items,
+            "GET /rest/api/3/screenscheme": screen_scheme,
+            "GET /rest/api/3/screens/{screenId}/tabs": tabs,
+            "POST /rest/api/3/screens/{screenId}/tabs/{tabId}/fields": call(
+                "POST", tab_fields, json={"fieldId": new_field["id"]}
+            ),
+            "GET /rest/api/3/screens/{screenId}/tabs/{tabId}/fields": call("GET", tab_fields),
+        }
+    )
     # The spec types this endpoint as one link; Jira (and the sandbox) answer a list of them.
     out["GET /rest/api/3/issue/{issueIdOrKey}/remotelink"] = call("GET", f"/issue/{key}/remotelink")
     yield out

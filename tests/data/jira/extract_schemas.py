@@ -36,6 +36,13 @@ ENDPOINTS = {
     "GET /rest/api/3/issueLink/{linkId}": "200",
     "GET /rest/api/3/search/jql": "200",
     "POST /rest/api/3/search/approximate-count": "200",
+    "POST /rest/api/3/field": "201",
+    "GET /rest/api/3/issuetypescreenscheme/project": "200",
+    "GET /rest/api/3/issuetypescreenscheme/mapping": "200",
+    "GET /rest/api/3/screenscheme": "200",
+    "GET /rest/api/3/screens/{screenId}/tabs": "200",
+    "GET /rest/api/3/screens/{screenId}/tabs/{tabId}/fields": "200",
+    "POST /rest/api/3/screens/{screenId}/tabs/{tabId}/fields": "200",
 }
 # Where the published spec disagrees with what Jira sends: changelog items carry nulls.
 NULLABLE = {"ChangeDetails": ("from", "fromString", "to", "toString")}
