@@ -26,6 +26,7 @@ from test_dashboard_browser import VIEWPORT, browser  # noqa: F401  (the module'
 
 from connector.config import embedded_defaults_text
 from connector.demo.stack import LocalStack
+from connector.fields import team_option
 from connector.ops.approve import approve
 from connector.store.models import Link, Problem
 
@@ -91,7 +92,7 @@ def build(stack: LocalStack) -> dict[str, Any]:
             subject="Double charge on November invoices",
             comment={"body": "Many customers were charged twice"},
             type="problem",
-            custom_fields=[{"id": fields.owning_team, "value": "billing"}],
+            custom_fields=[{"id": fields.owning_team, "value": team_option("billing")}],
         )["id"]
     )
     stack.drain()
@@ -104,7 +105,7 @@ def build(stack: LocalStack) -> dict[str, Any]:
             subject="Setup guide step 4 is wrong",
             comment={"body": "Step 4 names the wrong menu"},
             type="problem",
-            custom_fields=[{"id": fields.owning_team, "value": "docs"}],
+            custom_fields=[{"id": fields.owning_team, "value": team_option("docs")}],
         )["id"]
     )
     stack.drain()
