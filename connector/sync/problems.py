@@ -4,13 +4,16 @@ Exactly once, across processes and crashes:
 - the problem row is unique per cause (`cause_key`), so racing workers collide in the database;
 - creating its Jira issue is claimed with a compare-and-set on the row, so one process creates;
 - the issue carries a marker label, searched before creating, so a crash between "Jira created
-  it" and "we stored its key" adopts the issue instead of creating a second one.
+  it" and "we stored its key" adopts the issue instead of creating a second one. The label
+  says what it is and whose (`zendesk-problem-17-acme`: problem ticket 17 of the install
+  `acme`), so two installations sharing a Jira site never adopt each other's issues.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
-MARKER_PREFIX = "zd-cause-"
+LEGACY_MARKER_PREFIX = "zd-cause-"  # labels before they were readable; still searched
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,22 @@ class Cause:
     jira_key: str | None = None
 
 
-def marker_label(cause_key: str) -> str:
-    return MARKER_PREFIX + hashlib.sha1(cause_key.encode()).hexdigest()[:12]
+def marker_label(cause_key: str, install_id: str) -> str:
+    """`zendesk-problem-<ticket>-<install>` or `zendesk-rule-<team>-<cause>-<hash>-<install>`
+    (the hash keeps causes apart that differ only in what a label cannot hold)."""
+    kind, _, rest = cause_key.partition(":")
+    if kind == "zendesk":
+        return f"zendesk-problem-{_slug(rest)}-{install_id}"
+    digest = hashlib.sha1(cause_key.encode()).hexdigest()[:6]
+    return f"zendesk-{_slug(kind)}-{_slug(rest)[:60]}-{digest}-{install_id}"
+
+
+def legacy_marker_label(cause_key: str) -> str:
+    return LEGACY_MARKER_PREFIX + hashlib.sha1(cause_key.encode()).hexdigest()[:12]
+
+
+def _slug(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower())) or "x"
 
 
 def ensure_problem(session: Session, cause: Cause) -> Problem:
@@ -82,9 +99,10 @@ def create_jira_issue(runtime: CreationNeeds, problem_id: int) -> bool:
         problem = stored.get(session, problem_id)
         cause_key, team_key, summary = problem.cause_key, problem.team, problem.summary
         ticket_id = problem.zendesk_problem_ticket_id
-    label = marker_label(cause_key)
+    label = marker_label(cause_key, runtime.config.install_id_for(runtime.settings.zendesk_url))
+    labels = f'labels in ("{label}", "{legacy_marker_label(cause_key)}")'
     try:
-        found = runtime.jira.search(f'labels = "{label}"', ["summary"], limit=1).issues
+        found = runtime.jira.search(labels, ["summary"], limit=1).issues
         if found:
             issue_id, key, action = found[0].id, found[0].key, "jira.adopted"
         else:
