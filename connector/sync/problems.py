@@ -15,12 +15,14 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector import urls
+from connector.errors import NotFoundError
+from connector.jira.text import wiki_plain
 from connector.logs import log_event
-from connector.store import audit
+from connector.store import audit, links
 from connector.store import problems as stored
 from connector.store.models import Problem
 
@@ -29,10 +31,19 @@ if TYPE_CHECKING:
 
     from connector.config import Config
     from connector.store.db import Session
-    from connector.sync.ports import HasConfig, HasJira, HasSettings, HasStore
+    from connector.sync.ports import (
+        HasConfig,
+        HasJira,
+        HasSettings,
+        HasStore,
+        HasZendesk,
+        ZendeskPort,
+    )
+    from connector.zendesk.models import Ticket
 
-    class CreationNeeds(HasStore, HasConfig, HasSettings, HasJira, Protocol):
-        """What creating a problem's Jira issue needs."""
+    class CreationNeeds(HasStore, HasConfig, HasSettings, HasJira, HasZendesk, Protocol):
+        """What creating a problem's Jira issue needs (Zendesk: its first ticket, for the
+        description)."""
 
 
 log = logging.getLogger(__name__)
@@ -99,6 +110,9 @@ def create_jira_issue(runtime: CreationNeeds, problem_id: int) -> bool:
         problem = stored.get(session, problem_id)
         cause_key, team_key, summary = problem.cause_key, problem.team, problem.summary
         ticket_id = problem.zendesk_problem_ticket_id
+        first_id = ticket_id or min(
+            (link.ticket_id for link in links.of_problem(session, problem_id)), default=None
+        )
     label = marker_label(cause_key, runtime.config.install_id_for(runtime.settings.zendesk_url))
     labels = f'labels in ("{label}", "{legacy_marker_label(cause_key)}")'
     try:
@@ -107,7 +121,9 @@ def create_jira_issue(runtime: CreationNeeds, problem_id: int) -> bool:
             issue_id, key, action = found[0].id, found[0].key, "jira.adopted"
         else:
             zendesk_url = runtime.settings.zendesk_url
+            first = _first_ticket(runtime.zendesk, first_id)
             fields = issue_fields(runtime.config, zendesk_url, team_key, summary, label, ticket_id)
+            fields["description"] = description(runtime.config, zendesk_url, ticket_id, first)
             issue_id, key = runtime.jira.create_issue(fields)
             action = "jira.created"
     except Exception:
@@ -129,22 +145,60 @@ def issue_fields(
     ticket_id: int | None,
 ) -> dict[str, Any]:
     team = config.teams[team_key]
-    if ticket_id:
-        url = urls.zendesk_ticket(zendesk_url, ticket_id)
-        origin = f"Zendesk problem ticket #{ticket_id}: {url}"
-    else:
-        origin = "Tickets linked from Zendesk share this cause."
-    description = (
-        f"{origin}\n\nCreated by the Zendesk connector. Impact (linked tickets, organisations) "
-        "is kept up to date in the issue property 'zendesk.impact'."
-    )
     fields: dict[str, Any] = {
         "project": {"key": team.jira_project},
         "issuetype": {"name": team.issue_type},
         "summary": summary[:255],
-        "description": description,
+        "description": description(config, zendesk_url, ticket_id, None),
         "labels": sorted({*team.labels, label}),
     }
     if team.components:
         fields["components"] = [{"name": c} for c in team.components]
     return fields
+
+
+def _first_ticket(zendesk: ZendeskPort, ticket_id: int | None) -> Ticket | None:
+    if ticket_id is None:
+        return None
+    try:
+        return zendesk.get_ticket(ticket_id)
+    except NotFoundError:  # deleted meanwhile: the summary goes without it
+        return None
+
+
+def description(
+    config: Config, zendesk_url: AnyHttpUrl | None, problem_ticket: int | None, first: Ticket | None
+) -> str:
+    """The short summary an engineer reads (Jira wiki markup): where the customers are in
+    Zendesk, how and when they first reported, and where the live numbers are. Customer text
+    (the subject, only with `include_personal_data`) is escaped, so it cannot format, link or
+    mention."""
+    lines = ["*Reported by customers in Zendesk*"]
+    if problem_ticket:
+        url = urls.zendesk_ticket(zendesk_url, problem_ticket)
+        where = _ticket_link(problem_ticket, url)
+        lines.append(f"Zendesk problem ticket: {where}")
+    else:
+        lines.append(
+            "Linked tickets: in Zendesk, search for this issue's key (fieldvalue:KEY); the "
+            "connector writes it into each linked ticket's Jira issue field."
+        )
+    if first is not None:
+        url = urls.zendesk_ticket(zendesk_url, first.id)
+        ticket = _ticket_link(first.id, url)
+        at = first.created_at
+        when = f"{at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if at else "time unknown"
+        channel = wiki_plain(first.channel or "unknown channel")
+        lines.append(f"First report: ticket {ticket}, via {channel}, {when}")
+        if config.zendesk.include_personal_data and first.subject:
+            lines.append(f"Subject: {wiki_plain(first.subject)}")
+    lines += [
+        "",
+        "Live numbers: the fields Zendesk tickets, Open tickets, Organizations and Last customer "
+        "report (and the issue property zendesk.impact), kept up to date by the connector.",
+    ]
+    return "\n".join(lines)
+
+
+def _ticket_link(ticket_id: int, url: str | None) -> str:
+    return f"[#{ticket_id}|{url}]" if url else f"#{ticket_id}"
