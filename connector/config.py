@@ -10,6 +10,7 @@ import string
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -176,6 +177,9 @@ class Replies(Strict):
 
 
 class Config(Strict):
+    # Names this installation in what it leaves in Jira (the creation marker label), so two
+    # installations sharing a Jira site never take each other's issues; written by `install`.
+    install_id: str | None = Field(default=None, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
     zendesk: ZendeskConfig = Field(default_factory=ZendeskConfig)
     jira: JiraConfig = Field(default_factory=JiraConfig)
     teams: dict[str, Team] = Field(min_length=1)
@@ -199,6 +203,14 @@ class Config(Strict):
                 )
         _check_templates(self.outcomes, self.replies)
         return self
+
+    def install_id_for(self, zendesk_url: object) -> str:
+        """`install_id`, or by default the Zendesk subdomain (`acme` of acme.zendesk.com)."""
+        if self.install_id:
+            return self.install_id
+        host = urlsplit(str(zendesk_url or "")).hostname or "zendesk"
+        host = host.removesuffix(".zendesk.com")
+        return "-".join(re.findall(r"[a-z0-9]+", host.lower()))[:40] or "zendesk"
 
     def team_for_project(self, project_key: str) -> str | None:
         for key, team in self.teams.items():

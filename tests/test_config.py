@@ -240,3 +240,14 @@ def test_a_zendesk_url_without_a_dotted_host_is_refused_at_start(url: str) -> No
         load_settings(_env_file=None, zendesk_url=url)
     assert "CONNECTOR_ZENDESK_URL" in str(info.value) and "127.0.0.1" in str(info.value)
     assert load_settings(_env_file=None, zendesk_url="http://127.0.0.1:8081").zendesk_url
+
+
+def test_the_install_id_defaults_to_the_zendesk_subdomain() -> None:
+    config = parse_config(embedded_defaults_text(), "defaults")
+    assert config.install_id_for("https://acme.zendesk.com") == "acme"
+    assert config.install_id_for("https://help.acme.example") == "help-acme-example"
+    assert config.install_id_for(None) == "zendesk"
+    named = parse_config(embedded_defaults_text() + "\ninstall_id: acme-eu\n", "config")
+    assert named.install_id_for("https://acme.zendesk.com") == "acme-eu"
+    with pytest.raises(ConfigError, match="install_id"):
+        parse_config(embedded_defaults_text() + "\ninstall_id: Acme EU\n", "config")

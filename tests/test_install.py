@@ -81,6 +81,8 @@ def test_install_from_nothing_creates_everything_and_records_ids(bare: LocalStac
     assert config.zendesk.webhook_id == hook["id"]
     assert config.zendesk.trigger_id == trigger["id"]
     assert config.jira.webhook_id == str(stored.id)
+    # The install id names this installation's marker labels in Jira (the sandbox's host).
+    assert config.install_id == "127-0-0-1"
 
 
 def test_a_second_install_changes_nothing(bare: LocalStack) -> None:

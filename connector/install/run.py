@@ -53,7 +53,9 @@ def finish_install(runtime: AdminContext, installed: Installed) -> bool:
             installed.zendesk_webhook_id
         )
     register_secrets([installed.zendesk_webhook_secret, installed.jira_webhook_secret])
-    return write_config(runtime, {**installed.config_values(), **installed.impact_values()})
+    install_id = runtime.config.install_id_for(runtime.settings.zendesk_url)
+    values = {**installed.config_values(), **installed.impact_values(), "install_id": install_id}
+    return write_config(runtime, values)
 
 
 def plan_uninstall(runtime: AdminContext, *, delete_fields: bool = False) -> Plan:

@@ -25,12 +25,15 @@ class Ticket(BaseModel):
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[int, Any] = Field(default_factory=dict)
     followup_ids: list[int] = Field(default_factory=list)
+    channel: str | None = None  # how it came in: `via.channel` (web, email, api, chat, ...)
+    created_at: datetime | None = None
     updated_at: datetime | None = None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> Ticket:
         fields = {int(f["id"]): f.get("value") for f in data.get("custom_fields") or []}
-        return cls.model_validate({**data, "custom_fields": fields})
+        channel = (data.get("via") or {}).get("channel")
+        return cls.model_validate({**data, "custom_fields": fields, "channel": channel})
 
     def field(self, field_id: int | None) -> Any:
         return None if field_id is None else self.custom_fields.get(field_id)

@@ -167,7 +167,11 @@ def summaries(stack: LocalStack, pid: int) -> list[str]:
     with stack.rt.db.session() as s:
         key = s.get_one(Problem, pid).jira_key
     assert key is not None
-    return [c["body"] for c in stack.jira.comments(key) if "[zdjira-replies:" in c["body"]]
+    return [
+        c["body"]
+        for c in stack.jira.comments(key)
+        if c["body"].startswith("Zendesk replies for outcome") or "[zdjira-replies:" in c["body"]
+    ]
 
 
 def settle(stack: LocalStack, pid: int | None = None, tuning: Tuning = FAST) -> None:
@@ -304,6 +308,30 @@ def test_closed_tickets_get_one_followup_carrying_the_reply(stack: LocalStack) -
         assert len(public(stack, ticket_id)) == 1
     summary = summaries(stack, pid)
     assert len(summary) == 1 and "sent 3, follow-ups 2, skipped 0, failed 0" in summary[0]
+
+
+def test_the_summary_reads_as_a_sentence_and_an_older_summary_still_counts(
+    stack: LocalStack,
+) -> None:
+    [first] = customers(stack, 1)
+    pid = problem_with(stack, [first])
+    settle(stack, pid)
+    [summary] = summaries(stack, pid)
+    assert summary == (
+        f"Zendesk replies for outcome 'fixed' of connector problem {pid} are done: "
+        "public replies sent 1, follow-ups 0, skipped 0, failed 0."
+    )
+    # An issue summarised before the key read as a sentence keeps its one summary.
+    [second] = customers(stack, 1, prefix="Old")
+    old = problem_with(stack, [second])
+    with stack.rt.db.session() as s:
+        key = s.get_one(Problem, old).jira_key
+    assert key is not None
+    stack.jira.human_comment(
+        key, f"Zendesk internal notes delivered.\n[zdjira-replies:{old}:fixed]"
+    )
+    settle(stack, old)
+    assert len(summaries(stack, old)) == 1
 
 
 def test_closed_tickets_are_skipped_in_skip_mode(tmp_path: Path) -> None:

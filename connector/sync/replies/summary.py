@@ -27,6 +27,15 @@ log = logging.getLogger(__name__)
 
 
 def marker(run: Run) -> str:
+    """The summary's first sentence, unique per problem and outcome: its exactly-once key."""
+    return (
+        f"Zendesk replies for outcome '{run.outcome}' of connector problem {run.problem_id} "
+        "are done"
+    )
+
+
+def legacy_marker(run: Run) -> str:
+    """The key summaries carried before it read as a sentence, still found on older issues."""
     return f"[zdjira-replies:{run.problem_id}:{run.outcome}]"
 
 
@@ -38,11 +47,10 @@ def is_finished(counts: dict[str, int]) -> bool:
 def summary_text(run: Run, counts: dict[str, int]) -> str:
     what = "public replies" if run.rendered.public else "internal notes"
     return (
-        f"Zendesk {what} for outcome '{run.outcome}' delivered: "
-        f"sent {counts[ReplyState.SENT.value]}, "
+        f"{marker(run)}: {what} sent {counts[ReplyState.SENT.value]}, "
         f"follow-ups {counts[ReplyState.FOLLOWUP.value]}, "
         f"skipped {counts[ReplyState.SKIPPED.value]}, "
-        f"failed {counts[ReplyState.FAILED.value]}.\n{marker(run)}"
+        f"failed {counts[ReplyState.FAILED.value]}."
     )
 
 
@@ -75,4 +83,5 @@ def _already_there(jira: JiraPort, run: Run) -> bool:
     assert run.issue_key is not None
     issue = jira.get_issue(run.issue_key)
     comments: Any = (issue.fields.get("comment") or {}).get("comments") or []
-    return any(marker(run) in str(c.get("body") or "") for c in comments)
+    keys = (marker(run), legacy_marker(run))
+    return any(key in str(c.get("body") or "") for c in comments for key in keys)
