@@ -25,6 +25,7 @@ class Ticket(BaseModel):
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[int, Any] = Field(default_factory=dict)
     followup_ids: list[int] = Field(default_factory=list)
+    created_at: datetime | None = None
     updated_at: datetime | None = None
 
     @classmethod
