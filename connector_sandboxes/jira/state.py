@@ -44,6 +44,7 @@ class Project:
     components: dict[str, str]  # id -> name
     versions: dict[str, Version]
     next_number: int = 1
+    team_managed: bool = False  # its fields live in each issue type's layout, not on screens
 
 
 @dataclass
