@@ -131,20 +131,30 @@ def _show_secrets(runtime: Any, installed: Any, write_env: bool) -> None:
             click.echo(f"  {name}={value}")
 
 
+def _deleting(ticket_fields: int, issue_fields: int) -> str:
+    parts = []
+    if ticket_fields:
+        parts.append(f"{ticket_fields} ticket fields and their values on every ticket")
+    if issue_fields:
+        parts.append(f"{issue_fields} Jira impact fields and their values on every issue")
+    return f"Delete {' and '.join(parts)}?"
+
+
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.option(
     "--delete-fields",
     is_flag=True,
-    help="Delete everything install created, the ticket fields too: every ticket loses "
-    "their values (Jira key, status, solution). Asks first.",
+    help="Delete everything install created, the ticket fields and the Jira impact fields too: "
+    "every ticket and issue loses their values (Jira key, status, solution, impact). Asks first.",
 )
 @click.option("--yes", is_flag=True, help="Do not ask before deleting the ticket fields.")
 def uninstall(dry_run: bool, delete_fields: bool, yes: bool) -> None:
     """Switch off the connector's webhooks and trigger; the ticket fields and their values stay.
 
-    `connector install` switches them back on. With --delete-fields, the webhooks, the trigger
-    and the seven ticket fields are deleted, and with the fields their values on every ticket.
+    `connector install` switches them back on. With --delete-fields, the webhooks, the trigger,
+    the seven ticket fields and the Jira impact fields are deleted, and with the fields their
+    values on every ticket and issue.
     """
     from connector.install.reach import explained
     from connector.install.run import finish_uninstall, plan_uninstall
@@ -156,13 +166,11 @@ def uninstall(dry_run: bool, delete_fields: bool, yes: bool) -> None:
         if dry_run:
             return
         fields = [s for s in plan.changes if s.kind == "ticket field"]
-        if fields:
+        jira_fields = [s for s in plan.changes if s.kind == "issue field"]
+        if fields or jira_fields:
             click.echo(STOP_SERVE)
             if not yes:
-                click.confirm(
-                    f"Delete {len(fields)} ticket fields and their values on every ticket?",
-                    abort=True,
-                )
+                click.confirm(_deleting(len(fields), len(jira_fields)), abort=True)
         plan.apply()
     cleared = finish_uninstall(runtime, deleted=delete_fields)
     if cleared:
@@ -172,6 +180,6 @@ def uninstall(dry_run: bool, delete_fields: bool, yes: bool) -> None:
         return
     click.echo(
         f"uninstall done: {len(plan.changes)} switched off (`connector install` switches "
-        "them back on)\nthe ticket fields and their values stay "
+        "them back on)\nthe ticket fields, the Jira impact fields and their values stay "
         "(`connector uninstall --delete-fields` deletes them)"
     )

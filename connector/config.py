@@ -136,11 +136,21 @@ class PriorityStep(Strict):
     min_tickets: int | None = Field(default=None, ge=1)
     min_organizations: int | None = Field(default=None, ge=1)
     min_value: float | None = Field(default=None, ge=0)
+    # Tickets created in Zendesk in the last 24 hours (a rate, not a total).
+    min_tickets_per_day: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _has_threshold(self) -> PriorityStep:
-        if self.min_tickets is None and self.min_organizations is None and self.min_value is None:
-            raise ValueError("needs min_tickets, min_organizations or min_value")
+        thresholds = (
+            self.min_tickets,
+            self.min_organizations,
+            self.min_value,
+            self.min_tickets_per_day,
+        )
+        if all(t is None for t in thresholds):
+            raise ValueError(
+                "needs min_tickets, min_organizations, min_value or min_tickets_per_day"
+            )
         return self
 
 

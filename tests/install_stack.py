@@ -45,7 +45,8 @@ def sandbox_state(stack: LocalStack) -> dict[str, Any]:
         }
     with stack.jira.state.lock:
         hooks = {i: dataclasses.asdict(h) for i, h in stack.jira.state.webhooks.items()}
-    return {**zendesk, "jira_webhooks": hooks}
+        jira_fields = [(cf.id, cf.name) for cf in stack.jira.state.custom_fields]
+    return {**zendesk, "jira_webhooks": hooks, "jira_fields": jira_fields}
 
 
 def writes(stack: LocalStack) -> int:

@@ -17,7 +17,7 @@ from connector.cli_ops import doctor
 from connector.config import embedded_defaults_text, load_config
 from connector.demo.stack import EMAIL, TOKEN, LocalStack
 from connector.fields import team_option
-from connector.ops.doctor import FAIL, OK, Check, passed, run_doctor
+from connector.ops.doctor import FAIL, OK, WARN, Check, passed, run_doctor
 from connector.store.migrate import upgrade
 from connector.store.models import EventState, InboundEvent, Reply, ReplyState
 
@@ -89,6 +89,33 @@ def test_configured_jira_fields_must_exist(stack: LocalStack) -> None:
     runtime.config.jira.impact_fields.tickets = "customfield_10052"
     fields = by_name(run_doctor(runtime))["jira fields"]
     assert fields.status == OK and "jira.solution_field customfield_10050" in fields.detail
+
+
+def test_impact_fields_off_a_screen_or_not_on_screens_name_what_to_add(stack: LocalStack) -> None:
+    """The impact write leaves out a field off the edit screen: doctor names screen and field."""
+    good = by_name(run_doctor(stack.rt))["jira impact screens"]
+    assert good.status == OK and "DOC, ENG, FIN, SHIP" in good.detail
+    state, open_id = stack.jira.state, stack.rt.config.jira.impact_fields.open_tickets
+    with state.lock:
+        screen = state.screen_for("FIN", "10001", "edit")
+        for _name, fields in screen.tabs.values():
+            if open_id in fields:
+                fields.remove(open_id)
+        state.projects["SHIP"].team_managed = True
+    lines = [c for c in run_doctor(stack.rt) if c.name == "jira impact screens"]
+    assert [c.status for c in lines] == [WARN, WARN] and passed(lines)
+    assert lines[0].detail == "SHIP is a team-managed project"
+    assert "Zendesk tickets, Open tickets, Organizations, Last customer report" in lines[0].fix
+    assert "by hand (Project settings > Issue types)" in lines[0].fix
+    assert lines[1].detail == (
+        f"screen {screen.id} (FIN) lacks Open tickets: left out of the impact writes"
+    )
+    assert f"Screens > screen {screen.id}" in lines[1].fix
+
+    with state.lock:
+        state.deployment_type = "Server"
+    [data_center] = [c for c in run_doctor(with_settings(stack)) if c.name == "jira impact screens"]
+    assert data_center.status == WARN and "Jira Data Center: add Zendesk tickets" in data_center.fix
 
 
 def test_the_organization_value_field_is_a_key_that_exists(stack: LocalStack) -> None:

@@ -151,7 +151,7 @@ def test_uninstall_restores_the_sandboxes_and_removes_nothing_else(bare: LocalSt
     assert titles.count("Jira status") == 2  # ours next to the admin's
 
     plan = plan_uninstall(bare.rt, delete_fields=True)
-    assert {s.action for s in plan.steps} == {"delete"} and len(plan.steps) == 10
+    assert {s.action for s in plan.steps} == {"delete"} and len(plan.steps) == 14
     plan.apply()
     finish_uninstall(bare.rt, deleted=True)
 
@@ -211,7 +211,7 @@ def test_cli_install_write_env_then_again_then_uninstall(
 
     gone = run_cli(bare, monkeypatch, "uninstall", "--delete-fields", "--yes")
     assert gone.exit_code == 0, gone.output
-    assert "uninstall done: 10 removed" in gone.output
+    assert "uninstall done: 14 removed" in gone.output
     assert "Stop `connector serve`" in gone.output
     assert sandbox_state(bare) == before
 

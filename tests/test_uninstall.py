@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from install_stack import run_cli, sandbox_state
 
+from connector.config import load_config
 from connector.demo.stack import LocalStack
 from connector.install.zendesk_setup import TRIGGER_TITLE
 
@@ -45,6 +46,14 @@ def switched_on(stack: LocalStack) -> dict[str, bool]:
     }
 
 
+IMPACT_NAMES = {"Zendesk tickets", "Open tickets", "Organizations", "Last customer report"}
+
+
+def impact_field_names(stack: LocalStack) -> set[str]:
+    """The impact fields Jira's admin screens list (Jira settings > Issues > Custom fields)."""
+    return {str(f["name"]) for f in stack.rt.jira.list_fields()} & IMPACT_NAMES
+
+
 @pytest.fixture
 def installed(bare: LocalStack) -> LocalStack:
     bare.install()
@@ -58,6 +67,8 @@ def test_default_uninstall_switches_off_and_every_ticket_keeps_its_jira_key(
     tickets = linked_tickets(stack)
     config_before = stack.config_path.read_bytes()
     fields_before = sandbox_state(stack)["fields"]
+    jira_fields_before = sandbox_state(stack)["jira_fields"]
+    assert impact_field_names(stack) == IMPACT_NAMES
 
     result = run_cli(stack, monkeypatch, "uninstall")
 
@@ -66,6 +77,8 @@ def test_default_uninstall_switches_off_and_every_ticket_keeps_its_jira_key(
         assert field_values(stack, ticket_id) == values
     assert "3 switched off" in result.output and "--delete-fields" in result.output
     assert sandbox_state(stack)["fields"] == fields_before
+    assert sandbox_state(stack)["jira_fields"] == jira_fields_before
+    assert "the Jira impact fields and their values stay" in result.output
     assert switched_on(stack) == dict.fromkeys(switched_on(stack), False)
     assert stack.config_path.read_bytes() == config_before  # install finds them by id again
 
@@ -94,12 +107,16 @@ def test_deleting_the_fields_asks_first_and_says_to_stop_serve(
     preview = run_cli(stack, monkeypatch, "uninstall", "--delete-fields", "--dry-run")
     assert preview.exit_code == 0, preview.output
     assert preview.output.count("delete  ticket field") == 7 and "?" not in preview.output
+    assert preview.output.count("delete  issue field") == 4
 
     refused = run_cli(stack, monkeypatch, "uninstall", "--delete-fields", input="n\n")
 
     assert refused.exit_code == 1
     assert "Stop `connector serve`" in refused.output
-    assert "Delete 7 ticket fields and their values on every ticket?" in refused.output
+    assert (
+        "Delete 7 ticket fields and their values on every ticket and 4 Jira impact fields and "
+        "their values on every issue?"
+    ) in refused.output
     assert sandbox_state(stack) == before
     [(ticket_id, values)] = tickets.items()
     assert field_values(stack, ticket_id) == values
@@ -107,6 +124,10 @@ def test_deleting_the_fields_asks_first_and_says_to_stop_serve(
     agreed = run_cli(stack, monkeypatch, "uninstall", "--delete-fields", input="y\n")
 
     assert agreed.exit_code == 0, agreed.output
-    assert "uninstall done: 10 removed" in agreed.output
+    assert "uninstall done: 14 removed" in agreed.output
     assert field_values(stack, ticket_id) == {}
+    assert impact_field_names(stack) == set()
+    assert load_config(stack.config_path).jira.impact_fields.model_dump() == dict.fromkeys(
+        ["tickets", "open_tickets", "organizations", "value", "last_report"]
+    )
     assert stack.rt.zendesk.list_webhooks() == [] and stack.rt.jira.list_webhooks() == []

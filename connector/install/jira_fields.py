@@ -4,9 +4,10 @@ or adopted by name when an admin (or an earlier install) made them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from connector.install.plan import CREATE, KEEP, Plan, Step
+from connector.install.plan import CREATE, DELETE, KEEP, Plan, Step
 
 if TYPE_CHECKING:
     from connector.install.context import AdminContext
@@ -63,6 +64,32 @@ def plan_impact_fields(runtime: AdminContext, installed: Installed, plan: Plan) 
                 run=_creator(runtime, installed, spec),
             )
         )
+
+
+def plan_impact_field_removal(runtime: AdminContext, plan: Plan, *, delete: bool) -> None:
+    """The impact fields hold data (Jira queries and filters read them): kept unless `delete`.
+    Found by the ids in the config, or, with none there, by name and type."""
+    existing = [f for f in runtime.jira.list_fields() if f.get("custom")]
+    configured = runtime.config.jira.impact_fields.model_dump()
+    by_id_only = any(configured.values())  # a same-named field of someone else's is not ours
+    seen: set[str] = set()
+    for spec in IMPACT_FIELDS:
+        own = configured.get(spec.key)
+        found = (
+            next((f for f in existing if f.get("id") == own), None)
+            if by_id_only
+            else _find(existing, spec, None)
+        )
+        if found is None or str(found["id"]) in seen:
+            continue
+        fid = str(found["id"])
+        seen.add(fid)
+        if delete:
+            step = Step("jira", "issue field", spec.name, DELETE, fid)
+            step.run = partial(runtime.jira.delete_field, fid)
+        else:
+            step = Step("jira", "issue field", spec.name, KEEP, f"{fid}, values stay")
+        plan.add(step)
 
 
 def _find(existing: list[dict[str, Any]], spec: ImpactField, configured: str | None) -> dict | None:

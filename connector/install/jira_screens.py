@@ -41,30 +41,36 @@ def plan_screens(
     specs, keys = wanted(runtime), team_project_keys(runtime)
     names = ", ".join(s.name for s in specs)
     if not runtime.jira.is_cloud:
-        plan.notes.append(
-            f"Jira Data Center: add {names} to the edit and view screens of "
-            f"{', '.join(keys)} by hand (Project settings > Screens)."
-        )
+        plan.notes.append(data_center_note(names, keys))
         return
-    for screen_id, use in _screens(runtime, keys, plan, names).items():
+    for screen_id, use in screens_of(runtime, keys, plan.notes, names).items():
         _plan_screen(runtime, installed, plan, specs, screen_id, use, ask_shared)
 
 
-def _screens(
-    runtime: AdminContext, keys: list[str], plan: Plan, names: str
+def data_center_note(names: str, keys: list[str]) -> str:
+    return (
+        f"Jira Data Center: add {names} to the edit and view screens of "
+        f"{', '.join(keys)} by hand (Project settings > Screens)."
+    )
+
+
+def screens_of(
+    runtime: AdminContext, keys: list[str], notes: list[str], names: str
 ) -> dict[int, ScreenUse]:
+    """The edit and view screens of the projects (Cloud), and who uses each; a project that
+    is missing or team-managed gets a note in `notes` instead."""
     jira = runtime.jira
     projects = {}
     for key in keys:
         try:
             projects[key] = jira.get_project(key)
         except NotFoundError:
-            plan.notes.append(f"Jira project {key} does not exist: no screens changed for it.")
+            notes.append(f"Jira project {key} does not exist: no screens changed for it.")
     served = {str(p["id"]) for p in projects.values()}
     screens: dict[int, ScreenUse] = {}
     for key, project in projects.items():
         if project.get("style") == "next-gen" or project.get("simplified"):
-            plan.notes.append(
+            notes.append(
                 f"{key} is a team-managed project: add {names} to its issue types' layouts by "
                 "hand (Project settings > Issue types)."
             )

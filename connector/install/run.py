@@ -9,7 +9,11 @@ from connector.config import embedded_defaults_text
 from connector.errors import ConfigError
 from connector.install.config_file import set_keys
 from connector.install.installed import Installed
-from connector.install.jira_fields import plan_impact_fields
+from connector.install.jira_fields import (
+    IMPACT_FIELDS,
+    plan_impact_field_removal,
+    plan_impact_fields,
+)
 from connector.install.jira_screens import AskShared, plan_screens
 from connector.install.jira_setup import plan_jira, plan_jira_removal
 from connector.install.plan import Plan
@@ -64,6 +68,7 @@ def plan_uninstall(runtime: AdminContext, *, delete_fields: bool = False) -> Pla
     plan = Plan()
     plan_zendesk_removal(runtime, plan, delete_fields=delete_fields)
     plan_jira_removal(runtime, plan, delete=delete_fields)
+    plan_impact_field_removal(runtime, plan, delete=delete_fields)
     return plan
 
 
@@ -71,7 +76,8 @@ def finish_uninstall(runtime: AdminContext, *, deleted: bool) -> bool:
     """Forget the ids of what was deleted; switched-off things keep theirs for `install`."""
     if not deleted:
         return False
-    return write_config(runtime, {key: None for key in Installed().config_values()})
+    keys = [*Installed().config_values(), *(f"jira.impact_fields.{s.key}" for s in IMPACT_FIELDS)]
+    return write_config(runtime, dict.fromkeys(keys))
 
 
 def write_config(runtime: AdminContext, values: dict[str, object]) -> bool:

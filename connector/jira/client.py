@@ -237,6 +237,11 @@ class JiraClient:
         body = {"name": name, "type": field_type, "searcherKey": searcher}
         return dict(self._raw("POST", FIELD, body))
 
+    def delete_field(self, field_id: str) -> None:
+        """Deletes a custom field and its values, trashed or not. Jira runs it as a task and
+        answers 303 to it; the session follows to the task, which is not waited for."""
+        self._raw("DELETE", f"{FIELD}/{field_id}")
+
     def project_type_screen_schemes(self, project_id: str) -> list[dict[str, Any]]:
         """`{issueTypeScreenScheme: {id, name}, projectIds}` for the project (Cloud only)."""
         return list(self._raw("GET", PROJECT_TYPE_SCHEMES.format(project_id))["values"])

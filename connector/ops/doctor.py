@@ -204,7 +204,7 @@ def _jira(runtime: DoctorContext) -> Iterator[Check]:
     except (ConfigError, ConnectorError) as exc:
         yield _api_failure(name, "jira", exc, runtime)
         yield from _skipped(("jira projects", "jira priorities", "jira resolutions"), name)
-        yield from _skipped(("jira fields", "jira webhook"), name)
+        yield from _skipped(("jira fields", "jira impact screens", "jira webhook"), name)
         return
     who = me.get("displayName") or me.get("emailAddress") or me.get("accountId") or me.get("name")
     yield Check(name, OK, f"signed in as {who}")
@@ -212,6 +212,7 @@ def _jira(runtime: DoctorContext) -> Iterator[Check]:
     yield from _guarded("jira priorities", "jira", runtime, _jira_priorities)
     yield from _guarded("jira resolutions", "jira", runtime, _jira_resolutions)
     yield from _guarded("jira fields", "jira", runtime, doctor_fields.jira_fields)
+    yield from _guarded("jira impact screens", "jira", runtime, doctor_fields.impact_screens)
     yield from _guarded("jira webhook", "jira", runtime, _jira_webhook)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from connector.install.jira_fields import IMPACT_FIELDS
+from connector.install.jira_screens import data_center_note, screens_of, team_project_keys
 from connector.ops.checks import FAIL, OK, WARN, Check
 
 if TYPE_CHECKING:
@@ -61,6 +63,52 @@ def jira_fields(runtime: DoctorContext) -> Iterator[Check]:
         )
     else:
         yield Check(name, OK, "all exist: " + ", ".join(f"{k} {v}" for k, v in configured.items()))
+
+
+def impact_screens(runtime: DoctorContext) -> Iterator[Check]:
+    """The configured impact fields on the edit and view screens of each team project: a field
+    off the edit screen is left out of every impact write, one off the view screen is unseen."""
+    name = "jira impact screens"
+    configured = runtime.config.jira.impact_fields.model_dump()
+    wanted = {configured[f.key]: f.name for f in IMPACT_FIELDS if configured.get(f.key)}
+    if not wanted:
+        yield Check(
+            name,
+            WARN,
+            "no impact fields configured: the issues show no impact",
+            "run `connector install` to create them and put them on the team projects' screens",
+        )
+        return
+    keys, names = team_project_keys(runtime), ", ".join(wanted.values())
+    if not runtime.jira.is_cloud:
+        yield Check(name, WARN, "not checked on Jira Data Center", data_center_note(names, keys))
+        return
+    notes: list[str] = []
+    screens = screens_of(runtime, keys, notes, names)
+    for note in notes:
+        yield Check(name, WARN, note.split(":")[0], note)
+    lacking = False
+    for screen_id, use in sorted(screens.items()):
+        present = _present(runtime, screen_id)
+        missing = [n for fid, n in wanted.items() if fid not in present]
+        if missing:
+            lacking = True
+            yield Check(
+                name,
+                WARN,
+                f"screen {screen_id} ({', '.join(sorted(use.projects))}) lacks "
+                f"{', '.join(missing)}: left out of the impact writes",
+                "run `connector install` (with --edit-shared-screens for a screen other projects "
+                f"share), or add them in Jira settings > Issues > Screens > screen {screen_id}",
+            )
+    if not notes and not lacking:
+        yield Check(name, OK, f"{names} on the edit and view screens of {', '.join(keys)}")
+
+
+def _present(runtime: DoctorContext, screen_id: int) -> set[str]:
+    jira = runtime.jira
+    tabs = jira.screen_tabs(screen_id)
+    return {str(f["id"]) for t in tabs for f in jira.tab_fields(screen_id, int(t["id"]))}
 
 
 def organization_value_field(runtime: DoctorContext) -> Iterator[Check]:

@@ -22,6 +22,7 @@ class Counts:
     organizations: int
     first_linked: datetime | None
     last_linked: datetime | None
+    last_report: datetime | None = None  # the newest ticket creation time (link time if unknown)
 
 
 def of_ticket(session: Session, ticket_id: int) -> Link | None:
@@ -123,12 +124,25 @@ def counts(session: Session, problem_id: int, open_statuses: Collection[str]) ->
             linked, Link.organization_id.is_not(None)
         )
     )
+    last_report = session.scalar(
+        select(func.max(func.coalesce(Link.ticket_created_at, Link.linked_at))).where(linked)
+    )
     return Counts(
         tickets=int(tickets),
         open_tickets=int(open_tickets or 0),
         organizations=int(organizations or 0),
         first_linked=first,
         last_linked=last,
+        last_report=last_report,
+    )
+
+
+def created_since(session: Session, problem_id: int, since: datetime) -> list[datetime]:
+    """When the problem's tickets created since `since` were created in Zendesk (a ticket not
+    read since it was linked counts by its link time)."""
+    created = func.coalesce(Link.ticket_created_at, Link.linked_at)
+    return list(
+        session.scalars(select(created).where(Link.problem_id == problem_id, created >= since))
     )
 
 

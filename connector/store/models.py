@@ -166,6 +166,7 @@ class Link(Base):
     requester_id: Mapped[int | None] = mapped_column(BigInteger)
     ticket_status: Mapped[str | None] = mapped_column(String(32))
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ticket_created_at: Mapped[datetime | None]  # in Zendesk; null until the worker reads it
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     problem: Mapped[Problem] = relationship(back_populates="links")

@@ -8,8 +8,8 @@ Jira (seen as the issue's priority differing from the last one we set).
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from connector import urls
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PROPERTY_KEY = "zendesk.impact"
 PRIORITY_RANK = {"Lowest": 1, "Low": 2, "Medium": 3, "High": 4, "Highest": 5}
+TREND_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -54,20 +55,36 @@ class Impact:
     first_linked: str | None
     last_linked: str | None
     customer_value: float = 0.0
+    last_report: str | None = None  # the newest ticket's creation time in Zendesk
+    # Tickets by their creation day in Zendesk (UTC), oldest first, today last; and the rate the
+    # priority rules read: tickets created in the 24 hours before the impact was computed.
+    tickets_per_day: dict[str, int] = field(default_factory=dict)
+    tickets_last_day: int = 0
 
     def as_property(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def compute_impact(session: Session, problem_id: int) -> Impact:
+def compute_impact(session: Session, problem_id: int, now: datetime) -> Impact:
     counts = links.counts(session, problem_id, OPEN_STATUSES)
-    first, last = counts.first_linked, counts.last_linked
+    first, last, report = counts.first_linked, counts.last_linked, counts.last_report
+    today = now.astimezone(UTC).date()
+    days = [today - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
+    per_day = dict.fromkeys((d.isoformat() for d in days), 0)
+    created = links.created_since(session, problem_id, datetime.combine(days[0], time(), UTC))
+    for moment in created:
+        day = moment.astimezone(UTC).date().isoformat()
+        if day in per_day:
+            per_day[day] += 1
     return Impact(
         tickets=counts.tickets,
         open_tickets=counts.open_tickets,
         organizations=counts.organizations,
         first_linked=first.isoformat() if first else None,
         last_linked=last.isoformat() if last else None,
+        last_report=report.isoformat() if report else None,
+        tickets_per_day=per_day,
+        tickets_last_day=sum(1 for m in created if now - timedelta(days=1) < m <= now),
     )
 
 
@@ -78,6 +95,10 @@ def desired_priority(config: Config, impact: Impact) -> str | None:
             (step.min_tickets is None or impact.tickets >= step.min_tickets)
             and (step.min_organizations is None or impact.organizations >= step.min_organizations)
             and (step.min_value is None or impact.customer_value >= step.min_value)
+            and (
+                step.min_tickets_per_day is None
+                or impact.tickets_last_day >= step.min_tickets_per_day
+            )
         )
         if met and rank(step.priority) > rank(best):
             best = step.priority
@@ -97,7 +118,7 @@ def write_impact(
     value_field = runtime.config.zendesk.organization_value_field
     with runtime.db.session() as session:
         problem = problems.get(session, problem_id)
-        impact = compute_impact(session, problem_id)
+        impact = compute_impact(session, problem_id, now)
         if value_field and impact.organizations:
             value = _customer_value(runtime.zendesk, str(value_field), session, problem_id)
             impact = replace(impact, customer_value=value)
@@ -188,7 +209,7 @@ def _impact_fields(config: Config, impact: Impact) -> dict[str, Any]:
         names.open_tickets: impact.open_tickets,
         names.organizations: impact.organizations,
         names.value: impact.customer_value,
-        names.last_report: _jira_time(impact.last_linked),
+        names.last_report: _jira_time(impact.last_report),
     }
     return {name: value for name, value in values.items() if name}
 

@@ -114,6 +114,8 @@ def evaluate(
         link.ticket_status = ticket.status
         link.organization_id = ticket.organization_id
         link.requester_id = ticket.requester_id
+        if ticket.created_at is not None and link.ticket_created_at != ticket.created_at:
+            link.ticket_created_at = ticket.created_at
         outcome.touched.add(target.id)
         state.pending_unlink_key = None
     state.signals = signals.as_dict()

@@ -15,7 +15,7 @@ from flask import Flask, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from connector_sandboxes.jira import control, issues, meta, screens, search, webhooks
+from connector_sandboxes.jira import control, field_delete, issues, meta, screens, search, webhooks
 from connector_sandboxes.jira.fields import JiraError
 from connector_sandboxes.jira.web import EXTENSION, jira_error, sandbox
 
@@ -30,7 +30,8 @@ PREFIXES = ("/rest/api/<any('2','3'):v>", "/rest/webhooks/1.0")
 def create_app(sandbox: JiraSandbox) -> Flask:
     app = Flask("jira_sandbox")
     app.extensions[EXTENSION] = sandbox
-    for blueprint in (meta.bp, issues.bp, screens.bp, search.bp, webhooks.bp, control.bp):
+    blueprints = (meta.bp, issues.bp, screens.bp, field_delete.bp, search.bp, webhooks.bp)
+    for blueprint in (*blueprints, control.bp):
         app.register_blueprint(blueprint)
     app.before_request(_guard)
     app.after_request(_hold_back)

@@ -96,7 +96,8 @@ def project(ctx: Ctx, p: Project, full: bool = True) -> dict[str, Any]:
         "key": p.key,
         "name": p.name,
         "projectTypeKey": "software",
-        "simplified": False,
+        "simplified": p.team_managed,
+        "style": "next-gen" if p.team_managed else "classic",
         "avatarUrls": {"48x48": f"{ctx.base}/secure/projectavatar?pid={p.id}"},
     }
     if full:

@@ -44,6 +44,7 @@ class Project:
     components: dict[str, str]  # id -> name
     versions: dict[str, Version]
     next_number: int = 1
+    team_managed: bool = False  # its fields live in each issue type's layout, not on screens
 
 
 @dataclass
@@ -184,6 +185,7 @@ class State:
         self.screen_schemes: dict[int, ScreenScheme] = {}
         self.type_screen_schemes: dict[int, IssueTypeScreenScheme] = {}
         self._screen_ids = itertools.count(10000)
+        self.tasks: dict[str, dict[str, Any]] = {}  # async tasks (deleting a custom field)
         self.watcher_emails: list[tuple[str, str]] = []  # (issue key, actor) per notified edit
         for index, key in enumerate(self.project_keys):
             self._add_project(key, index)

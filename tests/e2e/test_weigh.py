@@ -9,6 +9,7 @@ import requests
 
 from connector.demo.stack import LocalStack
 from tests.e2e.conftest import config_with
+from tests.e2e.test_impact_fields import impact_fields
 from tests.e2e.test_linking import links, problem_ticket
 
 PRIORITY = [{"min_tickets": 4, "priority": "Highest"}, {"min_tickets": 2, "priority": "High"}]
@@ -160,5 +161,66 @@ def test_impact_goes_into_jira_number_fields_with_the_summed_customer_value(
         assert (fields["customfield_10052"], fields["customfield_10053"]) == (4, 2)
         assert fields["customfield_10054"] == 125000.5
         assert stack.jira.properties(key)["zendesk.impact"]["customer_value"] == 125000.5
+    finally:
+        stack.stop()
+
+
+RATE = [{"min_tickets_per_day": 5, "priority": "Highest"}]
+
+
+def priority_changes(stack: LocalStack, key: str) -> list[tuple[str, str]]:
+    """(who, to) for every priority change in the issue's history."""
+    with stack.jira.state.lock:
+        history = stack.jira.state.issue(key).history  # type: ignore[union-attr]
+        return [
+            (h.author, str(i.get("toString")))
+            for h in history
+            for i in h.items
+            if i.get("field") == "priority"
+        ]
+
+
+def test_the_rate_rule_counts_by_creation_day_raises_once_and_respects_a_human(
+    tmp_path: Path, database_url: str
+) -> None:
+    text = config_with(impact_debounce_seconds=0, priority=RATE)
+    stack = LocalStack(tmp_path, database_url=database_url, config_text=text).start()
+    try:
+        # Twenty days ago six customers reported it: linked today in bulk, they are no spike.
+        stack.zendesk.advance_clock(-20 * 86400)
+        pid = problem_ticket(stack)
+        for n in range(5):
+            incident(stack, pid, n)
+        stack.zendesk.advance_clock(20 * 86400)
+        stack.drain()
+        key = links(stack)[pid][0]
+        impact = stack.jira.properties(key)["zendesk.impact"]
+        assert impact["tickets"] == 6 and impact["tickets_last_day"] == 0
+        assert len(impact["tickets_per_day"]) == 14 and sum(impact["tickets_per_day"].values()) == 0
+        assert stack.jira.issue(key)["fields"]["priority"]["name"] == "Medium"
+        # Last customer report: the newest ticket's creation, not the bulk link of today.
+        reported = impact_fields(stack, key)["last_report"]
+        assert (
+            reported[:10]
+            == stack.zendesk.ticket(pid)["created_at"][:10]
+            != impact["last_linked"][:10]
+        )
+
+        for n in range(5, 10):  # five today
+            incident(stack, pid, n)
+        stack.drain()
+        assert stack.jira.issue(key)["fields"]["priority"]["name"] == "Highest"
+        assert stack.jira.properties(key)["zendesk.impact"]["tickets_last_day"] == 5
+
+        stack.jira.human_update(key, priority="Low")  # an engineer decides
+        for n in range(10, 14):
+            incident(stack, pid, n)
+        stack.drain()
+        assert stack.jira.issue(key)["fields"]["priority"]["name"] == "Low"
+        assert stack.jira.properties(key)["zendesk.impact"]["tickets_last_day"] == 9
+        connector = stack.jira.api_account_id
+        assert [c for c in priority_changes(stack, key) if c[0] == connector] == [
+            (connector, "Highest")
+        ]
     finally:
         stack.stop()
