@@ -39,8 +39,10 @@ def run_demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> S
         "connector install: fields, webhook and trigger in Zendesk, webhook in Jira"
     ):
         stack.install()
+    impact = [v for v in stack.rt.config.jira.impact_fields.model_dump().values() if v]
     console.print(
-        "[green]installed[/] into both sandboxes (7 ticket fields, 2 webhooks, 1 trigger)"
+        "[green]installed[/] into both sandboxes: 7 ticket fields, a webhook and a trigger in "
+        f"Zendesk; a webhook and {len(impact)} impact fields on the team projects' screens in Jira"
     )
     story = Story(stack, lambda line: console.print(f"[cyan]>[/] {line}"), tickets)
     try:
