@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from connector.store import audit
 from connector.store.db import Database
 from connector.store.lease import Lease
-from connector.store.models import Link, Problem, ProblemState
+from connector.store.models import AuditEntry, Link, Problem, ProblemState
 
 
 def get(session: Session, problem_id: int) -> Problem:
@@ -84,6 +84,12 @@ def never_mirrored(db: Database, problem_id: int) -> bool:
         return problem.jira_issue_id is not None and problem.mirrored is None
 
 
+def adopted_by_key(db: Database, problem_id: int) -> bool:
+    """The problem follows an issue someone pasted the key of (not one the connector made)."""
+    with db.session() as session:
+        return get(session, problem_id).cause_key.startswith("jira:")
+
+
 def claim_jira_creation(db: Database, problem_id: int, timeout: timedelta) -> str | None:
     """A token when this caller may create the problem's Jira issue: it has none yet and no
     live claim; None otherwise."""
@@ -91,6 +97,38 @@ def claim_jira_creation(db: Database, problem_id: int, timeout: timedelta) -> st
         return JIRA_CREATION.take(
             session, Problem.id == problem_id, Problem.jira_issue_id.is_(None), timeout=timeout
         )
+
+
+ADOPTION_NOTED = "jira.adoption_commented"
+
+
+def claim_adoption_comment(db: Database, problem_id: int, timeout: timedelta) -> str | None:
+    """A token when this caller may post the summary comment on an adopted issue: the problem
+    tracks an issue, has no such comment on record and no live claim (the creation claim's
+    columns, unused once the issue exists); None otherwise."""
+    noted = select(AuditEntry.id).where(
+        AuditEntry.problem_id == problem_id, AuditEntry.action == ADOPTION_NOTED
+    )
+    with db.session() as session:
+        return JIRA_CREATION.take(
+            session,
+            Problem.id == problem_id,
+            Problem.jira_issue_id.is_not(None),
+            ~noted.exists(),
+            timeout=timeout,
+        )
+
+
+def finish_adoption_comment(db: Database, problem_id: int, token: str, posted: bool) -> None:
+    """Release the claim; when the comment is there, record it (so it is never posted again)."""
+    with db.session() as session:
+        result = session.execute(
+            update(Problem)
+            .where(Problem.id == problem_id, JIRA_CREATION.held(token))
+            .values(JIRA_CREATION.released())
+        )
+        if posted and result.rowcount:  # type: ignore[attr-defined]
+            audit.record(session, problem_id, ADOPTION_NOTED, actor="connector")
 
 
 def release_jira_creation(db: Database, problem_id: int, token: str) -> None:

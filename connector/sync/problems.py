@@ -136,6 +136,42 @@ def create_jira_issue(runtime: CreationNeeds, problem_id: int) -> bool:
     return True
 
 
+ADOPTED_OPENING = "Customers in Zendesk now follow this issue (the connector adopted it)."
+
+
+def comment_on_adopted_issue(runtime: CreationNeeds, problem_id: int) -> bool:
+    """An issue an engineer wrote, adopted by its pasted key, keeps its description and gets
+    the summary once, as a comment. Exactly once: a claim on the problem, the comment looked
+    up on the issue before posting (a crash after posting), and an audit entry after."""
+    timeout = timedelta(seconds=runtime.settings.jira_create_claim_seconds)
+    token = stored.claim_adoption_comment(runtime.db, problem_id, timeout)
+    if token is None:
+        return False
+    posted = False
+    try:
+        with runtime.db.session() as session:
+            problem = stored.get(session, problem_id)
+            key, ticket_id = problem.jira_key, problem.zendesk_problem_ticket_id
+            first_id = ticket_id or min(
+                (link.ticket_id for link in links.of_problem(session, problem_id)), default=None
+            )
+        if key is None:
+            return False
+        issue = runtime.jira.get_issue(key)
+        comments: Any = (issue.fields.get("comment") or {}).get("comments") or []
+        posted = any(ADOPTED_OPENING in str(c.get("body") or "") for c in comments)
+        if not posted:
+            zendesk_url = runtime.settings.zendesk_url
+            first = _first_ticket(runtime.zendesk, first_id)
+            body = description(runtime.config, zendesk_url, ticket_id, first)
+            runtime.jira.add_comment(key, f"{ADOPTED_OPENING}\n\n{body}")
+            posted = True
+            log_event(log, "jira.adoption.commented", problem_id=problem_id, key=key)
+    finally:
+        stored.finish_adoption_comment(runtime.db, problem_id, token, posted)
+    return posted
+
+
 def issue_fields(
     config: Config,
     zendesk_url: AnyHttpUrl | None,

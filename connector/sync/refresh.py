@@ -15,7 +15,7 @@ from connector.sync.confirm import confirm_links, confirm_unlinks
 from connector.sync.impact import write_impact
 from connector.sync.known_problems import sync_known_problem_options
 from connector.sync.mirror import prime_mirror
-from connector.sync.problems import create_jira_issue
+from connector.sync.problems import comment_on_adopted_issue, create_jira_issue
 
 if TYPE_CHECKING:
     from connector.store.db import Database
@@ -37,6 +37,8 @@ def refresh_problems(runtime: Services, problem_ids: Iterable[int]) -> None:
             # confirmation shows them (not at the next reconcile).
             prime_mirror(runtime, problem_id)
             tracked_new = True
+        if problems.adopted_by_key(runtime.db, problem_id):
+            comment_on_adopted_issue(runtime, problem_id)  # once; a no-op after
         confirm_links(runtime, problem_id)
         if _is_resolved(runtime.db, problem_id):
             runtime.scheduler.fanout(problem_id)  # it gained tickets: reply to them

@@ -106,3 +106,25 @@ def test_with_personal_data_the_subject_is_quoted_as_text(
         r"Subject: \[\~accountid:5570\] \*urgent\* \{color:red\}refund\{color\} \[x\|http://evil\]"
         in description
     )
+
+
+def test_an_adopted_issue_keeps_its_description_and_gets_the_summary_once(
+    stack: LocalStack,
+) -> None:
+    from connector.sync.problems import ADOPTED_OPENING
+    from tests.e2e.test_linking import cf
+
+    key = stack.jira.human_create(
+        "SHIP", "Parcels stuck in Leipzig hub", description="Engineer's own analysis."
+    )
+    for n in range(2):  # a second pasted key, and every later event, adds no second comment
+        stack.zendesk.agent_create_ticket(
+            subject=f"Where is my parcel {n}",
+            comment={"body": "?"},
+            custom_fields=cf(stack, jira_issue=key),
+        )
+        stack.drain()
+    assert stack.jira.issue(key)["fields"]["description"] == "Engineer's own analysis."
+    summaries = [c for c in stack.jira.comments(key) if ADOPTED_OPENING in str(c["body"])]
+    assert len(summaries) == 1
+    assert "Live numbers" in str(summaries[0]["body"])
