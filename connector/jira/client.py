@@ -13,6 +13,7 @@ Search follows the site's `deploymentType` from `serverInfo`: `enhanced_search_i
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property, partial
@@ -35,6 +36,7 @@ TAB_FIELDS = "rest/api/2/screens/{}/tabs/{}/fields"
 
 
 OFF_SCREEN = "It is not on the appropriate screen"  # Jira's text for a field it cannot set
+OFF_SCREEN_MEMORY_SECONDS = 3600.0  # then a refused field is tried again (an admin may add it)
 
 
 def _field_errors(exc: JIRAError) -> dict[str, Any]:
@@ -69,6 +71,8 @@ class JiraClient:
         self.timeout = timeout
         self.budget = budget
         self.calls: Counter[str] = calls if calls is not None else Counter()
+        # Issue -> fields Jira refused as off its edit screen, and since when (see edit_issue).
+        self._off_screen: dict[str, tuple[set[str], float]] = {}
 
     @cached_property
     def connection(self) -> tuple[JIRA, requests.Session]:
@@ -129,7 +133,12 @@ class JiraClient:
         url = f"{self.base_url}/rest/api/2/issue/{id_or_key}"
         params = {} if notify else {"notifyUsers": "false"}
         props = [{"key": k, "value": v} for k, v in properties.items()]
-        skipped: list[str] = []
+        # Fields refused on this issue within the hour are left out from the start, so a field
+        # that stays off the screen does not cost a refused edit every time.
+        known, since = self._off_screen.get(id_or_key, (set(), 0.0))
+        if time.monotonic() - since >= OFF_SCREEN_MEMORY_SECONDS:
+            known, since = set(), time.monotonic()
+        skipped: list[str] = [f for f in fields if f in known]
         while True:
             body: dict[str, Any] = {
                 "fields": {k: v for k, v in fields.items() if k not in skipped},
@@ -137,8 +146,11 @@ class JiraClient:
             }
             refused = call(partial(self._edit, url, params, body))
             if not refused:
+                if skipped:
+                    self._off_screen[id_or_key] = (set(skipped), since)
                 return skipped
             skipped += refused
+            since = time.monotonic()
 
     def _edit(self, url: str, params: dict[str, str], body: dict[str, Any]) -> list[str]:
         """Send an edit; the fields Jira refused as off the edit screen (the edit then changed

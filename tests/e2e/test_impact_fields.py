@@ -87,5 +87,11 @@ def test_a_field_off_the_edit_screen_is_skipped_and_the_rest_is_written(
         assert shown["tickets"] == 3 and shown["open_tickets"] is None
         assert stack.jira.issue(key)["fields"]["priority"]["name"] == "Medium"
         assert stack.jira.properties(key)["zendesk.impact"]["tickets"] == 3
+        # The refused fields are remembered: the next write is one edit, not two.
+        edits = stack.jira.counters.get("PUT /issue", 0)
+        incidents(stack, pid, [None])  # type: ignore[list-item]
+        stack.drain()
+        assert impact_fields(stack, key)["tickets"] == 4
+        assert stack.jira.counters.get("PUT /issue", 0) == edits + 1
     finally:
         stack.stop()
