@@ -161,6 +161,7 @@ class QueueTasks:
             if silent < heartbeat:
                 watchdog_task.schedule(args=(problem_id,), delay=heartbeat - silent)
                 return
+            reply_runs.clear_stale_beats(runtime.db, problem_id, seen)
             log_event(
                 log,
                 "replies.fanout.resumed",

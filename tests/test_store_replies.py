@@ -202,3 +202,26 @@ def test_held_reason_does_not_override_an_approval(runtime: Runtime) -> None:
     reply_runs.set_held_reason(runtime.db, run.problem_id, run.outcome, "waiting")
     record = reply_runs.ensure_run(runtime.db, run.problem_id, run.outcome)
     assert record.approved and record.approved_by == "ada" and record.held_reason is None
+
+
+def test_a_dead_fanouts_heartbeat_is_forgotten_when_the_watchdog_resumes(runtime: Runtime) -> None:
+    run = setup_run(runtime, [1])
+    reply_runs.ensure_run(runtime.db, run.problem_id, run.outcome)
+    reply_runs.beat(runtime.db, run, NOW)
+    assert reply_runs.last_beat(runtime.db, run.problem_id) == NOW
+    # Not a newer beat: a run that beat again after the watchdog looked is left alone.
+    reply_runs.clear_stale_beats(runtime.db, run.problem_id, NOW - HOUR)
+    assert reply_runs.last_beat(runtime.db, run.problem_id) == NOW
+    reply_runs.clear_stale_beats(runtime.db, run.problem_id, NOW)
+    assert reply_runs.last_beat(runtime.db, run.problem_id) is None
+
+
+def test_a_linked_ticket_without_a_row_yet_counts_as_unanswered(runtime: Runtime) -> None:
+    run = setup_run(runtime, [1, 2], problem_ticket=1)
+    claim = reply_rows.claim_pending(runtime.db, run, limit=5, timeout=HOUR, now=NOW)
+    assert claim is not None and claim.ticket_ids == [2]
+    reply_rows.set_state(runtime.db, Guard.claimed(claim.token), [2], ReplyState.SENT)
+    assert reply_rows.others_unanswered(runtime.db, run) == 0
+    with runtime.db.session() as s:  # linked after the run planned its rows
+        s.add(Link(ticket_id=3, problem_id=run.problem_id, via=LinkVia.RULE))
+    assert reply_rows.others_unanswered(runtime.db, run) == 1

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from connector.store import audit
 from connector.store.db import Database
 from connector.store.lease import Lease
-from connector.store.models import Reply, ReplyState
+from connector.store.models import Link, Reply, ReplyState
 
 FOLLOWUP_MARK = "followup"  # job_id of a row whose follow-up creation may have been attempted
 OPEN_STATES = (ReplyState.PENDING, ReplyState.CLAIMED)
@@ -131,12 +131,15 @@ def _take(
 def others_unanswered(db: Database, run: RunRef) -> int:
     """Rows of the run's other tickets not answered (open, or parked as failed): while any is,
     the problem ticket must not be solved (Zendesk would copy its comment onto them)."""
+    done = select(Reply.ticket_id).where(
+        *of_run(run), Reply.state.in_((ReplyState.SENT, ReplyState.SKIPPED, ReplyState.FOLLOWUP))
+    )
     with db.session() as session:
-        count = session.scalar(
+        count = session.scalar(  # linked tickets (planned or not yet) whose answer is not done
             select(func.count()).where(
-                *of_run(run),
-                Reply.state.in_((*OPEN_STATES, ReplyState.FAILED)),
-                Reply.ticket_id != run.problem_ticket_id,
+                Link.problem_id == run.problem_id,
+                Link.ticket_id != run.problem_ticket_id,
+                Link.ticket_id.not_in(done),
             )
         )
     return int(count or 0)

@@ -149,6 +149,18 @@ def beat(db: Database, run: RunRef, now: datetime | None) -> None:
         )
 
 
+def clear_stale_beats(db: Database, problem_id: int, seen: datetime) -> None:
+    """Forget heartbeats as old as `seen` (their fan-out died): a resumed run beats anew, and a
+    run that is not resumed (its outcome changed, it is held) no longer wakes the watchdog."""
+    with db.session() as session:
+        session.execute(
+            update(ReplyRun)
+            .where(ReplyRun.problem_id == problem_id, ReplyRun.fanout_seen_at <= seen)
+            .values(fanout_seen_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def last_beat(db: Database, problem_id: int) -> datetime | None:
     """The latest heartbeat of a fan-out on any of the problem's runs (None: none running)."""
     with db.session() as session:

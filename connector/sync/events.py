@@ -116,7 +116,9 @@ def _handle_each(services: Services, handler: Handler, groups: list[list[Inbound
             transient_in_a_row = 0
             inbox.finish(services.db, events, EventState.PROCESSED)
         if clock.monotonic() > deadline:
-            _give_back(services.db, groups[index + 1 :], "claim time")
+            if groups[index + 1 :]:  # untried, not failed: another run takes them at once
+                _give_back(services.db, groups[index + 1 :], "claim time")
+                services.scheduler.process_events()
             return
 
 

@@ -6,9 +6,12 @@ crash half-way, converges to the same state.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from connector.errors import PermanentError
+from connector.logs import log_event
 from connector.store import problems
 from connector.store.models import ProblemState
 from connector.sync.confirm import confirm_links, confirm_unlinks
@@ -20,6 +23,8 @@ from connector.sync.problems import comment_on_adopted_issue, create_jira_issue
 if TYPE_CHECKING:
     from connector.store.db import Database
     from connector.sync.ports import Services
+
+log = logging.getLogger(__name__)
 
 
 def _is_resolved(db: Database, problem_id: int) -> bool:
@@ -38,7 +43,16 @@ def refresh_problems(runtime: Services, problem_ids: Iterable[int]) -> None:
             prime_mirror(runtime, problem_id)
             tracked_new = True
         if problems.adopted_by_key(runtime.db, problem_id):
-            comment_on_adopted_issue(runtime, problem_id)  # once; a no-op after
+            try:
+                comment_on_adopted_issue(runtime, problem_id)  # once; a no-op after
+            except PermanentError as exc:  # e.g. no permission to comment: links go on
+                log_event(
+                    log,
+                    "jira.adoption.comment_refused",
+                    level=logging.WARNING,
+                    problem_id=problem_id,
+                    error=type(exc).__name__,
+                )
         confirm_links(runtime, problem_id)
         if _is_resolved(runtime.db, problem_id):
             runtime.scheduler.fanout(problem_id)  # it gained tickets: reply to them

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from connector.batching import batched
-from connector.errors import AuthError, PermanentError, TransientError
+from connector.errors import AuthError, NotFoundError, PermanentError, TransientError
 from connector.logs import log_event
 from connector.retry import Backoff, Horizon, call_with_retries
 from connector.store import links, reply_runs
@@ -202,7 +202,7 @@ class Fanout:
             return None
         try:
             update = self._update_of(claim.ticket_ids)
-        except (TransientError, TimeoutError) as exc:  # reading the problem ticket's requester
+        except (TransientError, TimeoutError, AuthError) as exc:  # reading its requester
             self._release(claim)
             self._back_off(getattr(exc, "retry_after", None), str(exc))
             return None
@@ -403,7 +403,7 @@ class Fanout:
 
     def _settle(self, guard: Guard, chunk: list[int], seen: dict[int, Ticket]) -> None:
         def landed(i: int) -> bool:
-            return self._tag_of(i) in seen[i].tags
+            return any(tag in seen[i].tags for tag in self._tags_of(i))
 
         sent = [i for i in chunk if i in seen and landed(i)]
         missing = [i for i in chunk if i not in seen]
@@ -426,18 +426,22 @@ class Fanout:
             return self._problem_ticket_update()
         return self.update
 
-    def _tag_of(self, ticket_id: int) -> str:
+    def _tags_of(self, ticket_id: int) -> tuple[str, ...]:
+        """The tags that prove a ticket got its update. The problem ticket's depends on its
+        requester: either tag proves it (no Zendesk read while settling)."""
         if ticket_id == self.run.problem_ticket_id:
-            return self._problem_ticket_update().additional_tags[0]
-        return self.run.rendered.tag
+            note = reply_tag(self.run.problem_id, self.run.outcome, public=False)
+            return (self.run.rendered.tag, note)
+        return (self.run.rendered.tag,)
 
     def _by_update(self, ticket_ids: list[int]) -> list[tuple[list[int], str | None]]:
         """Tickets grouped by the status their update set."""
         pid = self.run.problem_ticket_id
         others = [i for i in ticket_ids if i != pid]
         groups = [(others, self.update.status)] if others else []
-        if pid in ticket_ids:
-            groups.append(([pid], self._problem_ticket_update().status))
+        if pid in ticket_ids:  # its status as this worker sent it (unknown: not recorded)
+            sent = self._problem_update
+            groups.append(([pid], sent.status if sent is not None else None))
         return groups
 
     def _problem_ticket_update(self) -> TicketUpdate:
@@ -450,7 +454,12 @@ class Fanout:
         assert self.run.problem_ticket_id is not None
         zendesk, r = self.runtime.zendesk, self.run.rendered
         ticket = zendesk.get_ticket(self.run.problem_ticket_id)
-        role = zendesk.get_user(ticket.requester_id).role if ticket.requester_id else None
+        role = None
+        if ticket.requester_id:
+            try:
+                role = zendesk.get_user(ticket.requester_id).role
+            except NotFoundError:  # the requester is gone: an internal note, not a reply
+                role = None
         if role in (None, "agent", "admin") or not r.public:
             tag = reply_tag(self.run.problem_id, self.run.outcome, public=False)
             note = problem_ticket_note(self.run.issue_key, self.run.outcome, public=r.public)

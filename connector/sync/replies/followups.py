@@ -55,13 +55,13 @@ def deliver_followups(
             try:
                 _one(runtime, run, token, owed)
                 failures = 0
-            except TransientError as exc:
+            except (TransientError, TimeoutError) as exc:  # TimeoutError: the call budget
                 followups.release_followups(runtime.db, token, owed.ticket_id)
                 failures += 1
                 log_event(
                     log, "replies.followup.retry_later", ticket_id=owed.ticket_id, error=str(exc)
                 )
-                pause = tuning.backoff.delay(failures, exc.retry_after)
+                pause = tuning.backoff.delay(failures, getattr(exc, "retry_after", None))
                 if tuning.backoff.exhausted(failures) or pause > tuning.inline_wait:
                     followups.release_followups(runtime.db, token)
                     return pause
