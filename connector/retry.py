@@ -92,16 +92,32 @@ class Horizon:
         backoff = Backoff(settings.retry_later_base_seconds, settings.retry_later_max_seconds, 0)
         return cls(backoff, settings.retry_horizon_seconds, permanent_attempts)
 
-    def next_attempt(self, now: datetime, attempt: int, retry_after: float | None) -> datetime:
-        """When to try again after the `attempt`-th failure in a row."""
+    def plan(
+        self, now: datetime, attempt: int, retry_after: float | None, *, curable: bool
+    ) -> RetryPlan:
+        """What the `attempt`-th failure in a row means: when to try again, and when to park
+        the work instead (`curable` False: an error retrying cannot cure)."""
         wait = self.backoff.delay(attempt)
         if retry_after is not None:
             wait = max(wait, float(retry_after))
-        return now + timedelta(seconds=wait)
+        return RetryPlan(
+            now=now,
+            retry_at=now + timedelta(seconds=wait),
+            park_failing_since=now - timedelta(seconds=self.seconds),
+            park_after_attempts=None if curable else self.permanent_attempts,
+        )
 
-    def park_failing_since(self, now: datetime) -> datetime:
-        """Work failing since this time (or earlier) is parked at its next failure."""
-        return now - timedelta(seconds=self.seconds)
+
+@dataclass(frozen=True)
+class RetryPlan:
+    """One failure of stored work: it waits until `retry_at`, unless it has been failing since
+    `park_failing_since` or earlier (the horizon) or, when `park_after_attempts` is set, has had
+    that many attempts; then it is parked as failed (the store applies it: `store.parking`)."""
+
+    now: datetime
+    retry_at: datetime
+    park_failing_since: datetime
+    park_after_attempts: int | None
 
 
 def _wait(backoff: Backoff) -> Callable[[RetryCallState], float]:

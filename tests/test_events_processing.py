@@ -18,6 +18,7 @@ from sqlalchemy import select
 from connector.bootstrap import WorkerContext
 from connector.cli import cli
 from connector.errors import PermanentError, TransientError
+from connector.retry import RetryPlan
 from connector.store import inbox
 from connector.store.models import EventState, InboundEvent
 from connector.sync.events import process_pending
@@ -250,15 +251,13 @@ def test_bookkeeping_touches_only_events_the_claim_still_holds(runtime: WorkerCo
     [theirs] = inbox.claim(runtime.db, 10, timedelta(seconds=-1), T0)
     assert theirs.claimed_by != mine.claimed_by
     inbox.finish(runtime.db, [mine], EventState.PROCESSED)
-    inbox.record_failure(
-        runtime.db,
-        [mine],
-        "late",
+    late = RetryPlan(
         now=T0,
         retry_at=T0 + timedelta(hours=1),
         park_failing_since=T0,
         park_after_attempts=1,
     )
+    inbox.record_failure(runtime.db, [mine], "late", late)
     inbox.release(runtime.db, [mine], T0 + timedelta(hours=1))
     with runtime.db.session() as s:
         event = s.scalars(select(InboundEvent)).one()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from connector.bootstrap import WorkerContext as Runtime
+from connector.retry import RetryPlan
 from connector.store import reply_followups, reply_rows, reply_runs
 from connector.store.models import Link, LinkVia, Problem, Reply, ReplyState
 from connector.store.reply_rows import Guard
@@ -96,15 +97,14 @@ def test_only_expired_claims_without_a_job_are_taken_over(runtime: Runtime) -> N
 def fail(runtime: Runtime, run: RunKey, now: datetime, *, park_after: int | None = None) -> int:
     claim = reply_rows.claim_pending(runtime.db, run, limit=1, timeout=HOUR, now=now)
     assert claim is not None
-    return reply_rows.retry_later(
-        runtime.db,
-        Guard.claimed(claim.token),
-        claim.ticket_ids,
-        "boom",
+    plan = RetryPlan(
         now=now,
         retry_at=now + timedelta(minutes=1),
         park_failing_since=now - HOUR,
         park_after_attempts=park_after,
+    )
+    return reply_rows.retry_later(
+        runtime.db, Guard.claimed(claim.token), claim.ticket_ids, "boom", plan
     )
 
 

@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from connector.counters import EVENTS_FINISHED
+from connector.retry import RetryPlan
 from connector.store.db import Database
 from connector.store.lease import Lease
 from connector.store.models import EventState, InboundEvent, utcnow
+from connector.store.parking import parking
 
 CLAIM = Lease(InboundEvent.claimed_by, InboundEvent.claimed_at)
 
@@ -65,29 +67,18 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 
 def record_failure(
-    db: Database,
-    events: Iterable[InboundEvent],
-    error: str,
-    *,
-    now: datetime,
-    retry_at: datetime,
-    park_failing_since: datetime,
-    park_after_attempts: int | None = None,
+    db: Database, events: Iterable[InboundEvent], error: str, plan: RetryPlan
 ) -> int:
-    """One more failed attempt, and the claim given back: the event waits until `retry_at`.
-    It is parked as failed (see `retry_failed`) instead when it has been failing since
-    `park_failing_since` or earlier (the retry horizon), or, when `park_after_attempts` is given
-    (an error retrying cannot cure), once it has had that many attempts. How many were parked."""
-    first_failed = func.coalesce(InboundEvent.first_failed_at, now)
-    park = [first_failed <= park_failing_since]
-    if park_after_attempts is not None:
-        park.append(InboundEvent.attempts + 1 >= park_after_attempts)
+    """One more failed attempt, and the claim given back: the event waits until the plan's
+    `retry_at`, or is parked as failed (see `retry_failed`) when the plan says so (see
+    `store.parking`). How many were parked."""
+    first_failed, park = parking(InboundEvent.first_failed_at, InboundEvent.attempts + 1, plan)
     parked = 0
     with db.session() as session:
         for token, ids in _by_claim(events).items():
             held = [InboundEvent.id.in_(ids), InboundEvent.claimed_by == token]
             result = session.execute(
-                update(InboundEvent).where(*held, or_(*park)).values(state=EventState.FAILED)
+                update(InboundEvent).where(*held, park).values(state=EventState.FAILED)
             )
             parked += int(result.rowcount or 0)  # type: ignore[attr-defined]
             session.execute(
@@ -98,7 +89,7 @@ def record_failure(
                     error=error[:500],
                     claimed_by=None,
                     claimed_at=None,
-                    next_attempt_at=retry_at,
+                    next_attempt_at=plan.retry_at,
                     first_failed_at=first_failed,
                 )
             )

@@ -16,10 +16,12 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 
+from connector.retry import RetryPlan
 from connector.store import audit
 from connector.store.db import Database
 from connector.store.lease import Lease
 from connector.store.models import Link, Reply, ReplyState
+from connector.store.parking import parking
 
 FOLLOWUP_MARK = "followup"  # job_id of a row whose follow-up creation may have been attempted
 OPEN_STATES = (ReplyState.PENDING, ReplyState.CLAIMED)
@@ -257,40 +259,28 @@ def set_state(
 
 
 def retry_later(
-    db: Database,
-    guard: Guard,
-    ticket_ids: Iterable[int],
-    error: str,
-    *,
-    now: datetime,
-    retry_at: datetime,
-    park_failing_since: datetime,
-    park_after_attempts: int | None = None,
+    db: Database, guard: Guard, ticket_ids: Iterable[int], error: str, plan: RetryPlan
 ) -> int:
-    """Back to pending, not to be claimed before `retry_at`; parked as failed instead when the
-    row has been failing since `park_failing_since` or earlier (the retry horizon), or, when
-    `park_after_attempts` is given (an error retrying cannot cure), once it has had that many
-    attempts. How many were parked."""
+    """Back to pending, not to be claimed before the plan's `retry_at`; parked as failed
+    instead when the plan says so (see `store.parking`; a row's attempt was counted when it
+    was claimed). How many were parked."""
     ids = list(ticket_ids)
     if not ids:
         return 0
-    first_failed = func.coalesce(Reply.first_failed_at, now)
-    park = [first_failed <= park_failing_since]
-    if park_after_attempts is not None:
-        park.append(Reply.attempts >= park_after_attempts)
+    first_failed, park = parking(Reply.first_failed_at, Reply.attempts, plan)
     values = {"error": error[:500], "job_id": None, "first_failed_at": first_failed, **released()}
     where = [*guard.where(), Reply.ticket_id.in_(ids)]
     with db.session() as session:
         parked = session.execute(
             update(Reply)
-            .where(*where, or_(*park))
+            .where(*where, park)
             .values(state=ReplyState.FAILED, **values)
             .execution_options(synchronize_session=False)
         )
         session.execute(
             update(Reply)
             .where(*where)
-            .values(state=ReplyState.PENDING, next_attempt_at=retry_at, **values)
+            .values(state=ReplyState.PENDING, next_attempt_at=plan.retry_at, **values)
             .execution_options(synchronize_session=False)
         )
     return int(parked.rowcount or 0)  # type: ignore[attr-defined]

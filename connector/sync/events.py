@@ -148,19 +148,12 @@ def _failed(services: Services, events: list[InboundEvent], exc: Exception) -> d
     horizon = Horizon.for_events(services.settings)
     now = services.clock.now()
     attempt = max(e.attempts for e in events) + 1
-    retry_at = horizon.next_attempt(now, attempt, getattr(exc, "retry_after", None))
     # Credentials refused (a revoked token) stop everything until an admin fixes them: an
     # outage, not this event's fault.
     curable = isinstance(exc, TransientError | TimeoutError | AuthError)
-    parked = inbox.record_failure(
-        services.db,
-        events,
-        f"{type(exc).__name__}: {exc}",
-        now=now,
-        retry_at=retry_at,
-        park_failing_since=horizon.park_failing_since(now),
-        park_after_attempts=None if curable else horizon.permanent_attempts,
-    )
+    plan = horizon.plan(now, attempt, getattr(exc, "retry_after", None), curable=curable)
+    error = f"{type(exc).__name__}: {exc}"
+    parked = inbox.record_failure(services.db, events, error, plan)
     log_event(
         log,
         "events.failed",
@@ -169,7 +162,7 @@ def _failed(services: Services, events: list[InboundEvent], exc: Exception) -> d
         subject=events[0].subject_id,
         error=type(exc).__name__,
         attempt=attempt,
-        retry_in=round((retry_at - now).total_seconds(), 1),
+        retry_in=round((plan.retry_at - now).total_seconds(), 1),
         parked=parked,
     )
-    return retry_at
+    return plan.retry_at

@@ -145,8 +145,8 @@ def _will_happen(
     return counts
 
 
-def approve(runtime: CoreContext, ref: str | int, actor: str = "cli") -> Preview:
-    """Approve the current outcome's reply and start sending it."""
+def _owed_run(runtime: ReadNeeds, ref: str | int) -> tuple[Problem, Run]:
+    """The problem and the reply it owes now; ConnectorError when it owes none."""
     problem_id = find_problem_id(runtime.db, ref)
     problem = _problem(runtime.db, problem_id)
     run = load_run(runtime.db, runtime.config, problem_id)
@@ -155,6 +155,13 @@ def approve(runtime: CoreContext, ref: str | int, actor: str = "cli") -> Preview
             f"problem {problem.jira_key or problem_id} owes no reply: its issue is not "
             "resolved and no workaround is to be sent"
         )
+    return problem, run
+
+
+def approve(runtime: CoreContext, ref: str | int, actor: str = "cli") -> Preview:
+    """Approve the current outcome's reply and start sending it."""
+    problem, run = _owed_run(runtime, ref)
+    problem_id = problem.id
     reply_runs.approve_run(runtime.db, problem_id, run.outcome, actor)
     log_event(log, "replies.approved", problem_id=problem_id, outcome=run.outcome, actor=actor)
     runtime.scheduler.fanout(problem_id)
@@ -174,14 +181,8 @@ def retry_failed(runtime: CoreContext, ref: str | int, actor: str = "cli") -> Re
     """Put the current outcome's parked replies back and start sending them. Each goes out
     once: a reply is parked only once Zendesk showed it was not delivered (no reply tag on the
     ticket, or the update refused), and a second retry finds nothing parked."""
-    problem_id = find_problem_id(runtime.db, ref)
-    problem = _problem(runtime.db, problem_id)
-    run = load_run(runtime.db, runtime.config, problem_id)
-    if run is None:
-        raise ConnectorError(
-            f"problem {problem.jira_key or problem_id} owes no reply: its issue is not "
-            "resolved and no workaround is to be sent"
-        )
+    problem, run = _owed_run(runtime, ref)
+    problem_id = problem.id
     count = reply_rows.retry_failed(runtime.db, run, actor)
     log_event(log, "replies.retried", problem_id=problem_id, tickets=count, actor=actor)
     if count:

@@ -259,16 +259,8 @@ class Fanout:
             return
         horizon, now = self.tuning.horizon, self.clock.now()
         attempt = max(rows.most_attempts(self.db, guard, ticket_ids), 1)
-        parked = rows.retry_later(
-            self.db,
-            guard,
-            ticket_ids,
-            error,
-            now=now,
-            retry_at=horizon.next_attempt(now, attempt, None),
-            park_failing_since=horizon.park_failing_since(now),
-            park_after_attempts=None if curable else horizon.permanent_attempts,
-        )
+        plan = horizon.plan(now, attempt, None, curable=curable)
+        parked = rows.retry_later(self.db, guard, ticket_ids, error, plan)
         log_event(
             log,
             "replies.tickets.retry_later",
