@@ -49,6 +49,9 @@ def build_api(runtime: AppContext) -> Blueprint:
                 "unauthorized",
                 "send `Authorization: Bearer <CONNECTOR_ADMIN_TOKEN>` or log in on the dashboard",
             )
+        if request.method == "POST" and not admin_auth.csrf_ok(runtime):  # every change
+            log_event(log, "api.csrf_rejected", level=logging.WARNING, path=request.path)
+            return _error(403, "csrf", f"send the session's CSRF token in {admin_auth.CSRF_HEADER}")
         return None
 
     @bp.after_request
@@ -79,9 +82,6 @@ def build_api(runtime: AppContext) -> Blueprint:
 
     @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/approve")
     def approve_replies(problem_id: int) -> Any:
-        if not admin_auth.csrf_ok(runtime):
-            log_event(log, "api.csrf_rejected", level=logging.WARNING, problem_id=problem_id)
-            return _error(403, "csrf", f"send the session's CSRF token in {admin_auth.CSRF_HEADER}")
         try:
             result = approve(runtime, problem_id, actor="api")
         except ProblemNotFound:
@@ -94,9 +94,6 @@ def build_api(runtime: AppContext) -> Blueprint:
 
     @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/replies/retry")
     def retry_parked_replies(problem_id: int) -> Any:
-        if not admin_auth.csrf_ok(runtime):
-            log_event(log, "api.csrf_rejected", level=logging.WARNING, problem_id=problem_id)
-            return _error(403, "csrf", f"send the session's CSRF token in {admin_auth.CSRF_HEADER}")
         try:
             count = retry_replies(runtime, problem_id, actor="api")
         except ProblemNotFound:
@@ -111,9 +108,6 @@ def build_api(runtime: AppContext) -> Blueprint:
 
     @bp.post("/events/retry")
     def retry_events() -> Any:
-        if not admin_auth.csrf_ok(runtime):
-            log_event(log, "api.csrf_rejected", level=logging.WARNING, action="events.retry")
-            return _error(403, "csrf", f"send the session's CSRF token in {admin_auth.CSRF_HEADER}")
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return _error(400, "bad_request", 'send {"ids": [event ids]} or {"all": true}')

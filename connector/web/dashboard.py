@@ -134,9 +134,7 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
 
     @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/approve")
     def approve_replies(problem_id: int) -> Any:
-        if not admin_auth.csrf_ok(runtime):
-            log_event(log, "dashboard.csrf_rejected", level=logging.WARNING, problem_id=problem_id)
-            abort(400, "missing or wrong CSRF token: reload the page and try again")
+        _require_csrf(runtime, problem_id=problem_id)
         try:
             result = approve(runtime, problem_id, actor="dashboard")
         except ProblemNotFound:
@@ -152,32 +150,28 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
 
     @bp.post(f"/problems/<int(max={MAX_ID}):problem_id>/replies/retry")
     def retry_parked_replies(problem_id: int) -> Any:
-        if not admin_auth.csrf_ok(runtime):
-            log_event(log, "dashboard.csrf_rejected", level=logging.WARNING, problem_id=problem_id)
-            abort(400, "missing or wrong CSRF token: reload the page and try again")
+        _require_csrf(runtime, problem_id=problem_id)
         try:
-            count = retry_replies(runtime, problem_id, actor="dashboard")
+            retried = retry_replies(runtime, problem_id, actor="dashboard")
         except ProblemNotFound:
             return _page("message.html", 404, title="Not found", message="No such problem.")
         except NothingToApprove as exc:
             flash(f"Nothing to retry: {exc}", "error")
             return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
         flash(
-            f"{count} failed {'reply' if count == 1 else 'replies'} back in the queue."
-            if count
+            f"{count(retried, 'failed reply', 'failed replies')} back in the queue."
+            if retried
             else "No failed reply to retry."
         )
         return redirect(url_for("dashboard.problem", problem_id=problem_id), code=303)
 
     @bp.post("/events/retry")
     def retry_parked_events() -> Any:
-        if not admin_auth.csrf_ok(runtime):
-            log_event(log, "dashboard.csrf_rejected", level=logging.WARNING, action="events")
-            abort(400, "missing or wrong CSRF token: reload the page and try again")
-        count = len(retry_failed_events(runtime, None, actor="dashboard"))
+        _require_csrf(runtime, action="events")
+        retried = len(retry_failed_events(runtime, None, actor="dashboard"))
         flash(
-            f"{count} failed {'event' if count == 1 else 'events'} back in the queue."
-            if count
+            f"{count(retried, 'failed event')} back in the queue."
+            if retried
             else "No failed event to retry."
         )
         return redirect(url_for("dashboard.index"), code=303)
@@ -233,6 +227,13 @@ def _local_path(target: str) -> bool:
     )
 
 
+def _require_csrf(runtime: AppContext, **context: Any) -> None:
+    """Every change a page form makes carries the session's CSRF token, or is refused (400)."""
+    if not admin_auth.csrf_ok(runtime):
+        log_event(log, "dashboard.csrf_rejected", level=logging.WARNING, **context)
+        abort(400, "missing or wrong CSRF token: reload the page and try again")
+
+
 def _page(template: str, status: int, **context: Any) -> Response:
     response = Response(render_template(template, **context), status=status)
     for name, value in SECURITY_HEADERS.items():
@@ -244,9 +245,9 @@ def _teams(runtime: AppContext) -> dict[str, str]:
     return {key: team.name or key for key, team in runtime.config.teams.items()}
 
 
-def count(n: int, noun: str) -> str:
-    """`1 ticket`, `12 tickets`."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 ticket`, `12 tickets` (`plural` where adding an s is wrong: `failed replies`)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 def ago(moment: datetime | None) -> str:
