@@ -110,9 +110,7 @@ def create_jira_issue(runtime: CreationNeeds, problem_id: int) -> bool:
         problem = stored.get(session, problem_id)
         cause_key, team_key, summary = problem.cause_key, problem.team, problem.summary
         ticket_id = problem.zendesk_problem_ticket_id
-        first_id = ticket_id or min(
-            (link.ticket_id for link in links.of_problem(session, problem_id)), default=None
-        )
+        first_id = _first_ticket_id(session, problem)
     label = marker_label(cause_key, runtime.config.install_id_for(runtime.settings.zendesk_url))
     labels = f'labels in ("{label}", "{legacy_marker_label(cause_key)}")'
     try:
@@ -152,14 +150,11 @@ def comment_on_adopted_issue(runtime: CreationNeeds, problem_id: int) -> bool:
         with runtime.db.session() as session:
             problem = stored.get(session, problem_id)
             key, ticket_id = problem.jira_key, problem.zendesk_problem_ticket_id
-            first_id = ticket_id or min(
-                (link.ticket_id for link in links.of_problem(session, problem_id)), default=None
-            )
+            first_id = _first_ticket_id(session, problem)
         if key is None:
             return False
         issue = runtime.jira.get_issue(key)
-        comments: Any = (issue.fields.get("comment") or {}).get("comments") or []
-        posted = any(ADOPTED_OPENING in str(c.get("body") or "") for c in comments)
+        posted = any(ADOPTED_OPENING in c.body for c in issue.comments)
         if not posted:
             zendesk_url = runtime.settings.zendesk_url
             first = _first_ticket(runtime.zendesk, first_id)
@@ -191,6 +186,14 @@ def issue_fields(
     if team.components:
         fields["components"] = [{"name": c} for c in team.components]
     return fields
+
+
+def _first_ticket_id(session: Session, problem: Problem) -> int | None:
+    """The ticket the summary names as the first report: the problem ticket, else the lowest
+    linked ticket."""
+    if problem.zendesk_problem_ticket_id:
+        return problem.zendesk_problem_ticket_id
+    return min((link.ticket_id for link in links.of_problem(session, problem.id)), default=None)
 
 
 def _first_ticket(zendesk: ZendeskPort, ticket_id: int | None) -> Ticket | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from connector.logs import log_event
 from connector.store import reply_rows, reply_runs
@@ -82,6 +82,5 @@ def post_summary(runtime: SummaryNeeds, run: Run) -> bool:
 def _already_there(jira: JiraPort, run: Run) -> bool:
     assert run.issue_key is not None
     issue = jira.get_issue(run.issue_key)
-    comments: Any = (issue.fields.get("comment") or {}).get("comments") or []
     keys = (marker(run), legacy_marker(run))
-    return any(key in str(c.get("body") or "") for c in comments for key in keys)
+    return any(key in c.body for c in issue.comments for key in keys)
