@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from connector.store.db import Database
 from connector.store.models import Link, Reply, ReplyState
@@ -23,11 +24,7 @@ class LinkedGroup:
 
 def linked_by_state(db: Database, problem_id: int, outcome: str) -> list[LinkedGroup]:
     """The problem's linked tickets grouped by their reply row's state and their status."""
-    joined = and_(
-        Reply.ticket_id == Link.ticket_id,
-        Reply.problem_id == problem_id,
-        Reply.outcome == outcome,
-    )
+    joined = _row_of(Link.ticket_id, problem_id, outcome)
     has_followup = Reply.followup_ticket_id.is_not(None)
     with db.session() as session:
         found = session.execute(
@@ -45,11 +42,7 @@ def linked_by_state(db: Database, problem_id: int, outcome: str) -> list[LinkedG
 
 def unplanned_count(db: Database, run: RunRef) -> int:
     """Linked tickets that have no row for the run yet."""
-    joined = and_(
-        Reply.ticket_id == Link.ticket_id,
-        Reply.problem_id == run.problem_id,
-        Reply.outcome == run.outcome,
-    )
+    joined = _row_of(Link.ticket_id, run.problem_id, run.outcome)
     with db.session() as session:
         count = session.scalar(
             select(func.count())
@@ -89,11 +82,7 @@ def problem_ticket_owed(db: Database, run: RunRef) -> tuple[bool, int | None]:
     pending one, and not closed), with its requester."""
     if run.problem_ticket_id is None:
         return False, None
-    joined = and_(
-        Reply.ticket_id == Link.ticket_id,
-        Reply.problem_id == run.problem_id,
-        Reply.outcome == run.outcome,
-    )
+    joined = _row_of(Link.ticket_id, run.problem_id, run.outcome)
     with db.session() as session:
         found = session.execute(
             select(Link.requester_id, Link.ticket_status, Reply.state)
@@ -106,3 +95,10 @@ def problem_ticket_owed(db: Database, run: RunRef) -> tuple[bool, int | None]:
     requester, status, state = found
     owed = status != "closed" and state in (None, ReplyState.PENDING, ReplyState.PENDING.value)
     return owed, requester
+
+
+def _row_of(ticket_id: Any, problem_id: int, outcome: str) -> ColumnElement[bool]:
+    """Join condition: the ticket's reply row for this problem's outcome (if it has one)."""
+    return and_(
+        Reply.ticket_id == ticket_id, Reply.problem_id == problem_id, Reply.outcome == outcome
+    )
