@@ -67,7 +67,7 @@ def find_clusters(
             group[i] = group[core_index[best]]
     clusters = []
     for g in range(next_group):
-        members = np.flatnonzero(group == g)
+        members = [int(i) for i in np.flatnonzero(group == g)]
         organizations = {
             candidates[i].organization_id
             for i in members
