@@ -59,12 +59,12 @@ def find_clusters(
         next_group += 1
     sims = vectors @ vectors[core].T if core.any() else None
     core_index = np.flatnonzero(core)
-    for i in np.flatnonzero(~core):
+    for border in np.flatnonzero(~core):
         if sims is None:
             break
-        best = int(np.argmax(sims[i]))
-        if sims[i, best] >= similarity:
-            group[i] = group[core_index[best]]
+        best = int(np.argmax(sims[border]))
+        if sims[border, best] >= similarity:
+            group[border] = group[core_index[best]]
     clusters = []
     for g in range(next_group):
         members = [int(i) for i in np.flatnonzero(group == g)]
