@@ -69,7 +69,7 @@ def public_comments(stack: LocalStack, ticket_id: int) -> list[str]:
 
 
 def customer_ticket(stack: LocalStack, text: str, organization_id: int | None = None) -> int:
-    subject, _, rest = text.partition(",")
+    subject = text.partition(",")[0]
     ticket = stack.zendesk.agent_create_ticket(
         subject=subject, comment={"body": text}, organization_id=organization_id
     )
