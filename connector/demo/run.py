@@ -66,6 +66,8 @@ def _table(summary: Summary) -> Table:
     table = Table(title="demo summary", show_header=False)
     labels = {
         "problems": "problems (Jira issues in 4 team projects)",
+        "suggested": "tickets the connector suggested a problem for",
+        "proposals_accepted": "proposed problems (emerging causes) accepted",
         "tickets": "customer tickets",
         "linked": "tickets linked to a problem",
         "replies_sent": "public replies sent",
@@ -86,7 +88,7 @@ def _table(summary: Summary) -> Table:
 def _why(summary: Summary, key: str) -> str:
     asked = summary.tickets_asked
     if key == "tickets" and asked is not None and asked != summary.tickets:
-        return f" (asked for {asked}: each of the four stories needs a few)"
+        return f" (asked for {asked}: the six stories need at least {summary.tickets})"
     return ""
 
 

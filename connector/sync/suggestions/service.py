@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 NOTED_TAG_PREFIX = "zdjira_suggestion_noted_"
 TOP = 3
+SUGGESTION_NOTE = "This ticket looks like these open problems:"
 
 
 def suggested_value(problem_id: int) -> str:
@@ -190,7 +191,7 @@ def note_body(
             "link this ticket by itself again."
         )
         lines.append("")
-    lines.append("This ticket looks like these open problems:")
+    lines.append(SUGGESTION_NOTE)
     for number, match in enumerate(matches, start=1):
         problem = info[match.problem_id]
         tickets = problem.ticket_count
@@ -298,4 +299,5 @@ def _as_json(matches: Sequence[ProblemMatch]) -> list[dict[str, Any]]:
 
 
 def _percent(confidence: float) -> str:
-    return f"{round(confidence * 100)}%"
+    """Floored: a match is never shown as more certain than it is (99%, not 100%)."""
+    return f"{int(confidence * 100)}%"
