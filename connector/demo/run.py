@@ -41,7 +41,7 @@ def run_demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> S
         stack.install()
     impact = [v for v in stack.rt.config.jira.impact_fields.model_dump().values() if v]
     console.print(
-        "[green]installed[/] into both sandboxes: 7 ticket fields, a webhook and a trigger in "
+        "[green]installed[/] into both sandboxes: 8 ticket fields, a webhook and a trigger in "
         f"Zendesk; a webhook and {len(impact)} impact fields on the team projects' screens in Jira"
     )
     story = Story(stack, lambda line: console.print(f"[cyan]>[/] {line}"), tickets)

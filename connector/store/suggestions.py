@@ -180,3 +180,22 @@ def forget_before(db: Database, cutoff: datetime) -> int:
             )
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def row_of(session: Session, ticket_id: int) -> TicketVector | None:
+    return session.get(TicketVector, ticket_id)
+
+
+def remembered_ticket_ids(session: Session) -> list[int]:
+    """Every ticket with a vector or a link: what `rebuild` reads again."""
+    return sorted(
+        set(session.scalars(select(Link.ticket_id)))
+        | set(session.scalars(select(TicketVector.ticket_id)))
+    )
+
+
+def forget(session: Session, ticket_ids: Iterable[int]) -> None:
+    """Delete these tickets' vectors (Zendesk no longer returns them)."""
+    ids = list(ticket_ids)
+    if ids:
+        session.execute(delete(TicketVector).where(TicketVector.ticket_id.in_(ids)))

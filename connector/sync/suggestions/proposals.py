@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from connector.logs import log_event
 from connector.store import audit, links
 from connector.store import proposals as stored_proposals
+from connector.store import suggestions as stored_vectors
 from connector.store import tickets as ticket_states
-from connector.store.models import LinkVia, ProposalState, TicketVector
+from connector.store.models import LinkVia, ProposalState
 from connector.sync.known_problems import sync_known_problem_options
 from connector.sync.problems import Cause, create_jira_issue, ensure_problem
 from connector.sync.refresh import refresh_problems
@@ -65,7 +66,7 @@ def _apply(runtime: Services, proposal_id: int, team: str, summary: str, actor: 
                 continue  # an agent linked it meanwhile
             link = links.create(session, ticket_id, problem_id, LinkVia.PROPOSAL, actor)
             link.organization_id = organization_id
-            seen = session.get(TicketVector, ticket_id)
+            seen = stored_vectors.row_of(session, ticket_id)
             if seen is not None:
                 link.ticket_status = seen.ticket_status
                 link.ticket_created_at = seen.ticket_created_at

@@ -8,11 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import select
-
 from connector.batching import batched
 from connector.store import suggestions as stored
-from connector.store.models import Link, TicketVector
 from connector.sync.suggestions.service import ticket_text
 from connector.zendesk.models import MAX_BATCH
 
@@ -26,10 +23,7 @@ if TYPE_CHECKING:
 def rebuild(runtime: RebuildNeeds, progress: Callable[[int, int], None] | None = None) -> int:
     """How many tickets have a vector now."""
     with runtime.db.session() as session:
-        ids = sorted(
-            set(session.scalars(select(Link.ticket_id)))
-            | set(session.scalars(select(TicketVector.ticket_id)))
-        )
+        ids = stored.remembered_ticket_ids(session)
     done = 0
     for chunk in batched(ids, MAX_BATCH):
         tickets = [t for t in runtime.zendesk.show_many(list(chunk)) if ticket_text(t)]
@@ -43,11 +37,7 @@ def rebuild(runtime: RebuildNeeds, progress: Callable[[int, int], None] | None =
                 ),
                 runtime.clock.now(),
             )
-            kept = {t.id for t in tickets}
-            for missing in set(chunk) - kept:
-                row = session.get(TicketVector, missing)
-                if row is not None:
-                    session.delete(row)
+            stored.forget(session, set(chunk) - {t.id for t in tickets})
         done += len(tickets)
         if progress is not None:
             progress(done, len(ids))

@@ -24,11 +24,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from connector.logs import log_event
 from connector.store import audit, links, problems
 from connector.store import suggestions as stored
 from connector.store import tickets as ticket_states
-from connector.store.models import LinkVia, Problem, TicketVector
+from connector.store.models import LinkVia, Problem, ProblemState, TicketVector
 from connector.sync.known_problems import SUGGESTED_PREFIX
 from connector.sync.signals import OPEN_STATUSES, known_problem_value
 from connector.zendesk.models import Comment, Ticket, TicketUpdate
@@ -118,7 +121,7 @@ def suggest(runtime: SuggestNeeds, tickets: list[Ticket], outcome: Outcome) -> i
         for (ticket, _), matches in zip(chosen, ranked, strict=True):
             matches = [m for m in matches if m.problem_id in info]
             stored.record_matches(session, ticket.id, _as_json(matches), now)
-            row = session.get(TicketVector, ticket.id)
+            row = stored.row_of(session, ticket.id)
             opted_out = ticket_states.state_of(session, ticket.id).suggestion_opt_out
             plans.append(_plan(runtime.config, ticket, matches, info, row, opted_out))
     _send(runtime, [p for p in plans if p.update is not None])
@@ -232,7 +235,7 @@ def _record(runtime: SuggestNeeds, plans: list[Plan], outcome: Outcome) -> None:
     """Once Zendesk accepted the updates: what each field shows, and the auto-links."""
     with runtime.db.session() as session:
         for plan in plans:
-            row = session.get(TicketVector, plan.ticket.id)
+            row = stored.row_of(session, plan.ticket.id)
             if row is not None:
                 row.suggested_problem_id = plan.suggested
                 row.dismissed = sorted(plan.dismissed) or None
@@ -279,7 +282,7 @@ def _problems(session: Session, problem_ids: set[int]) -> dict[int, Problem]:
     found = {}
     for problem_id in problem_ids:
         problem = problems.find(session, problem_id)
-        if problem is not None and problem.jira_key and problem.state.value == "open":
+        if problem is not None and problem.jira_key and problem.state is ProblemState.OPEN:
             found[problem_id] = problem
     return found
 
@@ -288,10 +291,8 @@ def _is_problem_ticket(ticket: Ticket) -> bool:
     return ticket.type == "problem"
 
 
-def _stack(vectors: list[Any]) -> Any:
-    import numpy as np
-
-    return np.vstack(vectors)
+def _stack(vectors: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+    return np.vstack(vectors).astype(np.float32)
 
 
 def _as_json(matches: Sequence[ProblemMatch]) -> list[dict[str, Any]]:
