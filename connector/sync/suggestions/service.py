@@ -300,5 +300,6 @@ def _as_json(matches: Sequence[ProblemMatch]) -> list[dict[str, Any]]:
 
 
 def _percent(confidence: float) -> str:
-    """Floored: a match is never shown as more certain than it is (99%, not 100%)."""
-    return f"{int(confidence * 100)}%"
+    """Floored to a multiple of 5: never shown as more certain than it is (95%, not 100%), and
+    alike tickets get the same note, so their updates share one `update_many` job."""
+    return f"{int(confidence * 20) * 5}%"
