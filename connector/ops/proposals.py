@@ -138,8 +138,10 @@ def accept(
     with runtime.db.session() as session:
         proposal = _open(session, proposal_id)
         chosen = team or proposal.suggested_team
+        known = ", ".join(sorted(runtime.config.teams))
+        if chosen is None:
+            raise BadDecision(f"choose the owning team: none was suggested (known: {known})")
         if chosen not in runtime.config.teams:
-            known = ", ".join(sorted(runtime.config.teams))
             raise BadDecision(f"unknown team '{chosen}' (known: {known})")
         proposal.state = ProposalState.ACCEPTED
         proposal.team, proposal.summary = chosen, summary
