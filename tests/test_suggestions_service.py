@@ -14,6 +14,7 @@ import pytest
 
 from connector.bootstrap import WorkerContext
 from connector.config import Config
+from connector.settings import Settings
 from connector.store import suggestions as stored
 from connector.store.db import Database
 from connector.store.models import Link, LinkVia, Problem, TicketState, TicketVector
@@ -63,6 +64,7 @@ class Runtime:
     clock: FakeClock
     zendesk: FakeZendesk
     suggestion_engine: SuggestionEngine
+    settings: Settings
 
 
 @pytest.fixture
@@ -71,7 +73,8 @@ def rt(runtime: WorkerContext) -> Runtime:
     config.zendesk.fields.suggested_problem = SUGGESTED
     config.zendesk.fields.known_problem = KNOWN
     clock = FakeClock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
-    return Runtime(runtime.db, config, clock, FakeZendesk(), SuggestionEngine(TopicEncoder()))
+    engine = SuggestionEngine(TopicEncoder())
+    return Runtime(runtime.db, config, clock, FakeZendesk(), engine, runtime.settings)
 
 
 def seed(rt: Runtime) -> dict[str, int]:
@@ -204,3 +207,55 @@ def test_auto_linked_tickets_do_not_teach_and_every_worker_sees_a_new_link(rt: R
     trainings = other.trainings
     other.suggester(rt.db)
     assert other.trainings == trainings + 1
+
+
+def remember_unlinked(rt: Runtime, first_id: int, count: int, text: str) -> list[int]:
+    encoder = TopicEncoder()
+    ids = list(range(first_id, first_id + count))
+    with rt.db.session() as s:
+        stored.remember(
+            s,
+            [
+                stored.Seen(
+                    t, encoder.encode([f"{text}{'?' * (t % 3)}"])[0], 800 + t % 4, "new", None
+                )
+                for t in ids
+            ],
+            rt.clock.now(),
+        )
+    return ids
+
+
+def test_a_proposal_grows_and_a_dismissed_one_is_never_proposed_again(rt: Runtime) -> None:
+    from connector.ops.proposals import dismiss, list_proposals
+    from connector.sync.suggestions.emerging_scan import proposal_tag, scan_emerging
+
+    seed(rt)
+    rt.config.suggestions.emerging.tag = True
+    first = remember_unlinked(rt, 1, 6, "app crash")
+    [pid] = scan_emerging(rt)
+    more = remember_unlinked(rt, 7, 2, "app crash")
+    assert scan_emerging(rt) == [pid]  # the same proposal, two tickets more
+    [p] = list_proposals(rt)  # type: ignore[arg-type]
+    assert [t.ticket_id for t in p.tickets] == first + more and p.organizations == 4
+    assert [(ids, u.additional_tags) for ids, u in rt.zendesk.calls] == [
+        (first, [proposal_tag(pid)]),
+        (more, [proposal_tag(pid)]),
+    ]
+    dismiss(rt, pid, actor="cli")  # type: ignore[arg-type]
+    assert scan_emerging(rt) == []  # its tickets are never proposed again
+    later = remember_unlinked(rt, 20, 5, "app crash")
+    [new] = scan_emerging(rt)
+    [q] = list_proposals(rt)  # type: ignore[arg-type]
+    assert new != pid and [t.ticket_id for t in q.tickets] == later
+
+
+def test_too_few_tickets_or_organisations_make_no_proposal(rt: Runtime) -> None:
+    from connector.sync.suggestions.emerging_scan import scan_emerging
+
+    seed(rt)
+    remember_unlinked(rt, 1, 4, "app crash")  # min_tickets is 5
+    assert scan_emerging(rt) == []
+    rt.config.suggestions.emerging.min_organizations = 5  # only 4 organisations
+    remember_unlinked(rt, 5, 4, "app crash")
+    assert scan_emerging(rt) == []

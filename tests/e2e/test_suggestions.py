@@ -247,3 +247,50 @@ def test_alike_unlinked_tickets_become_one_proposal_that_an_admin_accepts(
         assert field_value(stack, ticket, "jira_issue") == problem.jira_key
     assert list_proposals(stack.rt) == []
     assert ids  # the seeded problems stay as they were
+
+
+def test_admins_accept_from_the_command_line_and_rebuild_the_vectors(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import delete
+
+    from connector.store.models import TicketVector
+    from tests.install_stack import run_cli
+
+    seed_problems(stack)
+    orgs = [stack.zendesk.create_organization(f"Org {i}")["id"] for i in range(4)]
+    tickets = [customer_ticket(stack, text, orgs[i % 4]) for i, text in enumerate(NEW_CAUSE)]
+    stack.drain()
+    [proposal] = list_proposals(stack.rt)
+    listed = run_cli(stack, monkeypatch, "problems", "proposals")
+    assert f"proposal {proposal.id}: 8 tickets from 4 organisations" in listed.output
+    bad = run_cli(stack, monkeypatch, "problems", "accept", "999", "--summary", "x")
+    assert bad.exit_code == 1 and "no proposal 999" in bad.output
+    done = run_cli(
+        stack,
+        monkeypatch,
+        "problems",
+        "accept",
+        str(proposal.id),
+        "--team",
+        "product",
+        "--summary",
+        "Cheque scan crashes the mobile app",
+    )
+    assert done.exit_code == 0, done.output
+    assert "accepted: ENG-" in done.output and "in team product, 8 tickets linked" in done.output
+    twice = run_cli(stack, monkeypatch, "problems", "dismiss", str(proposal.id))
+    assert twice.exit_code == 1 and "proposal 1 is applied already" in twice.output
+    stack.drain()
+    with stack.rt.db.session() as s:
+        assert len(s.scalars(select(Link).where(Link.via == LinkVia.PROPOSAL)).all()) == 8
+        linked = len(s.scalars(select(Link.ticket_id)).all())
+        s.execute(delete(TicketVector))  # e.g. a new text model: every vector is read again
+    rebuilt = run_cli(stack, monkeypatch, "suggestions", "rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert f"rebuilt: {linked} ticket vectors" in rebuilt.output
+    with stack.rt.db.session() as s:
+        assert sorted(s.scalars(select(TicketVector.ticket_id))) == sorted(
+            s.scalars(select(Link.ticket_id))
+        )
+    assert tickets
