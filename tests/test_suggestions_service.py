@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from sqlalchemy import select
 
 from connector.bootstrap import WorkerContext
 from connector.config import Config
@@ -259,3 +260,17 @@ def test_too_few_tickets_or_organisations_make_no_proposal(rt: Runtime) -> None:
     rt.config.suggestions.emerging.min_organizations = 5  # only 4 organisations
     remember_unlinked(rt, 5, 4, "app crash")
     assert scan_emerging(rt) == []
+
+
+def test_retention_forgets_old_unlinked_vectors_and_keeps_linked_ones(rt: Runtime) -> None:
+    from datetime import timedelta
+
+    seed(rt)  # linked tickets 100-302, seen now
+    remember_unlinked(rt, 1, 3, "app crash")
+    rt.clock.advance(timedelta(days=31))
+    remember_unlinked(rt, 50, 1, "app crash")  # seen again recently
+    forgotten = stored.forget_before(rt.db, rt.clock.now() - timedelta(days=30))
+    with rt.db.session() as s:
+        left = sorted(s.scalars(select(TicketVector.ticket_id)))
+    assert forgotten == 3
+    assert left == [50, 100, 101, 102, 200, 201, 202, 300, 301, 302]

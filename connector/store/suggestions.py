@@ -141,21 +141,22 @@ def vectors_of(session: Session, ticket_ids: Sequence[int]) -> dict[int, npt.NDA
 
 
 def unlinked_since(
-    session: Session, since: datetime, statuses: Iterable[str]
+    session: Session, since: datetime, statuses: Iterable[str], limit: int
 ) -> list[TicketVector]:
-    """Tickets seen since `since`, open (in `statuses`) and linked to no problem."""
-    return list(
-        session.scalars(
-            select(TicketVector)
-            .outerjoin(Link, Link.ticket_id == TicketVector.ticket_id)
-            .where(
-                Link.ticket_id.is_(None),
-                TicketVector.seen_at >= since,
-                TicketVector.ticket_status.in_(list(statuses)),
-            )
-            .order_by(TicketVector.ticket_id)
+    """The `limit` most recently seen tickets since `since`, open (in `statuses`) and linked to
+    no problem, in ticket order."""
+    rows = session.scalars(
+        select(TicketVector)
+        .outerjoin(Link, Link.ticket_id == TicketVector.ticket_id)
+        .where(
+            Link.ticket_id.is_(None),
+            TicketVector.seen_at >= since,
+            TicketVector.ticket_status.in_(list(statuses)),
         )
+        .order_by(TicketVector.seen_at.desc(), TicketVector.ticket_id.desc())
+        .limit(limit)
     )
+    return sorted(rows, key=lambda row: row.ticket_id)
 
 
 def linked_examples_with_teams(session: Session) -> list[tuple[int, str]]:
