@@ -38,6 +38,15 @@ CAUSES = {
             "Tracking shows my parcel stuck in the depot for days",
         ],
     ),
+    "product": (
+        "Statements load slowly in the app",
+        [
+            "The app is slow when loading my statements",
+            "The app freezes when I open my statements",
+            "Statements take a minute to load in the app",
+            "Loading my statements in the app is very slow",
+        ],
+    ),
     "docs": (
         "Router manual gives the wrong reset steps",
         [
@@ -205,7 +214,7 @@ def test_auto_link_answers_on_resolution_and_an_agent_undoes_it_for_good(
 
 
 NEW_CAUSE = [
-    "The mobile app crashes when I open the camera to scan a cheque",
+    "The mobile app crashes when I scan a cheque with the camera",
     "App crashes every time I try to scan a cheque with the camera",
     "Scanning a cheque in the app makes it crash",
     "My app crashes when I scan a cheque with my camera",
@@ -227,7 +236,7 @@ def test_alike_unlinked_tickets_become_one_proposal_that_an_admin_accepts(
     assert sorted(t.ticket_id for t in proposal.tickets) == sorted(tickets)
     assert proposal.organizations == 4
     team = proposal.suggested_team
-    assert team in CAUSES
+    assert team == "product"  # where agents routed the most alike tickets before
     accept(stack.rt, proposal.id, None, "Cheque scan crashes the mobile app", actor="api")
     stack.drain()
     with stack.rt.db.session() as s:
