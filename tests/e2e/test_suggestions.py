@@ -254,7 +254,12 @@ def test_alike_unlinked_tickets_become_one_proposal_that_an_admin_accepts(
     assert {link.via for link in linked} == {LinkVia.PROPOSAL}
     for ticket in tickets:
         assert field_value(stack, ticket, "jira_issue") == problem.jira_key
+    assert all(link.requester_id is not None for link in linked)
     assert list_proposals(stack.rt) == []
+    # Resolved like any problem: each of the proposal's customers gets one reply.
+    resolve(stack, problem.id, "fixed")
+    stack.drain()
+    assert [len(public_comments(stack, t)) for t in tickets] == [1] * len(tickets)
     assert ids  # the seeded problems stay as they were
 
 

@@ -97,7 +97,7 @@ def suggest(runtime: SuggestNeeds, tickets: list[Ticket], outcome: Outcome) -> i
         stored.remember(
             session,
             (
-                stored.Seen(t.id, v, t.organization_id, t.status, t.created_at)
+                stored.Seen(t.id, v, t.organization_id, t.status, t.created_at, t.requester_id)
                 for t, v in zip(readable, vectors, strict=True)
             ),
             now,
