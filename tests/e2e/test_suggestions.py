@@ -158,6 +158,14 @@ def test_an_alike_new_ticket_gets_the_suggested_problem_and_one_note(stack: Loca
         linked = s.scalars(select(Link.ticket_id).where(Link.problem_id == ids["billing"])).all()
     for linked_ticket in linked:
         assert not [n for n in internal_notes(stack, linked_ticket) if "looks like" in n]
+    # The agent accepts: chooses it in Known problem. Linked; the suggestion has done its job.
+    option = known_problem_value(ids["billing"])
+    stack.zendesk.agent_update_ticket(ticket, custom_fields=cf(stack, known_problem=option))
+    stack.drain()
+    with stack.rt.db.session() as s:
+        assert s.get_one(Link, ticket).via is LinkVia.KNOWN_PROBLEM
+    assert field_value(stack, ticket, "jira_issue") == billing
+    assert field_value(stack, ticket, "suggested_problem") in (None, "")
 
 
 def test_dismissing_a_suggestion_clears_it_for_good(stack: LocalStack) -> None:
