@@ -164,3 +164,14 @@ class WorkerContext(WebContext):
         """The connector's own Jira account: its changes are not mirrored back."""
         me = self.jira.myself()
         return me.get("accountId") or me.get("name")
+
+
+def migrated_worker() -> WorkerContext:
+    """A worker context for a one-shot command: logging configured, the schema migrated."""
+    from connector.logs import configure_logging
+    from connector.store.migrate import upgrade
+
+    runtime = WorkerContext()
+    configure_logging(runtime.settings.log_level, runtime.settings.log_json)
+    upgrade(runtime.settings.database_url)
+    return runtime

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
-from test_dashboard_browser import ARGS, CHROMIUM, VIEWPORT
+from test_dashboard_browser import VIEWPORT, browser  # noqa: F401  (the module's browser)
 
 from connector.demo.stack import LocalStack
 from connector.store.models import Link, LinkVia, Problem
@@ -27,22 +25,7 @@ ADMIN_TOKEN = "proposals-browser-admin-token"
 RAW_ID = re.compile(r"\b36\d{10}\b")  # the sandboxes' organisation ids
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"chromium is required under CI=true: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
-def test_an_admin_accepts_a_proposed_problem_in_the_browser(browser: Any, tmp_path: Path) -> None:
+def test_an_admin_accepts_a_proposed_problem_in_the_browser(browser: Any, tmp_path: Path) -> None:  # noqa: F811
     shots = Path(os.environ.get("CONNECTOR_SCREENSHOTS", str(tmp_path)))
     suggestions = {"enabled": True}
     text = config_with(impact_debounce_seconds=0, suggestions=suggestions)

@@ -17,6 +17,7 @@ from connector.store.models import AuditEntry, Link, LinkVia, Problem, TicketSta
 from connector.sync.known_problems import SUGGESTED_PREFIX
 from connector.sync.signals import known_problem_value
 from tests.e2e.conftest import config_with
+from tests.e2e.test_linking import cf, field_value, internal_notes
 from tests.e2e.test_replies import resolve
 
 CAUSES = {
@@ -57,20 +58,6 @@ CAUSES = {
         ],
     ),
 }
-
-
-def cf(stack: LocalStack, **values: Any) -> list[dict[str, Any]]:
-    return [{"id": getattr(stack.fields, key), "value": value} for key, value in values.items()]
-
-
-def field_value(stack: LocalStack, ticket_id: int, key: str) -> Any:
-    field_id = getattr(stack.fields, key)
-    ticket = stack.zendesk.ticket(ticket_id)
-    return next((f["value"] for f in ticket["custom_fields"] if f["id"] == field_id), None)
-
-
-def internal_notes(stack: LocalStack, ticket_id: int) -> list[str]:
-    return [c["body"] for c in stack.zendesk.comments(ticket_id) if not c["public"]]
 
 
 def public_comments(stack: LocalStack, ticket_id: int) -> list[str]:
