@@ -9,6 +9,7 @@ makes it load what the wheel ships, and fail loudly otherwise (never a download)
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,9 +45,23 @@ class WordLlamaEncoder:
     def _loaded(self) -> Any:
         with self._lock:
             if self._model is None:
-                import wordllama
-
+                wordllama = _import_quietly()
                 self._model = wordllama.WordLlama.load(
                     cache_dir=Path(wordllama.__file__).parent, disable_download=True
                 )
             return self._model
+
+
+def _import_quietly() -> Any:
+    """`wordllama` calls `logging.basicConfig(level=INFO)` when imported, which would give the
+    root logger a handler and the connector's every INFO line on stderr: undo what it did."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    import wordllama
+
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+    logging.getLogger("wordllama").setLevel(logging.WARNING)
+    return wordllama
