@@ -20,6 +20,7 @@ EXAMPLE = (REPO / "config" / "connector.example.yaml").read_text("utf-8")
 FIELD_IDS = {
     "owning_team": 360012345678,
     "known_problem": 360012345679,
+    "suggested_problem": 360012345680,
     "jira_issue": 22340589473181,
     "jira_status": 22340589473182,
     "expected_fix": 22340589473183,
