@@ -60,7 +60,7 @@ def test_install_changes_only_the_id_lines_byte_for_byte(tmp_path: Path, origina
     before, after = original.splitlines(keepends=True), written.splitlines(keepends=True)
     assert len(after) == len(before)
     ids = value_lines(original)
-    assert len(ids) == 10
+    assert len(ids) == 11
     for row, (old, new) in enumerate(zip(before, after, strict=True)):
         if row not in ids:
             assert new == old, f"line {row + 1} changed: {old!r} -> {new!r}"
