@@ -232,7 +232,15 @@ def sandbox_zendesk(host: str, port: int, email: str, token: str) -> None:
 @host_port(8082)
 @click.option("--email", default="admin@example.com", show_default=True)
 @click.option("--token", default="sandbox", show_default=True)
-@click.option("--pat", default="sandbox", show_default=True)
+@click.option("--pat", default="sandbox", show_default=True, help="The PAT (Data Center only).")
+@click.option(
+    "--deployment",
+    type=click.Choice(["cloud", "datacenter"], case_sensitive=False),
+    default="cloud",
+    show_default=True,
+    help="Answer as Jira Cloud, or as Jira Data Center 10.3 (REST v2 only, personal access "
+    "tokens, users by name and key).",
+)
 @click.option(
     "--config",
     "config_path",
@@ -241,13 +249,19 @@ def sandbox_zendesk(host: str, port: int, email: str, token: str) -> None:
     help="Create the Jira projects of this config file's teams instead of FIN, DOC, ENG, SHIP.",
 )
 def sandbox_jira(
-    host: str, port: int, email: str, token: str, pat: str, config_path: str | None
+    host: str,
+    port: int,
+    email: str,
+    token: str,
+    pat: str,
+    deployment: str,
+    config_path: str | None,
 ) -> None:
     """Run the Jira sandbox."""
     from connector.config import load_config
-    from connector_sandboxes.jira import JiraSandbox
+    from connector_sandboxes.jira import DEPLOYMENTS, JiraSandbox
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"deployment_type": DEPLOYMENTS[deployment.lower()]}
     if config_path:
         kwargs["projects"] = tuple(t.jira_project for t in load_config(config_path).teams.values())
     JiraSandbox(email=email, token=token, pat=pat, **kwargs).serve_forever(host, port)

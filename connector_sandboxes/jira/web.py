@@ -22,7 +22,7 @@ def sandbox() -> JiraSandbox:
 
 
 def ctx() -> Ctx:
-    return Ctx(request.host_url.rstrip("/"), getattr(g, "api", "2"))
+    return Ctx(request.host_url.rstrip("/"), getattr(g, "api", "2"), sandbox().state.cloud)
 
 
 def actor() -> str:

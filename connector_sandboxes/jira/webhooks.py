@@ -58,7 +58,8 @@ class Notifier:
 
     def payload(self, event: Event) -> dict[str, Any]:
         state, issue = self.state, event.issue
-        context = Ctx(state.base_url, "2")  # webhook bodies use the v2 (plain text) representation
+        # Webhook bodies use the v2 (plain text) representation, with the site's user beans.
+        context = Ctx(state.base_url, "2", state.cloud)
         out: dict[str, Any] = {"timestamp": int(time.time() * 1000), "webhookEvent": event.name}
         issue_ref = {"id": issue.id, "self": f"{context.rest}/issue/{issue.id}", "key": issue.key}
         if event.name.startswith("jira:"):
@@ -112,7 +113,7 @@ def _render(context: Ctx, state: State, hook: Webhook) -> dict[str, Any]:
         "excludeBody": hook.exclude_body,
         "enabled": hook.enabled,
         "lastUpdated": int(hook.last_updated.timestamp() * 1000),
-        "lastUpdatedUser": hook.last_updated_by,
+        "lastUpdatedUser": render.user_ref(state, hook.last_updated_by),
         "lastUpdatedDisplayName": user.display_name if user else "",
     }
 
