@@ -27,6 +27,7 @@ from connector.jira.models import JiraIssue, SearchPage
 from connector.ratelimit import CallBudget
 
 WEBHOOKS = "rest/webhooks/1.0/webhook"
+MY_PERMISSIONS = "rest/api/2/mypermissions"
 FIELD = "rest/api/2/field"
 PROJECT_TYPE_SCHEMES = "rest/api/2/issuetypescreenscheme/project?projectId={}"
 TYPE_SCHEME_ITEMS = "rest/api/2/issuetypescreenscheme/mapping?issueTypeScreenSchemeId={}"
@@ -106,9 +107,26 @@ class JiraClient:
     def myself(self) -> dict[str, Any]:
         return call(self.jira.myself)
 
+    def own_identity(self) -> str | None:
+        """The connector's own account, named as webhook bodies and comment authors name it
+        (`models.user_identity`): the accountId on Cloud, the user key on Data Center."""
+        me = self.myself()
+        return me.get("accountId") if self.is_cloud else me.get("key")
+
     @property
     def is_cloud(self) -> bool:
         return self.site.get("deploymentType") == "Cloud"
+
+    @property
+    def deployment(self) -> str:
+        """`Cloud`, `DataCenter` or `Server`, and the version, as the site reports them."""
+        return f"{self.site.get('deploymentType') or 'unknown'} {self.site.get('version') or ''}"
+
+    def my_permissions(self, keys: Sequence[str]) -> dict[str, bool]:
+        """Which of these permissions the connector's account holds (site-wide)."""
+        data = self._raw("GET", f"{MY_PERMISSIONS}?permissions={','.join(keys)}") or {}
+        held = data.get("permissions") or {}
+        return {k: bool((held.get(k) or {}).get("havePermission")) for k in keys}
 
     # -- issues ---------------------------------------------------------------------------------
     def get_issue(self, id_or_key: str) -> JiraIssue:

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from connector_sandboxes.jira import control, field_delete, issues, meta, screens, search, webhooks
 from connector_sandboxes.jira.fields import JiraError
-from connector_sandboxes.jira.web import EXTENSION, jira_error, sandbox
+from connector_sandboxes.jira.web import EXTENSION, cloud_only, jira_error, sandbox
 
 if TYPE_CHECKING:
     from connector_sandboxes.jira.sandbox import JiraSandbox
@@ -57,8 +57,8 @@ def _guard() -> ResponseReturnValue | None:
     sb = sandbox()
     rule = request.url_rule.rule if request.url_rule else None
     sb.count(family(request.method, rule, request.path))
-    if sb.state.deployment_type != "Cloud" and request.path.startswith("/rest/api/3/"):
-        raise JiraError(404, ["Null for uri: " + request.path])
+    if request.path.startswith("/rest/api/3/"):
+        cloud_only()  # Data Center has REST v2 only
     fault = sb.faults.pick(request.method, request.path)
     if fault and fault.kind == "timeout":
         g.hold_back = fault.delay

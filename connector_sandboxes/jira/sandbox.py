@@ -67,6 +67,7 @@ class JiraSandbox:
         self.faults = Faults(seed)
         self.app = create_app(self)
         self._counters: Counter[str] = Counter()
+        self._cloud_only: list[str] = []
         self._counter_lock = threading.Lock()
         self._server: BackgroundServer | None = None
         self._stopping = threading.Event()
@@ -109,6 +110,7 @@ class JiraSandbox:
         self.limiter.reset()
         with self._counter_lock:
             self._counters.clear()
+            self._cloud_only.clear()
 
     @property
     def url(self) -> str:
@@ -181,6 +183,16 @@ class JiraSandbox:
     def counters(self) -> dict[str, int]:
         with self._counter_lock:
             return dict(self._counters)
+
+    def record_cloud_only(self, call: str) -> None:
+        with self._counter_lock:
+            self._cloud_only.append(call)
+
+    @property
+    def cloud_only_calls(self) -> list[str]:
+        """Calls to Cloud-only endpoints this Data Center site answered 404 (method and path)."""
+        with self._counter_lock:
+            return list(self._cloud_only)
 
     def total_calls(self) -> int:
         with self._counter_lock:

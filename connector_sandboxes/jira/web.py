@@ -37,6 +37,15 @@ def body() -> dict[str, Any]:
     return data
 
 
+def cloud_only() -> None:
+    """Answer 404 as Data Center does for an endpoint only Cloud has, and remember the call
+    (`JiraSandbox.cloud_only_calls`) so a test can show a client never made one."""
+    sb = sandbox()
+    if not sb.state.cloud:
+        sb.record_cloud_only(f"{request.method} {request.path}")
+        raise JiraError(404, ["Null for uri: " + request.path])
+
+
 def jira_error(exc: JiraError) -> ResponseReturnValue:
     return jsonify(exc.body), exc.status
 

@@ -12,6 +12,12 @@ import yaml
 from connector.config import embedded_defaults_text
 from connector.demo.stack import LocalStack
 
+JIRA_DEPLOYMENTS = ("Cloud", "DataCenter")
+# Runs a test against a Jira Cloud sandbox and a Jira Data Center one (a personal access token,
+# users by key, REST v2 and `/search` only). Chosen for the loop's main paths (link, mirror,
+# reply) so that the Data Center runs add little time; every other test runs on Cloud.
+both_jira = pytest.mark.parametrize("jira_deployment", JIRA_DEPLOYMENTS, indirect=True)
+
 # Every outcome of the embedded defaults answered by an internal note only, no customer reply.
 NO_REPLIES: dict[str, None] = {"fixed": None, "wont_fix": None, "duplicate": None}
 
@@ -42,10 +48,26 @@ def both_databases(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, database_url: str) -> Iterator[LocalStack]:
+def jira_deployment(request: pytest.FixtureRequest) -> str:
+    """The Jira sandbox's deployment: Cloud unless a test is marked `both_jira`."""
+    return str(getattr(request, "param", "Cloud"))
+
+
+def stop_checked(stack: LocalStack) -> None:
+    """Stop the stack; on Data Center, fail if the connector called an endpoint only Cloud has
+    (the sandbox answered it 404, as Data Center does, and the test might still have passed)."""
+    stack.stop()
+    assert stack.jira.cloud_only_calls == [], "Cloud-only endpoints called on Data Center"
+
+
+@pytest.fixture
+def stack(tmp_path: Path, database_url: str, jira_deployment: str) -> Iterator[LocalStack]:
     s = LocalStack(
-        tmp_path, database_url=database_url, config_text=config_with(impact_debounce_seconds="0")
+        tmp_path,
+        database_url=database_url,
+        config_text=config_with(impact_debounce_seconds="0"),
+        jira_deployment=jira_deployment,
     )
     s.start()
     yield s
-    s.stop()
+    stop_checked(s)
