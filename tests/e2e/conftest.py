@@ -47,12 +47,6 @@ def both_databases(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
-@pytest.fixture
-def jira_deployment(request: pytest.FixtureRequest) -> str:
-    """The Jira sandbox's deployment: Cloud unless a test is marked `both_jira`."""
-    return str(getattr(request, "param", "Cloud"))
-
-
 def stop_checked(stack: LocalStack) -> None:
     """Stop the stack; on Data Center, fail if the connector called an endpoint only Cloud has
     (the sandbox answered it 404, as Data Center does, and the test might still have passed)."""

@@ -153,3 +153,28 @@ def test_only_the_api_account_manages_admin_webhooks(sb: JiraSandbox) -> None:
         sb.url + "/rest/webhooks/1.0/webhook", auth=("admin@example.com", "sandbox"), timeout=5
     )
     assert admin.status_code == 200
+
+
+def test_data_center_answers_404_on_cloud_only_endpoints_and_remembers_them() -> None:
+    dc = JiraSandbox(deployment_type="DataCenter")
+    dc.start()
+    try:
+        pat = {"Authorization": "Bearer sandbox"}
+        info = requests.get(f"{dc.url}/rest/api/2/serverInfo", timeout=5).json()
+        assert (info["deploymentType"], info["versionNumbers"][0]) == ("DataCenter", 10)
+        for path in (
+            "/rest/api/3/myself",
+            "/rest/api/2/search/jql?jql=project%3DFIN",
+            "/rest/api/2/issuetypescreenscheme/project?projectId=10000",
+        ):
+            answer = requests.get(dc.url + path, headers=pat, timeout=5)
+            assert answer.status_code == 404, path
+        assert [c.split("?")[0] for c in dc.cloud_only_calls] == [
+            "GET /rest/api/3/myself",
+            "GET /rest/api/2/search/jql",
+            "GET /rest/api/2/issuetypescreenscheme/project",
+        ]
+        assert requests.get(f"{dc.url}/rest/api/2/myself", headers=pat, timeout=5).ok
+        assert requests.get(f"{dc.url}/rest/api/2/search", headers=pat, timeout=5).ok
+    finally:
+        dc.stop()
