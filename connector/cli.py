@@ -71,11 +71,24 @@ def cli(verbose: bool) -> None:
     help="Write the demo's database, queue and config here, to look at afterwards "
     "(default: a new temporary directory).",
 )
-def demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> None:
+@click.option(
+    "--jira",
+    "jira_deployment",
+    type=click.Choice(["cloud", "datacenter"], case_sensitive=False),
+    default="cloud",
+    show_default=True,
+    help="Which Jira the sandbox plays: Cloud (email + API token) or Data Center 10.3 "
+    "(a personal access token).",
+)
+def demo(
+    tickets: int, as_json: bool, keep: bool, workdir: Path | None, jira_deployment: str
+) -> None:
     """Play the whole loop against local sandboxes: link, weigh, mirror, reply."""
     from connector.demo.run import run_demo
+    from connector_sandboxes.jira import DEPLOYMENTS
 
-    summary = run_demo(tickets, as_json, keep, workdir)
+    deployment = DEPLOYMENTS[jira_deployment.lower()]
+    summary = run_demo(tickets, as_json, keep, workdir, jira_deployment=deployment)
     if summary.duplicate_replies or summary.unanswered:
         sys.exit(1)
 
