@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from connector.demo.stack import LocalStack
@@ -257,3 +258,19 @@ def test_a_ticket_joining_a_problem_with_an_older_snapshot_is_confirmed(
     assert field_value(mstack, late, "jira_issue") == key
     assert field_value(mstack, late, "jira_status") == "In Progress"
     assert any(f"Linked to Jira issue {key}" in n for n in internal_notes(mstack, late))
+
+
+@both_jira
+def test_jira_deliveries_are_signed_and_an_unsigned_one_is_refused(mstack: LocalStack) -> None:
+    """Cloud and Data Center 10 sign with the secret install set; the web tier checks it."""
+    key, _tickets = linked_problem(mstack, incidents=1)
+    mstack.jira.human_transition(key, "In Progress")
+    mstack.drain()
+    sent = [d for d in mstack.jira.deliveries if d["status"] is not None]
+    assert sent and all(d["headers"]["X-Hub-Signature"].startswith("sha256=") for d in sent)
+    assert {d["status"] for d in sent} <= {200, 202}
+    url = str(mstack.rt.settings.public_url).rstrip("/") + "/webhooks/jira"
+    forged = requests.post(
+        url, data=sent[-1]["body"], headers={"Content-Type": "application/json"}, timeout=5
+    )
+    assert forged.status_code == 401
