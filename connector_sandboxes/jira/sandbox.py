@@ -14,7 +14,9 @@ so the connector sees the same webhooks a real site would send.
   reporters, comment authors, changelog authors and webhook bodies), the admin webhook
   registry at `/rest/webhooks/1.0/webhook`, and no issue type screen scheme API. Data Center
   signs webhook deliveries as Cloud does (`X-Hub-Signature: sha256=<hex>`) when the webhook
-  has a secret; that arrived with the 10.x line (9.x sent them unsigned).
+  has a secret, as Atlassian's "Managing webhooks" page for Data Center 10 describes (9.x sent
+  them unsigned). Unconfirmed: that the REST registration takes `secret` as the admin page
+  does; if a real site ignores it, deliveries get 401 and doctor's last Jira delivery shows it.
 - "Server": the same as Data Center but reporting the older 9.12 version.
 """
 
