@@ -16,7 +16,8 @@ so the connector sees the same webhooks a real site would send.
   signs webhook deliveries as Cloud does (`X-Hub-Signature: sha256=<hex>`) when the webhook
   has a secret, as Atlassian's "Managing webhooks" page for Data Center 10 describes (9.x sent
   them unsigned). Unconfirmed: that the REST registration takes `secret` as the admin page
-  does; if a real site ignores it, deliveries get 401 and doctor's last Jira delivery shows it.
+  does; if a real site ignored it, its deliveries would get 401 and doctor's last Jira
+  delivery line would show none arriving.
 - "Server": the same as Data Center but reporting the older 9.12 version.
 """
 
