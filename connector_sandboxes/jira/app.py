@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ANONYMOUS_OK = {"/serverInfo"}
-PREFIXES = ("/rest/api/<any('2','3'):v>", "/rest/webhooks/1.0")
+WEBHOOK_ADMIN = ("/rest/webhooks/", "/rest/jira-webhook/")
+PREFIXES = ("/rest/api/<any('2','3'):v>", "/rest/webhooks/1.0", "/rest/jira-webhook/1.0")
 
 
 def create_app(sandbox: JiraSandbox) -> Flask:
     app = Flask("jira_sandbox")
     app.extensions[EXTENSION] = sandbox
-    blueprints = (meta.bp, issues.bp, screens.bp, field_delete.bp, search.bp, webhooks.bp)
+    blueprints = [meta.bp, issues.bp, screens.bp, field_delete.bp, search.bp]
+    blueprints += [webhooks.bp, webhooks.dc_bp]
     for blueprint in (*blueprints, control.bp):
         app.register_blueprint(blueprint)
     app.before_request(_guard)
@@ -75,7 +77,7 @@ def _guard() -> ResponseReturnValue | None:
         body = {"errorMessages": ["Client must be authenticated to access this resource."]}
         return jsonify({**body, "errors": {}}), 401, {"WWW-Authenticate": 'Basic realm="Jira"'}
     g.account_id = account
-    if request.path.startswith("/rest/webhooks/") and account != sb.api_account_id:
+    if request.path.startswith(WEBHOOK_ADMIN) and account != sb.api_account_id:
         # Admin webhooks need the Administer Jira permission; only the API account has it here.
         message = "You do not have the permission to manage webhooks."  # wording unconfirmed
         return jsonify(errorMessages=[message], errors={}), 403

@@ -70,7 +70,7 @@ class JiraSandbox:
         self.faults = Faults(seed)
         self.app = create_app(self)
         self._counters: Counter[str] = Counter()
-        self._cloud_only: list[str] = []
+        self._absent: list[str] = []
         self._counter_lock = threading.Lock()
         self._server: BackgroundServer | None = None
         self._stopping = threading.Event()
@@ -113,7 +113,7 @@ class JiraSandbox:
         self.limiter.reset()
         with self._counter_lock:
             self._counters.clear()
-            self._cloud_only.clear()
+            self._absent.clear()
 
     @property
     def url(self) -> str:
@@ -187,15 +187,16 @@ class JiraSandbox:
         with self._counter_lock:
             return dict(self._counters)
 
-    def record_cloud_only(self, call: str) -> None:
+    def record_absent(self, call: str) -> None:
         with self._counter_lock:
-            self._cloud_only.append(call)
+            self._absent.append(call)
 
     @property
-    def cloud_only_calls(self) -> list[str]:
-        """Calls to Cloud-only endpoints this Data Center site answered 404 (method and path)."""
+    def absent_calls(self) -> list[str]:
+        """Calls this site answered 404 because it does not have the endpoint (method and path):
+        on Data Center, Cloud's endpoints and the admin webhook resource 10.0 replaced."""
         with self._counter_lock:
-            return list(self._cloud_only)
+            return list(self._absent)
 
     def total_calls(self) -> int:
         with self._counter_lock:

@@ -39,11 +39,27 @@ def body() -> dict[str, Any]:
 
 def cloud_only() -> None:
     """Answer 404 as Data Center does for an endpoint only Cloud has, and remember the call
-    (`JiraSandbox.cloud_only_calls`) so a test can show a client never made one."""
-    sb = sandbox()
-    if not sb.state.cloud:
-        sb.record_cloud_only(f"{request.method} {request.path}")
-        raise JiraError(404, ["Null for uri: " + request.path])
+    (`JiraSandbox.absent_calls`) so a test can show a client never made one."""
+    if not sandbox().state.cloud:
+        _absent()
+
+
+def not_on_data_center() -> None:
+    """Answer 404 as Data Center 10 does for the admin webhook resource it replaced
+    (`/rest/webhooks/1.0/webhook`; Cloud and Jira 9 keep it), and remember the call."""
+    if sandbox().state.deployment_type == "DataCenter":
+        _absent()
+
+
+def data_center_only() -> None:
+    """Answer 404 as Cloud and Jira 9 do for Data Center 10's webhook resource."""
+    if sandbox().state.deployment_type != "DataCenter":
+        _absent()
+
+
+def _absent() -> None:
+    sandbox().record_absent(f"{request.method} {request.path}")
+    raise JiraError(404, ["Null for uri: " + request.path])
 
 
 def jira_error(exc: JiraError) -> ResponseReturnValue:

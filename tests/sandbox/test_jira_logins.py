@@ -118,7 +118,7 @@ def test_data_center_names_people_by_name_and_key_everywhere(receiver: Receiver)
     try:
         admin = client(dc, token_auth="sandbox")
         admin._session.post(
-            dc.url + "/rest/webhooks/1.0/webhook",
+            dc.url + "/rest/jira-webhook/1.0/webhooks",
             json={"name": "r", "url": f"{receiver.server.url}/hook", "events": EVENTS},
         ).raise_for_status()
         key = admin.create_issue(project="FIN", summary="s", issuetype={"name": "Task"}).key
@@ -169,7 +169,7 @@ def test_data_center_answers_404_on_cloud_only_endpoints_and_remembers_them() ->
         ):
             answer = requests.get(dc.url + path, headers=pat, timeout=5)
             assert answer.status_code == 404, path
-        assert [c.split("?")[0] for c in dc.cloud_only_calls] == [
+        assert [c.split("?")[0] for c in dc.absent_calls] == [
             "GET /rest/api/3/myself",
             "GET /rest/api/2/search/jql",
             "GET /rest/api/2/issuetypescreenscheme/project",
