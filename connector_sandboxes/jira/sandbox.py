@@ -11,13 +11,14 @@ so the connector sees the same webhooks a real site would send.
   `startAt`/`total` and no `search/jql` (404), `serverInfo.deploymentType` "DataCenter" with
   version 10.3.12, personal access tokens as `Authorization: Bearer` (basic auth still works
   on 10.x), users by `name` and `key` with no `accountId` (in every user bean: myself,
-  reporters, comment authors, changelog authors and webhook bodies), the admin webhook
-  registry at `/rest/webhooks/1.0/webhook`, and no issue type screen scheme API. Data Center
-  signs webhook deliveries as Cloud does (`X-Hub-Signature: sha256=<hex>`) when the webhook
-  has a secret, as Atlassian's "Managing webhooks" page for Data Center 10 describes (9.x sent
-  them unsigned). Unconfirmed: that the REST registration takes `secret` as the admin page
-  does; if a real site ignored it, its deliveries would get 401 and doctor's last Jira
-  delivery line would show none arriving.
+  reporters, comment authors, changelog authors and webhook bodies), and no issue type screen
+  scheme API. Admin webhooks moved in 10.0 to `/rest/jira-webhook/1.0/webhooks` (the old
+  `/rest/webhooks/1.0/webhook` answers 404), with the JQL, excludeBody and secret inside
+  `configuration` (see `webhooks`); Atlassian's page does not show the 10.x body
+  (JRASERVER-78733), so that shape comes from that ticket and from integrators' reports.
+  Deliveries are signed as on Cloud (`X-Hub-Signature: sha256=<hex>`) when the webhook has a
+  secret, as Atlassian's "Managing webhooks" page for Data Center 10 describes (9.x sent them
+  unsigned); a secret given the pre-10 way is ignored, and deliveries go unsigned.
 - "Server": the same as Data Center but reporting the older 9.12 version.
 """
 
