@@ -18,7 +18,8 @@ so the connector sees the same webhooks a real site would send.
   (JRASERVER-78733), so that shape comes from that ticket and from integrators' reports.
   Deliveries are signed as on Cloud (`X-Hub-Signature: sha256=<hex>`) when the webhook has a
   secret, as Atlassian's "Managing webhooks" page for Data Center 10 describes (9.x sent them
-  unsigned); a secret given the pre-10 way is ignored, and deliveries go unsigned.
+  unsigned); a secret given the pre-10 way is ignored, and deliveries go unsigned. Data Center
+  does not document Cloud's `X-Atlassian-Webhook-Identifier`, so its deliveries carry none.
 - "Server": the same as Data Center but reporting the older 9.12 version.
 """
 
@@ -65,7 +66,7 @@ class JiraSandbox:
         self.email, self.token, self.pat = email, token, pat
         self.engineer_token, self.engineer_pat = engineer_token, engineer_pat
         self.state = State(email, tuple(p.upper() for p in projects), deployment_type)
-        self.dispatcher = Dispatcher(seed)
+        self.dispatcher = Dispatcher(seed, identifiers=deployment_type == "Cloud")
         self.actions = Actions(self.state, Notifier(self.state, self.dispatcher))
         self.limiter = RateLimiter(rate_limit, rate_window_seconds)
         self.faults = Faults(seed)

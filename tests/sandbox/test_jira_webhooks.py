@@ -310,6 +310,7 @@ def test_data_center_10_has_its_own_webhook_resource_and_ignores_the_old_fields(
         signed = [r for r in receiver.received if "X-Hub-Signature" in r["headers"]]
         unsigned = [r for r in receiver.received if "X-Hub-Signature" not in r["headers"]]
         assert len(unsigned) == 2  # the old body's webhook: every issue, no signature
+        assert not any("X-Atlassian-Webhook-Identifier" in r["headers"] for r in signed)
         assert [json.loads(r["raw"])["issue"]["key"] for r in signed] == ["ENG-1"]
 
         # A PUT replaces the configuration whole: without SECRET, the webhook is unsigned.
