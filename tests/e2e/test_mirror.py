@@ -123,6 +123,7 @@ def test_a_dropped_webhook_is_healed_by_reconcile(mstack: LocalStack) -> None:
     assert field_value(mstack, tickets[0], "jira_status") == "In Progress"
 
 
+@both_jira
 def test_duplicate_and_reordered_jira_deliveries_end_in_the_right_state(mstack: LocalStack) -> None:
     key, tickets = linked_problem(mstack, incidents=1)
     mstack.jira.webhook_knobs(duplicate=True, reorder=True)
