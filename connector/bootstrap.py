@@ -26,7 +26,9 @@ from connector.ratelimit import CallBudget, budget_storage_uri
 from connector.settings import Settings, load_settings
 from connector.store.db import Database, Timeouts
 from connector.sync.ports import Clock, Scheduler, Services
+from connector.sync.suggestions.model import SuggestionEngine
 from connector.tasks import QueueTasks
+from connector.textmodel.encoder import WordLlamaEncoder
 from connector.zendesk.client import ZendeskClient
 
 
@@ -98,6 +100,11 @@ class WorkerContext(WebContext):
             s.db_worker_statement_timeout_seconds,
             s.db_worker_busy_timeout_seconds,
         )
+
+    @cached_property
+    def suggestion_engine(self) -> SuggestionEngine:
+        """The text model loads on first use, so a worker that never suggests never loads it."""
+        return SuggestionEngine(WordLlamaEncoder())
 
     @cached_property
     def zendesk(self) -> ZendeskClient:

@@ -309,9 +309,12 @@ from connector.cli_events import events  # noqa: E402
 from connector.cli_install import install, uninstall  # noqa: E402
 from connector.cli_ops import doctor  # noqa: E402
 from connector.cli_replies import replies  # noqa: E402
+from connector.cli_suggestions import problems, suggestions  # noqa: E402
 
 cli.add_command(doctor)
 cli.add_command(events)
 cli.add_command(install)
+cli.add_command(problems)
 cli.add_command(replies)
+cli.add_command(suggestions)
 cli.add_command(uninstall)

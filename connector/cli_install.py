@@ -153,7 +153,7 @@ def uninstall(dry_run: bool, delete_fields: bool, yes: bool) -> None:
     """Switch off the connector's webhooks and trigger; the ticket fields and their values stay.
 
     `connector install` switches them back on. With --delete-fields, the webhooks, the trigger,
-    the seven ticket fields and the Jira impact fields are deleted, and with the fields their
+    the eight ticket fields and the Jira impact fields are deleted, and with the fields their
     values on every ticket and issue.
     """
     from connector.install.reach import explained

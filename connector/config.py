@@ -186,6 +186,38 @@ class Replies(Strict):
     templates: dict[str, ReplyTemplate | None] = Field(default_factory=dict)
 
 
+class Emerging(Strict):
+    """Emerging causes: recent unlinked tickets alike to each other, proposed as a problem."""
+
+    enabled: bool = True
+    window_hours: int = Field(default=72, ge=1)
+    min_tickets: int = Field(default=5, ge=2)
+    min_organizations: int = Field(default=3, ge=1)
+    similarity: float = Field(default=0.6, gt=0, le=1)  # cosine of two tickets' vectors
+    tag: bool = False  # tag a proposal's tickets zdjira_proposal_<id>, for a Zendesk view
+
+
+class Suggestions(Strict):
+    """Which open problem a new ticket is alike to (field and note), auto-link, proposals."""
+
+    enabled: bool = True
+    min_confidence: float = Field(default=0.5, gt=0, le=1)
+    auto_link_confidence: float | None = Field(default=None, gt=0, le=1)  # None: off
+    retention_days: int = Field(default=30, ge=1)  # vectors of tickets no longer linked or new
+    emerging: Emerging = Field(default_factory=Emerging)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Suggestions:
+        auto = self.auto_link_confidence
+        if auto is not None and auto < self.min_confidence:
+            raise _KeyProblem(
+                "suggestions.auto_link_confidence",
+                f"{auto} is below suggestions.min_confidence ({self.min_confidence}): a ticket "
+                "would be linked without being suggested",
+            )
+        return self
+
+
 class Config(Strict):
     # Names this installation in what it leaves in Jira (the creation marker label), so two
     # installations sharing a Jira site never take each other's issues; written by `install`.
@@ -202,6 +234,7 @@ class Config(Strict):
     reconcile_interval_seconds: int = Field(default=300, ge=10)
     outcomes: dict[str, str] = Field(default_factory=dict)
     replies: Replies = Field(default_factory=Replies)
+    suggestions: Suggestions = Field(default_factory=Suggestions)
 
     @model_validator(mode="after")
     def _references(self) -> Config:

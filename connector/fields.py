@@ -192,6 +192,14 @@ def _known_problem_options(config: Config) -> list[dict[str, str]]:
     return [NO_PROBLEM_OPTION]  # the connector adds one option per open problem later
 
 
+# Option values are tags, unique across all fields: the Suggested problem dropdown has its own.
+NO_SUGGESTION_OPTION = {"name": "(no open problem)", "value": "zdjira_suggested_none"}
+
+
+def _suggested_problem_options(config: Config) -> list[dict[str, str]]:
+    return [NO_SUGGESTION_OPTION]
+
+
 def _as_is(value: Value) -> Any:
     return value
 
@@ -230,6 +238,15 @@ TICKET_FIELDS = (
         "tagger",
         "Link this ticket to an open problem",
         options=_known_problem_options,
+        options_kept_by_connector=True,
+    ),
+    TicketField(
+        "suggested_problem",
+        "Suggested problem",
+        "tagger",
+        "The open problem this ticket is most alike to (set by the connector; to link, choose "
+        "it in Known problem)",
+        options=_suggested_problem_options,
         options_kept_by_connector=True,
     ),
     TicketField(

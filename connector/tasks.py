@@ -21,6 +21,7 @@ from connector.ops.metrics import instrument_huey
 from connector.retry import Backoff
 from connector.settings import Settings
 from connector.store import inbox, reply_runs
+from connector.store import suggestions as suggestion_vectors
 from connector.sync import events, jira_events, zendesk_events
 from connector.sync.config_change import remirror_after_config_change
 from connector.sync.impact import write_impact
@@ -30,6 +31,8 @@ from connector.sync.ports import Services
 from connector.sync.reconcile import reconcile_store
 from connector.sync.refresh import refresh_problems
 from connector.sync.replies.service import problems_with_unfinished_replies, run_fanout
+from connector.sync.suggestions.emerging_scan import scan_emerging
+from connector.sync.suggestions.proposals import apply_accepted
 
 log = logging.getLogger(__name__)
 # Past a due time, a scheduled task runs this much later so the due check sees it as due.
@@ -102,6 +105,9 @@ class QueueTasks:
         self.fanout_task(problem_id)
         log_event(log, "replies.fanout.requested", problem_id=problem_id)
 
+    def apply_proposals(self) -> None:
+        self.apply_proposals_task()
+
     def __getitem__(self, name: str) -> TaskWrapper:
         """A registered task by its queue name (for the CLI, tests and the admin API)."""
         return self.by_name[name]
@@ -171,6 +177,10 @@ class QueueTasks:
             )
             self.fanout(problem_id)
 
+        @huey.task(name="apply_proposals", **retries)
+        def apply_proposals_task() -> list[int]:
+            return apply_accepted(services())
+
         @huey.periodic_task(crontab(minute=f"*/{interval_minutes}"), name="reconcile")
         def reconcile_task() -> dict[str, Any]:
             return run_reconcile(services(), self)
@@ -182,6 +192,7 @@ class QueueTasks:
         self.fanout_task = fanout_task
         self.watchdog_task = watchdog_task
         self.reconcile_task = reconcile_task
+        self.apply_proposals_task = apply_proposals_task
         self.by_name: dict[str, TaskWrapper] = {
             "process_events": process_events_task,
             "write_impact": write_impact_task,
@@ -190,6 +201,7 @@ class QueueTasks:
             "replies_fanout": fanout_task,
             "replies_watchdog": watchdog_task,
             "reconcile": reconcile_task,
+            "apply_proposals": apply_proposals_task,
         }
 
 
@@ -211,6 +223,10 @@ def run_reconcile(services: Services, tasks: QueueTasks) -> dict[str, Any]:
         tasks.fanout(problem_id)
     retention = timedelta(days=services.settings.event_retention_days)
     deleted = inbox.delete_finished_before(services.db, services.clock.now() - retention)
+    kept_for = timedelta(days=services.config.suggestions.retention_days)
+    forgotten = suggestion_vectors.forget_before(services.db, services.clock.now() - kept_for)
+    applied = apply_accepted(services)  # an acceptance whose task was lost
+    proposed = scan_emerging(services)
     result = {
         "stale_events": summary["stale_events"],
         "problems": len(summary["problems"]),
@@ -218,6 +234,9 @@ def run_reconcile(services: Services, tasks: QueueTasks) -> dict[str, Any]:
         "unfinished_replies": len(unfinished),
         "events_deleted": deleted,
         "remirrored": remirrored,
+        "vectors_forgotten": forgotten,
+        "proposals_applied": len(applied),
+        "proposals_grown": len(proposed),
     }
     log_event(log, "task.reconcile.done", **result)
     return result

@@ -40,5 +40,5 @@ def test_the_workaround_replies_are_counted_apart() -> None:
 
 
 def test_more_tickets_than_asked_is_explained() -> None:
-    text = rendered(summary(tickets=14, linked=14, tickets_asked=10))
-    assert "customer tickets │ 14 (asked for 10: each of the four stories needs a few)" in text
+    text = rendered(summary(tickets=21, linked=21, tickets_asked=10))
+    assert "customer tickets │ 21 (asked for 10: the six stories need at least 21)" in text

@@ -108,7 +108,7 @@ def test_deleting_the_fields_asks_first_and_says_to_stop_serve(
 
     preview = run_cli(stack, monkeypatch, "uninstall", "--delete-fields", "--dry-run")
     assert preview.exit_code == 0, preview.output
-    assert preview.output.count("delete  ticket field") == 7 and "?" not in preview.output
+    assert preview.output.count("delete  ticket field") == 8 and "?" not in preview.output
     assert preview.output.count("delete  issue field") == 4
 
     refused = run_cli(stack, monkeypatch, "uninstall", "--delete-fields", input="n\n")
@@ -116,7 +116,7 @@ def test_deleting_the_fields_asks_first_and_says_to_stop_serve(
     assert refused.exit_code == 1
     assert "Stop `connector serve`" in refused.output
     assert (
-        "Delete 7 ticket fields and their values on every ticket and 4 Jira impact fields and "
+        "Delete 8 ticket fields and their values on every ticket and 4 Jira impact fields and "
         "their values on every issue?"
     ) in refused.output
     assert sandbox_state(stack) == before
@@ -126,7 +126,7 @@ def test_deleting_the_fields_asks_first_and_says_to_stop_serve(
     agreed = run_cli(stack, monkeypatch, "uninstall", "--delete-fields", input="y\n")
 
     assert agreed.exit_code == 0, agreed.output
-    assert "uninstall done: 14 removed" in agreed.output
+    assert "uninstall done: 15 removed" in agreed.output
     assert field_values(stack, ticket_id) == {}
     assert impact_field_names(stack) == set()
     assert load_config(stack.config_path).jira.impact_fields.model_dump() == dict.fromkeys(

@@ -55,7 +55,7 @@ def run_demo(
         else "(Data Center has no screen API: an admin adds them to the screens)"
     )
     console.print(
-        "[green]installed[/] into both sandboxes: 7 ticket fields, a webhook and a trigger in "
+        "[green]installed[/] into both sandboxes: 8 ticket fields, a webhook and a trigger in "
         f"Zendesk; a webhook and {len(impact)} impact fields {where} in Jira"
     )
     story = Story(stack, lambda line: console.print(f"[cyan]>[/] {line}"), tickets)
@@ -80,6 +80,8 @@ def _table(summary: Summary) -> Table:
     table = Table(title="demo summary", show_header=False)
     labels = {
         "problems": "problems (Jira issues in 4 team projects)",
+        "suggested": "tickets the connector suggested a problem for",
+        "proposals_accepted": "proposed problems (emerging causes) accepted",
         "tickets": "customer tickets",
         "linked": "tickets linked to a problem",
         "replies_sent": "public replies sent",
@@ -100,7 +102,7 @@ def _table(summary: Summary) -> Table:
 def _why(summary: Summary, key: str) -> str:
     asked = summary.tickets_asked
     if key == "tickets" and asked is not None and asked != summary.tickets:
-        return f" (asked for {asked}: each of the four stories needs a few)"
+        return f" (asked for {asked}: the six stories need at least {summary.tickets})"
     return ""
 
 

@@ -1,11 +1,16 @@
 """The demo's story: four problems of four teams, linked by every path, weighed, mirrored,
 resolved, and every customer answered once.
 
-Scaled by `tickets`: billing gets 40% of them, documentation 20%, engineering 25%, logistics 15%.
+Then a new ticket gets the billing problem suggested (and the agent accepts it), and six alike
+tickets of a cause nobody filed become a proposed problem that an admin accepts.
+
+Scaled by `tickets`: after the seven of those two stories, billing gets 40% of them,
+documentation 20%, engineering 25%, logistics 15%.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +27,15 @@ FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances",
 ORGANISATIONS = ("Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Tyrell")
 
 Say = Callable[[str], None]
+# A cause nobody filed: alike tickets from several organisations, proposed as a problem.
+EMERGING_TICKETS = (
+    "The mobile app closes when I scan a cheque",
+    "Mobile app closes every time I scan a cheque",
+    "Scanning a cheque closes the mobile app",
+    "The app closes when I try to scan a cheque",
+    "Cheque scanning closes the mobile app",
+    "My mobile app closes when scanning a cheque",
+)
 
 
 def demo_config() -> str:
@@ -86,17 +100,20 @@ class Story:
 
     # -- the story ------------------------------------------------------------------------------
     def run(self) -> None:
+        rest = self.tickets - len(EMERGING_TICKETS) - 1  # the suggestion's and the proposal's
         billing, docs, product = (
-            max(6, self.tickets * 40 // 100),
-            max(3, self.tickets * 20 // 100),
-            max(3, self.tickets * 25 // 100),
+            max(6, rest * 40 // 100),
+            max(3, rest * 20 // 100),
+            max(3, rest * 25 // 100),
         )
-        shipping = max(2, self.tickets - billing - docs - product)
+        shipping = max(2, rest - billing - docs - product)
         self.people()
         self.billing(billing)
         self.documentation(docs)
         self.defect(product)
         self.parcels(shipping)
+        self.suggestion()
+        self.emerging_cause()
         self.workaround()
         self.closed_before_the_fix()
         self.resolve_everything()
@@ -167,6 +184,52 @@ class Story:
         key = self.keys["shipping"] = self.key_of(self.created[-1])
         self.say(f"{count} lost-parcel tickets linked by the default rule -> Jira {key}")
 
+    def suggestion(self) -> None:
+        """A new ticket nobody linked: the connector suggests the billing problem; the agent
+        accepts by choosing it in Known problem."""
+        ticket = self.customer_ticket(7, "Charged twice on my November invoice")
+        self.settle()
+        key = self.keys["billing"]
+        suggested = self._field(ticket, "suggested_problem")
+        note = next(
+            (c["body"] for c in self.zendesk.comments(ticket) if "looks like" in c["body"]), ""
+        )
+        found = re.search(r"\((\d+%)\)", note)
+        confidence = found.group(1) if found else "?"
+        shown = f"{key} ({confidence})" if suggested else "nothing"
+        self.say(f"New ticket #{ticket}: the connector suggests {shown} and leaves one note")
+        option = known_problem_value(self._problem_id(key))
+        self.zendesk.agent_update_ticket(ticket, custom_fields=self.cf(known_problem=option))
+        self.settle()
+        self.say(f"The agent accepted: ticket #{ticket} is linked to {self.key_of(ticket)}")
+
+    def emerging_cause(self) -> None:
+        """Alike tickets of a cause nobody filed become a proposed problem; an admin accepts."""
+        from connector.ops.proposals import accept, list_proposals
+
+        for n, text in enumerate(EMERGING_TICKETS):
+            self.customer_ticket(n * 2 + 400, text)
+        self.settle()
+        proposals = list_proposals(self.stack.rt)
+        if not proposals:
+            self.say("No proposed problem formed (the tickets were not alike enough)")
+            return
+        proposal = proposals[0]
+        team = accept(
+            self.stack.rt,
+            proposal.id,
+            "product",
+            "Mobile app closes when scanning a cheque",
+            actor="dashboard",
+        )
+        self.settle()
+        key = self.keys["proposal"] = self.key_of(proposal.tickets[0].ticket_id)
+        self.say(
+            f"{len(proposal.tickets)} alike unlinked tickets from {proposal.organizations} "
+            f"organisations became proposal {proposal.id}; an admin accepted it for "
+            f"{self.stack.rt.config.teams[team].name} -> Jira {key}"
+        )
+
     def workaround(self) -> None:
         key = self.keys["product"]
         self.jira.human_transition(key, "In Progress")
@@ -194,6 +257,7 @@ class Story:
             "docs": "Step 4 of the setup guide is corrected: use the new API key page.",
             "product": "Exports of any size work again since today's release.",
             "shipping": "Parcels held at the Leipzig hub have been re-sent.",
+            "proposal": "Cheque scanning works again in app version 5.2.",
         }
         for team, key in self.keys.items():
             kind = "fix" if team != "docs" else "article"
@@ -202,7 +266,7 @@ class Story:
                 key, "Done", resolution="Fixed" if team != "docs" else "Done"
             )
         self.settle()
-        self.say("All four Jira issues resolved: every linked customer got one reply")
+        self.say(f"All {len(self.keys)} Jira issues resolved: every linked customer got one reply")
 
     def _problem_id(self, key: str) -> int:
         from sqlalchemy import select
@@ -211,6 +275,11 @@ class Story:
 
         with self.stack.rt.db.session() as session:
             return int(session.scalars(select(Problem.id).where(Problem.jira_key == key)).one())
+
+    def _field(self, ticket_id: int, key: str) -> object:
+        field_id = getattr(self.stack.fields, key)
+        ticket = self.zendesk.ticket(ticket_id)
+        return next((f["value"] for f in ticket["custom_fields"] if f["id"] == field_id), None)
 
     def _linked_to(self, ticket_id: int, key: str) -> bool:
         return bool(self.key_of(ticket_id) == key)

@@ -13,6 +13,7 @@ from connector.config import WORKAROUND
 from connector.demo.stack import LocalStack
 from connector.store.models import Link, Problem, ProblemState
 from connector.sync.replies.templates import TAG_PREFIX
+from connector.sync.suggestions.service import SUGGESTION_NOTE
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Summary:
     jira_issues: int
     jira_calls: int
     zendesk_calls: int
+    suggested: int = 0  # tickets with the connector's suggestion note
+    proposals_accepted: int = 0  # problems created from a proposed problem
     seconds: float = 0.0
     tickets_asked: int | None = None  # `--tickets`; each story needs a few, small asks grow
 
@@ -85,5 +88,14 @@ def summarise(
         jira_calls=stack.jira.total_calls(),
         zendesk_calls=zendesk.total_calls(),
         seconds=round(seconds, 1),
+        suggested=sum(
+            1
+            for ticket_id in customer_tickets
+            if any(
+                not c["public"] and c["author_id"] == admin and SUGGESTION_NOTE in c["body"]
+                for c in zendesk.comments(ticket_id)
+            )
+        ),
+        proposals_accepted=sum(1 for p in problems.values() if p.cause_key.startswith("proposal:")),
         tickets_asked=asked,
     )

@@ -42,6 +42,8 @@ HOW_LINKED = {
     "jira_field": "the Jira issue field",
     "rule": "a linking rule",
     "relink": "linked again",
+    "suggestion": "the suggestion engine",
+    "proposal": "an accepted proposed problem",
     "duplicate": "its issue was a duplicate",
     "ticket deleted": "the ticket was deleted in Zendesk",
 }
@@ -54,6 +56,7 @@ ACTORS = {
     "api": "an admin (API)",
     "cli": "an admin (command line)",
     "connector": "the connector",
+    "suggestion": "the suggestion engine",
 }
 
 
@@ -96,7 +99,11 @@ def actor_name(actor: str | None, users: Mapping[int, str]) -> str | None:
 
 def _how(detail: Mapping[str, Any]) -> str:
     how = str(detail["via"])
-    return HOW_LINKED.get(how, how)
+    said = HOW_LINKED.get(how, how)
+    confidence = detail.get("confidence")
+    if isinstance(confidence, int | float):
+        said += f" ({round(confidence * 100)}% alike)"
+    return said
 
 
 def _count(n: Any, noun: str) -> str:
@@ -125,6 +132,8 @@ def _cause(detail: Mapping[str, Any]) -> str:
         return f"by the rule for {rest.partition(':')[2] or rest}"
     if source == "jira":
         return "from a Jira issue pasted on a ticket"
+    if source == "proposal":
+        return f"from proposed problem #{rest}, accepted"
     return str(detail["cause"])
 
 

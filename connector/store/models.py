@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -67,6 +68,8 @@ class LinkVia(enum.StrEnum):
     JIRA_FIELD = "jira_field"
     RULE = "rule"
     RELINK = "relink"
+    SUGGESTION = "suggestion"  # auto-linked by the suggestion engine (an agent may undo it)
+    PROPOSAL = "proposal"  # linked when an admin accepted a proposed problem
 
 
 class ReplyState(enum.StrEnum):
@@ -181,11 +184,77 @@ class TicketState(Base):
     ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     signals: Mapped[dict[str, Any] | None]
     rule_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An agent undid an auto-link (cleared Known problem): the engine never links it again.
+    suggestion_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     noted_unknown_key: Mapped[str | None] = mapped_column(String(64))
     # Set when the ticket was unlinked, cleared once the ticket shows it (field and note).
     pending_unlink_key: Mapped[str | None] = mapped_column(String(64))
     zendesk_updated_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TicketVector(Base):
+    """A ticket's text as the suggestion engine sees it: the vector of its subject and first
+    comment (never the text itself), what it was last suggested, and whether the engine may
+    learn from it. Kept while the ticket is linked or recent (`suggestions.retention_days`)."""
+
+    __tablename__ = "ticket_vectors"
+
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, unit length
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    ticket_status: Mapped[str | None] = mapped_column(String(32))
+    ticket_created_at: Mapped[datetime | None]
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The top matches last computed: [{"problem_id": 3, "confidence": 0.91}, ...], best first.
+    matches: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    suggested_at: Mapped[datetime | None]
+    # The problem the connector last put in the Suggested problem field, and the problems an
+    # agent dismissed from it (cleared or changed the field): never suggested there again.
+    suggested_problem_id: Mapped[int | None] = mapped_column(Integer)
+    dismissed: Mapped[list[int] | None] = mapped_column(JSON)
+
+
+class ProposalState(enum.StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"  # an admin accepted it: the worker creates the problem and links
+    APPLIED = "applied"  # the problem exists and its tickets are linked
+    DISMISSED = "dismissed"
+
+
+class Proposal(Base):
+    """Recent unlinked tickets alike to each other and to no open problem: a cause nobody has
+    filed yet, proposed to an admin."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[ProposalState] = mapped_column(
+        _enum(ProposalState, "proposal_state"), default=ProposalState.OPEN, index=True
+    )
+    suggested_team: Mapped[str | None] = mapped_column(String(64))
+    team: Mapped[str | None] = mapped_column(String(64))  # chosen on acceptance
+    summary: Mapped[str | None] = mapped_column(String(255))
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None]
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problems.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    tickets: Mapped[list[ProposalTicket]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan"
+    )
+
+
+class ProposalTicket(Base):
+    __tablename__ = "proposal_tickets"
+
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="tickets")
 
 
 class Reply(Base):

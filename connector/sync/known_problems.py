@@ -8,7 +8,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from connector.fields import NO_PROBLEM_OPTION
+from connector.fields import NO_PROBLEM_OPTION, NO_SUGGESTION_OPTION
 from connector.logs import log_event
 from connector.store import problems
 from connector.store.models import ProblemState
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 OPTION_NAME_LIMIT = 120
+RESOLVED_SUFFIX = " (resolved)"
+SUGGESTED_PREFIX = "zdjira_suggested_"  # the Suggested problem dropdown's own option values
 
 
 def desired_options(db: Database, config: Config, now: datetime) -> dict[str, str]:
@@ -42,7 +44,7 @@ def desired_options(db: Database, config: Config, now: datetime) -> dict[str, st
 
 def _option_name(key: str | None, summary: str, state: ProblemState) -> str:
     """`FIN-12 Double charge`; a resolved one says so (linking to it replies at once)."""
-    suffix = " (resolved)" if state is ProblemState.RESOLVED else ""
+    suffix = RESOLVED_SUFFIX if state is ProblemState.RESOLVED else ""
     return f"{key} {summary}"[: OPTION_NAME_LIMIT - len(suffix)] + suffix
 
 
@@ -59,17 +61,40 @@ def retire_empty_problems(runtime: RetireNeeds) -> int:
 
 
 def sync_known_problem_options(runtime: DropdownNeeds) -> tuple[int, int]:
-    """Add missing options, rename changed ones, remove stale ones; returns (added, removed)."""
-    field_id = runtime.config.zendesk.fields.known_problem
-    if field_id is None:
-        return 0, 0
+    """Add missing options, rename changed ones, remove stale ones, in Known problem and in
+    Suggested problem (open problems only: a resolved one is never suggested); returns the
+    Known problem's (added, removed)."""
     wanted = desired_options(runtime.db, runtime.config, runtime.clock.now())
+    fields = runtime.config.zendesk.fields
+    if fields.suggested_problem is not None and runtime.config.suggestions.enabled:
+        suggestable = {
+            value.replace(KNOWN_PROBLEM_PREFIX, SUGGESTED_PREFIX, 1): name
+            for value, name in wanted.items()
+            if not name.endswith(RESOLVED_SUFFIX)
+        }
+        _sync_options(
+            runtime, fields.suggested_problem, suggestable, SUGGESTED_PREFIX, NO_SUGGESTION_OPTION
+        )
+    if fields.known_problem is None:
+        return 0, 0
+    return _sync_options(
+        runtime, fields.known_problem, wanted, KNOWN_PROBLEM_PREFIX, NO_PROBLEM_OPTION
+    )
+
+
+def _sync_options(
+    runtime: DropdownNeeds,
+    field_id: int,
+    wanted: dict[str, str],
+    prefix: str,
+    placeholder_option: dict[str, str],
+) -> tuple[int, int]:
     field = runtime.zendesk.get_ticket_field(field_id)
     current = {o["value"]: o for o in field.get("custom_field_options") or []}
     # A dropdown needs one option: "(no open problem)" stands in only while no problem is listed.
-    placeholder = NO_PROBLEM_OPTION["value"]
+    placeholder = placeholder_option["value"]
     if not wanted:
-        wanted = {placeholder: NO_PROBLEM_OPTION["name"]}
+        wanted = {placeholder: placeholder_option["name"]}
     added = removed = 0
     for value, name in wanted.items():  # additions first: the field is never left empty
         if value not in current:
@@ -80,10 +105,12 @@ def sync_known_problem_options(runtime: DropdownNeeds) -> tuple[int, int]:
             runtime.zendesk.upsert_field_option(field_id, name, value, option_id)
             added += 1
     for value, option in current.items():
-        ours = value.startswith(KNOWN_PROBLEM_PREFIX) or value == placeholder
+        ours = value.startswith(prefix) or value == placeholder
         if ours and value not in wanted:
             runtime.zendesk.delete_field_option(field_id, int(option["id"]))
             removed += 1
     if added or removed:
-        log_event(log, "zendesk.known_problems.synced", added=added, removed=removed)
+        log_event(
+            log, "zendesk.problem_options.synced", field_id=field_id, added=added, removed=removed
+        )
     return added, removed

@@ -70,6 +70,13 @@ def evaluate(
     link = links.of_ticket(session, ticket.id)
     current = problems.find(session, link.problem_id) if link else None
     signals = read_signals(ticket, runtime.config)
+    if (
+        link is not None
+        and link.via is LinkVia.SUGGESTION
+        and (state.signals or {}).get("known_problem") == link.problem_id
+        and signals.known_problem is None
+    ):
+        state.suggestion_opt_out = True  # an agent undid the auto-link: never again
     decision = decide(
         signals,
         state.signals or {},

@@ -18,6 +18,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from connector.config import Config
     from connector.jira.models import JiraIssue, SearchPage
     from connector.settings import Settings
@@ -74,6 +77,39 @@ class JiraPort(Protocol):
     ) -> SearchPage: ...
 
 
+class TextModel(Protocol):
+    """Turns texts into unit vectors (`connector.textmodel` implements it)."""
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+
+class ProblemMatch(Protocol):
+    @property
+    def problem_id(self) -> int: ...
+
+    @property
+    def confidence(self) -> float:
+        """A calibrated probability in [0, 1]."""
+
+
+class Ranker(Protocol):
+    def rank(
+        self, vectors: npt.NDArray[np.float32], top: int = 3
+    ) -> Sequence[Sequence[ProblemMatch]]: ...
+
+
+class SuggestionEngine(Protocol):
+    """The text model and the model trained on the store's examples (`connector.sync.
+    suggestions.model` implements it, one per process)."""
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]: ...
+
+    def suggester(self, db: Database) -> Ranker | None: ...
+
+    def forget(self) -> None:
+        """Drop the trained model: the next `suggester` call trains again."""
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """Aware UTC: what is stored and compared with Zendesk's and Jira's times."""
@@ -105,6 +141,9 @@ class Scheduler(Protocol):
 
     def fanout(self, problem_id: int) -> None:
         """Converge the problem's customer replies with Zendesk."""
+
+    def apply_proposals(self) -> None:
+        """Turn the proposals an admin accepted into linked problems."""
 
 
 # One protocol per thing a service may need; each sync function's parameter type combines just
@@ -145,6 +184,11 @@ class HasJira(Protocol):
     def jira(self) -> JiraPort: ...
 
 
+class HasSuggestionEngine(Protocol):
+    @property
+    def suggestion_engine(self) -> SuggestionEngine: ...
+
+
 class HasIdentity(Protocol):
     """Who the connector is on each side: its own changes are not processed again."""
 
@@ -159,5 +203,7 @@ class CoreContext(HasSettings, HasConfig, HasStore, HasScheduler, Protocol):
     """Settings, config, store and scheduler (see the module's docstring)."""
 
 
-class Services(CoreContext, HasClock, HasZendesk, HasJira, HasIdentity, Protocol):
+class Services(
+    CoreContext, HasClock, HasZendesk, HasJira, HasIdentity, HasSuggestionEngine, Protocol
+):
     """Everything the sync core works with: what the steps that orchestrate it receive."""

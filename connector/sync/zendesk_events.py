@@ -19,6 +19,8 @@ from connector.sync.confirm import note_unknown_keys
 from connector.sync.known_problems import sync_known_problem_options
 from connector.sync.linking import Outcome, evaluate_tickets, unlink_missing
 from connector.sync.refresh import refresh_problems
+from connector.sync.suggestions.emerging_scan import scan_emerging
+from connector.sync.suggestions.service import suggest
 from connector.zendesk.models import MAX_BATCH
 
 if TYPE_CHECKING:
@@ -56,10 +58,12 @@ def sync_tickets(
         outcome.woken |= part.woken
         outcome.unknown_keys.update(part.unknown_keys)
         unlink_missing(runtime.db, [t for t in chunk if t not in found], outcome)
+        suggest(runtime, tickets, outcome)
     refresh_problems(runtime, outcome.touched)
     if outcome.woken:  # back in the Known problem dropdown
         sync_known_problem_options(runtime)
     note_unknown_keys(runtime.db, runtime.zendesk, runtime.config, outcome.unknown_keys)
+    scan_emerging(runtime)
     return outcome
 
 

@@ -36,6 +36,16 @@ log = logging.getLogger(__name__)
 MAX_LIMIT = 1000
 
 
+from connector.ops.proposals import (  # noqa: E402
+    BadDecision,
+    ProposalDecided,
+    ProposalNotFound,
+    accept,
+    dismiss,
+    list_proposals,
+)
+
+
 def build_api(runtime: AppContext) -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -101,6 +111,39 @@ def build_api(runtime: AppContext) -> Blueprint:
         except NothingToApprove as exc:
             return _error(409, "no_reply_owed", str(exc))
         return jsonify(problem_id=problem_id, retried=count)
+
+    @bp.get("/proposals")
+    def proposals() -> Any:
+        found = list_proposals(runtime)
+        return jsonify(proposals=[p.as_dict() for p in found], count=len(found))
+
+    @bp.post(f"/proposals/<int(max={MAX_ID}):proposal_id>/accept")
+    def accept_proposal(proposal_id: int) -> Any:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("summary"), str):
+            return _error(400, "bad_request", 'send {"summary": "...", "team": "billing"}')
+        team = body.get("team")
+        if team is not None and not isinstance(team, str):
+            return _error(400, "bad_request", "team must be a team key")
+        try:
+            chosen = accept(runtime, proposal_id, team, body["summary"], actor="api")
+        except ProposalNotFound:
+            return _error(404, "not_found", f"no proposal {proposal_id}")
+        except ProposalDecided as exc:
+            return _error(409, "decided", str(exc))
+        except BadDecision as exc:
+            return _error(400, "bad_request", str(exc))
+        return jsonify(proposal_id=proposal_id, state="accepted", team=chosen), 202
+
+    @bp.post(f"/proposals/<int(max={MAX_ID}):proposal_id>/dismiss")
+    def dismiss_proposal(proposal_id: int) -> Any:
+        try:
+            dismiss(runtime, proposal_id, actor="api")
+        except ProposalNotFound:
+            return _error(404, "not_found", f"no proposal {proposal_id}")
+        except ProposalDecided as exc:
+            return _error(409, "decided", str(exc))
+        return jsonify(proposal_id=proposal_id, state="dismissed")
 
     @bp.get("/status")
     def status() -> Any:

@@ -55,6 +55,16 @@ SECURITY_HEADERS = {
 }
 
 
+from connector.ops.proposals import (  # noqa: E402
+    BadDecision,
+    ProposalDecided,
+    ProposalNotFound,
+    accept,
+    dismiss,
+    list_proposals,
+)
+
+
 def build_dashboard(runtime: AppContext) -> Blueprint:
     bp = Blueprint(
         "dashboard",
@@ -175,6 +185,51 @@ def build_dashboard(runtime: AppContext) -> Blueprint:
             else "No failed event to retry."
         )
         return redirect(url_for("dashboard.index"), code=303)
+
+    @bp.get("/proposals")
+    def proposals() -> Any:
+        return render_template(
+            "proposals.html",
+            proposals=list_proposals(runtime),
+            teams=_teams(runtime),
+            prefill=runtime.config.zendesk.include_personal_data,
+        )
+
+    @bp.post(f"/proposals/<int(max={MAX_ID}):proposal_id>/accept")
+    def accept_proposal(proposal_id: int) -> Any:
+        _require_csrf(runtime, proposal_id=proposal_id)
+        try:
+            team = accept(
+                runtime,
+                proposal_id,
+                request.form.get("team") or None,
+                request.form.get("summary", ""),
+                actor="dashboard",
+            )
+        except ProposalNotFound:
+            return _page("message.html", 404, title="Not found", message="No such proposal.")
+        except (ProposalDecided, BadDecision) as exc:
+            flash(f"Not accepted: {exc}.", "error")
+            return redirect(url_for("dashboard.proposals"), code=303)
+        name = _teams(runtime).get(team, team)
+        flash(
+            f"Accepted: the worker creates the Jira issue for {name} and links the tickets; "
+            "the problem appears under Open problems."
+        )
+        return redirect(url_for("dashboard.proposals"), code=303)
+
+    @bp.post(f"/proposals/<int(max={MAX_ID}):proposal_id>/dismiss")
+    def dismiss_proposal(proposal_id: int) -> Any:
+        _require_csrf(runtime, proposal_id=proposal_id)
+        try:
+            dismiss(runtime, proposal_id, actor="dashboard")
+        except ProposalNotFound:
+            return _page("message.html", 404, title="Not found", message="No such proposal.")
+        except ProposalDecided as exc:
+            flash(f"Not dismissed: {exc}.", "error")
+            return redirect(url_for("dashboard.proposals"), code=303)
+        flash("Dismissed: these tickets are not proposed again.")
+        return redirect(url_for("dashboard.proposals"), code=303)
 
     @bp.route("/login", methods=["GET", "POST"])
     def login() -> Any:

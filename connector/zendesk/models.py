@@ -18,6 +18,7 @@ class Ticket(BaseModel):
     status: str = "new"
     type: str | None = None
     subject: str | None = None
+    description: str | None = None  # the first comment's text (what the customer wrote)
     problem_id: int | None = None
     requester_id: int | None = None
     organization_id: int | None = None

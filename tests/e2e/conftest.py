@@ -23,8 +23,13 @@ NO_REPLIES: dict[str, None] = {"fixed": None, "wont_fix": None, "duplicate": Non
 
 
 def config_with(**overrides: Any) -> str:
-    """The embedded defaults with top-level keys replaced (`replies=` merges one level)."""
+    """The embedded defaults with top-level keys replaced (`replies=` merges one level).
+
+    Suggestions are off unless a test turns them on (`suggestions={"enabled": True}`): their
+    notes on unlinked tickets are not what the other tests count (tests/e2e/test_suggestions.py
+    runs them with the defaults)."""
     data = yaml.safe_load(embedded_defaults_text())
+    data["suggestions"]["enabled"] = False
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(data.get(key), dict):
             data[key] = {**data[key], **value}
