@@ -86,12 +86,24 @@ def test_data_center_with_a_pat_passes_and_names_the_deployment(tmp_path: Path) 
         assert permissions.status == WARN and "lacks Administer Jira" in permissions.detail
         assert "403" in failures(engineer)["jira webhook"].detail
 
-        # Data Center before 10 sends webhooks unsigned: doctor says so and what to do.
+        # Jira before Data Center 10 sends webhooks unsigned: with the secret install set, every
+        # delivery is refused (a failure); without it, they are accepted (a warning).
         with stack.jira.state.lock:
             stack.jira.state.deployment_type = "Server"
+        key = stack.jira.human_create("FIN", "Unsigned")
+        stack.jira.human_transition(key, "In Progress")
+        assert stack.jira.wait_for_deliveries(10)
+        assert {d["status"] for d in stack.jira.deliveries[-1:]} == {401}
         old = by_name(run_doctor(with_settings(stack)))["jira deployment"]
-        assert old.status == WARN and "9.12.15" in old.detail and "unsigned" in old.detail
-        assert "CONNECTOR_JIRA_WEBHOOK_SECRET" in old.fix
+        assert (
+            old.status == FAIL
+            and "9.12.15" in old.detail
+            and "every delivery gets 401" in (old.detail)
+        )
+        assert "unset CONNECTOR_JIRA_WEBHOOK_SECRET" in old.fix
+        unset = by_name(run_doctor(with_settings(stack, jira_webhook_secret=None)))
+        assert unset["jira deployment"].status == WARN
+        assert "firewall" in unset["jira deployment"].fix
     finally:
         stack.stop()
 

@@ -35,16 +35,26 @@ def deployment(runtime: DoctorContext) -> Iterator[Check]:
     if isinstance(major, int) and major >= FIRST_SIGNING_DC_MAJOR:
         yield Check("jira deployment", OK, f"{detail}; it signs webhook deliveries")
         return
+    unsigned = (
+        f"{detail}: Jira before Data Center 10 sends webhooks unsigned, so any sender can post "
+        "to /webhooks/jira (each delivery is only a hint: the connector re-reads the issue)"
+    )
+    if runtime.settings.jira_webhook_secret is not None:
+        yield Check(
+            "jira deployment",
+            FAIL,
+            f"{unsigned}; with CONNECTOR_JIRA_WEBHOOK_SECRET set, every delivery gets 401",
+            "unset CONNECTOR_JIRA_WEBHOOK_SECRET (only the reconcile poll sees Jira's changes "
+            "until then), let only the Jira server reach /webhooks/jira (a firewall or proxy "
+            "rule), and upgrade to Jira Data Center 10 or later",
+        )
+        return
     yield Check(
         "jira deployment",
         WARN,
-        f"{detail}: Jira before Data Center 10 sends webhooks unsigned, so "
-        "CONNECTOR_JIRA_WEBHOOK_SECRET cannot be checked and any sender can post to "
-        "/webhooks/jira (the connector re-reads every issue from Jira, so a forged delivery "
-        "only costs a read)",
-        "upgrade to Jira Data Center 10 or later; until then unset "
-        "CONNECTOR_JIRA_WEBHOOK_SECRET (else every delivery gets 401) and keep /webhooks/jira "
-        "reachable from the Jira server only (a firewall or proxy rule)",
+        unsigned,
+        "let only the Jira server reach /webhooks/jira (a firewall or proxy rule), and upgrade "
+        "to Jira Data Center 10 or later, which signs with the secret `connector install` sets",
     )
 
 

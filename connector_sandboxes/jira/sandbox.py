@@ -20,7 +20,8 @@ so the connector sees the same webhooks a real site would send.
   secret, as Atlassian's "Managing webhooks" page for Data Center 10 describes (9.x sent them
   unsigned); a secret given the pre-10 way is ignored, and deliveries go unsigned. Data Center
   does not document Cloud's `X-Atlassian-Webhook-Identifier`, so its deliveries carry none.
-- "Server": the same as Data Center but reporting the older 9.12 version.
+- "Server": Jira 9.12 (Server or Data Center before 10): as Data Center, but with the old
+  admin webhook resource, and its deliveries are never signed (a secret is kept, not used).
 """
 
 from __future__ import annotations

@@ -58,6 +58,8 @@ class Notifier:
 
     def __call__(self, event: Event) -> None:
         payload: bytes | None = None
+        # Jira 9 ("Server" here) keeps the secret it is given but signs nothing.
+        signs = self.state.deployment_type != "Server"
         for hook in self.state.webhooks.values():
             if not hook.enabled or event.name not in hook.events:
                 continue
@@ -66,10 +68,9 @@ class Notifier:
             if payload is None:
                 payload = json.dumps(self.payload(event)).encode()
             url = _expand_url(hook.url, event)
+            signing = hook.secret if signs else None
             self.dispatcher.enqueue(
-                Delivery(
-                    hook.id, event.name, url, b"" if hook.exclude_body else payload, hook.secret
-                )
+                Delivery(hook.id, event.name, url, b"" if hook.exclude_body else payload, signing)
             )
 
     def payload(self, event: Event) -> dict[str, Any]:
