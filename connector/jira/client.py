@@ -118,11 +118,6 @@ class JiraClient:
     def is_cloud(self) -> bool:
         return self.site.get("deploymentType") == "Cloud"
 
-    @property
-    def deployment(self) -> str:
-        """`Cloud`, `DataCenter` or `Server`, and the version, as the site reports them."""
-        return f"{self.site.get('deploymentType') or 'unknown'} {self.site.get('version') or ''}"
-
     def my_permissions(self, keys: Sequence[str]) -> dict[str, bool]:
         """Which of these permissions the connector's account holds (site-wide)."""
         data = self._raw("GET", f"{MY_PERMISSIONS}?permissions={','.join(keys)}") or {}
