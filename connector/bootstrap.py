@@ -165,3 +165,14 @@ class WorkerContext(WebContext):
         webhook bodies name it (the accountId on Cloud, the user key on Data Center): comparing
         Data Center's username with a Cloud-style accountId never matched."""
         return self.jira.own_identity()
+
+
+def migrated_worker() -> WorkerContext:
+    """A worker context for a one-shot command: logging configured, the schema migrated."""
+    from connector.logs import configure_logging
+    from connector.store.migrate import upgrade
+
+    runtime = WorkerContext()
+    configure_logging(runtime.settings.log_level, runtime.settings.log_json)
+    upgrade(runtime.settings.database_url)
+    return runtime

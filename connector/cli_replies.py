@@ -8,14 +8,9 @@ import click
 
 
 def _runtime() -> Any:
-    from connector.bootstrap import WorkerContext
-    from connector.logs import configure_logging
-    from connector.store.migrate import upgrade
+    from connector.bootstrap import migrated_worker
 
-    runtime = WorkerContext()
-    configure_logging(runtime.settings.log_level, runtime.settings.log_json)
-    upgrade(runtime.settings.database_url)
-    return runtime
+    return migrated_worker()
 
 
 @click.group()

@@ -84,6 +84,9 @@ def test_the_dashboard_shows_a_proposal_and_needs_csrf_to_decide(
 ) -> None:
     pid = proposal(rt, team=None)
     assert client.get(f"/?token={ADMIN_TOKEN}").status_code == 303
+    index = client.get("/").get_data(as_text=True)
+    assert "proposed problem</a> to decide" in index
+    assert client.get("/api/status", headers=AUTH).get_json()["proposals"] == 1
     page = client.get("/proposals").get_data(as_text=True)
     assert f"Proposal {pid}: 6 tickets from 2 organisations" in page
     assert "Acme &lt;b&gt;Corp&lt;/b&gt;" in page  # names are text, never markup

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, exists, func, select
 
 from connector import urls
+from connector.store import proposals
 from connector.store.models import (
     EventState,
     InboundEvent,
@@ -243,7 +244,14 @@ def status(runtime: AppContext) -> dict[str, Any]:
         "problems": problem_counts(runtime.db),
         "replies": reply_counts(runtime.db),
         "replies_awaiting_approval": awaiting_approval(runtime),
+        "proposals": open_proposals(runtime.db),
     }
+
+
+def open_proposals(db: Database) -> int:
+    """Proposed problems (emerging causes) waiting for an admin's decision."""
+    with db.session() as session:
+        return proposals.count_open(session)
 
 
 def awaiting_approval(runtime: AppContext) -> int:

@@ -203,6 +203,7 @@ class TicketVector(Base):
     ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, unit length
     organization_id: Mapped[int | None] = mapped_column(BigInteger)
+    requester_id: Mapped[int | None] = mapped_column(BigInteger)
     ticket_status: Mapped[str | None] = mapped_column(String(32))
     ticket_created_at: Mapped[datetime | None]
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connector.store.models import Proposal, ProposalState, ProposalTicket
@@ -23,6 +23,15 @@ def listed(session: Session, states: Sequence[ProposalState]) -> list[Proposal]:
             .options(selectinload(Proposal.tickets))
             .order_by(Proposal.id)
         )
+    )
+
+
+def count_open(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Proposal).where(Proposal.state == ProposalState.OPEN)
+        )
+        or 0
     )
 
 

@@ -35,6 +35,7 @@ class Seen:
     organization_id: int | None
     status: str | None
     created_at: datetime | None
+    requester_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ def remember(session: Session, seen: Iterable[Seen], now: datetime) -> None:
             session.add(row)
         row.vector = to_bytes(ticket.vector)
         row.organization_id = ticket.organization_id
+        row.requester_id = ticket.requester_id
         row.ticket_status = ticket.status
         row.ticket_created_at = ticket.created_at
         row.seen_at = now

@@ -36,6 +36,7 @@ class Outcome:
     touched: set[int] = field(default_factory=set)
     unknown_keys: dict[int, str] = field(default_factory=dict)
     woken: set[int] = field(default_factory=set)  # dormant problems a ticket linked to again
+    unexplained: set[int] = field(default_factory=set)  # unlinked tickets no problem explains
 
 
 def evaluate_tickets(

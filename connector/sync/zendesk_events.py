@@ -57,13 +57,15 @@ def sync_tickets(
         outcome.touched |= part.touched
         outcome.woken |= part.woken
         outcome.unknown_keys.update(part.unknown_keys)
+        outcome.unexplained |= part.unexplained
         unlink_missing(runtime.db, [t for t in chunk if t not in found], outcome)
         suggest(runtime, tickets, outcome)
     refresh_problems(runtime, outcome.touched)
     if outcome.woken:  # back in the Known problem dropdown
         sync_known_problem_options(runtime)
     note_unknown_keys(runtime.db, runtime.zendesk, runtime.config, outcome.unknown_keys)
-    scan_emerging(runtime)
+    if outcome.unexplained:  # new candidates for an emerging cause (reconcile scans anyway)
+        scan_emerging(runtime)
     return outcome
 
 

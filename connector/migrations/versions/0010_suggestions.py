@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("ticket_id", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
         sa.Column("organization_id", sa.BigInteger(), nullable=True),
+        sa.Column("requester_id", sa.BigInteger(), nullable=True),
         sa.Column("ticket_status", sa.String(32), nullable=True),
         sa.Column("ticket_created_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),

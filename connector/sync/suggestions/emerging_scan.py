@@ -20,6 +20,7 @@ from connector.logs import log_event
 from connector.store import proposals
 from connector.store import suggestions as stored
 from connector.sync.signals import OPEN_STATUSES
+from connector.sync.suggestions.closeness import FLOOR
 from connector.sync.suggestions.emerging import Candidate, find_clusters
 from connector.zendesk.models import TicketUpdate
 
@@ -36,6 +37,7 @@ PROPOSAL_TAG_PREFIX = "zdjira_proposal_"
 # The most recent unlinked tickets compared with each other per scan: all pairs of 2,000 take
 # about a tenth of a second and 4 MB; a storm beyond that is looked at by its newest tickets.
 MAX_CANDIDATES = 2000
+TEAM_VOTE_SIMILARITY = FLOOR
 
 
 def proposal_tag(proposal_id: int) -> str:
@@ -120,10 +122,15 @@ def _routed(session: Session) -> Routed:
 
 
 def _suggested_team(members: list[Candidate], routed: Routed) -> str | None:
-    """The team most of the members' nearest linked tickets belong to."""
+    """The team most of the members' nearest linked tickets belong to, counting only members
+    somewhat alike to a linked ticket (from the closeness floor): a cause unlike anything agents
+    routed before gets no suggested team rather than a guess."""
     vectors, teams = routed
     if not teams:
         return None
     sims = np.vstack([m.vector for m in members]) @ vectors.T
-    votes = Counter(teams[int(i)] for i in np.argmax(sims, axis=1))
-    return votes.most_common(1)[0][0]
+    nearest = np.argmax(sims, axis=1)
+    votes = Counter(
+        teams[int(j)] for i, j in enumerate(nearest) if sims[i, j] >= TEAM_VOTE_SIMILARITY
+    )
+    return votes.most_common(1)[0][0] if votes else None

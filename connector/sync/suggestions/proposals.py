@@ -68,6 +68,7 @@ def _apply(runtime: Services, proposal_id: int, team: str, summary: str, actor: 
             link.organization_id = organization_id
             seen = stored_vectors.row_of(session, ticket_id)
             if seen is not None:
+                link.requester_id = seen.requester_id
                 link.ticket_status = seen.ticket_status
                 link.ticket_created_at = seen.ticket_created_at
             state = ticket_states.state_of(session, ticket_id)

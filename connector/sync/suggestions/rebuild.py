@@ -32,7 +32,7 @@ def rebuild(runtime: RebuildNeeds, progress: Callable[[int, int], None] | None =
             stored.remember(
                 session,
                 (
-                    stored.Seen(t.id, v, t.organization_id, t.status, t.created_at)
+                    stored.Seen(t.id, v, t.organization_id, t.status, t.created_at, t.requester_id)
                     for t, v in zip(tickets, vectors, strict=True)
                 ),
                 runtime.clock.now(),

@@ -97,22 +97,22 @@ def suggest(runtime: SuggestNeeds, tickets: list[Ticket], outcome: Outcome) -> i
         stored.remember(
             session,
             (
-                stored.Seen(t.id, v, t.organization_id, t.status, t.created_at)
+                stored.Seen(t.id, v, t.organization_id, t.status, t.created_at, t.requester_id)
                 for t, v in zip(readable, vectors, strict=True)
             ),
             now,
         )
-    suggester = engine.suggester(runtime.db)
-    if suggester is None:
-        return 0
     with runtime.db.session() as session:
         linked = {link.ticket_id for link in links.of_tickets(session, [t.id for t in readable])}
+    _clear_on_linked(runtime, [t for t in readable if t.id in linked])
     chosen = [
         (t, v)
         for t, v in zip(readable, vectors, strict=True)
         if t.id not in linked and t.status in OPEN_STATUSES and not _is_problem_ticket(t)
     ]
-    if not chosen:
+    suggester = engine.suggester(runtime.db)
+    if suggester is None or not chosen:
+        outcome.unexplained |= {t.id for t, _ in chosen}
         return 0
     ranked = suggester.rank(_stack([v for _, v in chosen]), top=TOP)
     plans: list[Plan] = []
@@ -124,6 +124,8 @@ def suggest(runtime: SuggestNeeds, tickets: list[Ticket], outcome: Outcome) -> i
             row = stored.row_of(session, ticket.id)
             opted_out = ticket_states.state_of(session, ticket.id).suggestion_opt_out
             plans.append(_plan(runtime.config, ticket, matches, info, row, opted_out))
+            if not matches or matches[0].confidence < settings.min_confidence:
+                outcome.unexplained.add(ticket.id)
     _send(runtime, [p for p in plans if p.update is not None])
     _record(runtime, plans, outcome)
     sent = sum(1 for p in plans if p.update is not None)
@@ -216,6 +218,16 @@ def note_body(
             "here. Nothing is sent to the customer."
         )
     return "\n".join(lines)
+
+
+def _clear_on_linked(runtime: SuggestNeeds, tickets: list[Ticket]) -> None:
+    """A linked ticket needs no suggestion: its Suggested problem field is cleared."""
+    field_id = runtime.config.zendesk.fields.suggested_problem
+    if field_id is None:
+        return
+    shown = [t.id for t in tickets if str(t.field(field_id) or "").startswith(SUGGESTED_PREFIX)]
+    if shown:
+        runtime.zendesk.update_all(shown, TicketUpdate(custom_fields={field_id: None}))
 
 
 def _send(runtime: SuggestNeeds, plans: list[Plan]) -> None:
