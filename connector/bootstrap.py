@@ -161,9 +161,10 @@ class WorkerContext(WebContext):
 
     @cached_property
     def jira_account_id(self) -> str | None:
-        """The connector's own Jira account: its changes are not mirrored back."""
-        me = self.jira.myself()
-        return me.get("accountId") or me.get("name")
+        """The connector's own Jira account: its changes are not mirrored back. Named as
+        webhook bodies name it (the accountId on Cloud, the user key on Data Center): comparing
+        Data Center's username with a Cloud-style accountId never matched."""
+        return self.jira.own_identity()
 
 
 def migrated_worker() -> WorkerContext:

@@ -59,8 +59,8 @@ def cli(verbose: bool) -> None:
     type=click.IntRange(10, 100_000),
     default=60,
     show_default=True,
-    help="Customer tickets to create, shared by the four stories; each story needs a few, so a "
-    "small number is raised (10 gives 14).",
+    help="Customer tickets to create, shared by the stories, which need at least 21, so a "
+    "small number is raised (10 gives 21).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--keep", is_flag=True, help="Leave the dashboard and sandboxes running.")
@@ -71,11 +71,24 @@ def cli(verbose: bool) -> None:
     help="Write the demo's database, queue and config here, to look at afterwards "
     "(default: a new temporary directory).",
 )
-def demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> None:
+@click.option(
+    "--jira",
+    "jira_deployment",
+    type=click.Choice(["cloud", "datacenter"], case_sensitive=False),
+    default="cloud",
+    show_default=True,
+    help="Which Jira the sandbox plays: Cloud (email + API token) or Data Center 10.3 "
+    "(a personal access token).",
+)
+def demo(
+    tickets: int, as_json: bool, keep: bool, workdir: Path | None, jira_deployment: str
+) -> None:
     """Play the whole loop against local sandboxes: link, weigh, mirror, reply."""
     from connector.demo.run import run_demo
+    from connector_sandboxes.jira import DEPLOYMENTS
 
-    summary = run_demo(tickets, as_json, keep, workdir)
+    deployment = DEPLOYMENTS[jira_deployment.lower()]
+    summary = run_demo(tickets, as_json, keep, workdir, jira_deployment=deployment)
     if summary.duplicate_replies or summary.unanswered:
         sys.exit(1)
 
@@ -232,7 +245,15 @@ def sandbox_zendesk(host: str, port: int, email: str, token: str) -> None:
 @host_port(8082)
 @click.option("--email", default="admin@example.com", show_default=True)
 @click.option("--token", default="sandbox", show_default=True)
-@click.option("--pat", default="sandbox", show_default=True)
+@click.option("--pat", default="sandbox", show_default=True, help="The PAT (Data Center only).")
+@click.option(
+    "--deployment",
+    type=click.Choice(["cloud", "datacenter"], case_sensitive=False),
+    default="cloud",
+    show_default=True,
+    help="Answer as Jira Cloud, or as Jira Data Center 10.3 (REST v2 only, personal access "
+    "tokens, users by name and key).",
+)
 @click.option(
     "--config",
     "config_path",
@@ -241,13 +262,19 @@ def sandbox_zendesk(host: str, port: int, email: str, token: str) -> None:
     help="Create the Jira projects of this config file's teams instead of FIN, DOC, ENG, SHIP.",
 )
 def sandbox_jira(
-    host: str, port: int, email: str, token: str, pat: str, config_path: str | None
+    host: str,
+    port: int,
+    email: str,
+    token: str,
+    pat: str,
+    deployment: str,
+    config_path: str | None,
 ) -> None:
     """Run the Jira sandbox."""
     from connector.config import load_config
-    from connector_sandboxes.jira import JiraSandbox
+    from connector_sandboxes.jira import DEPLOYMENTS, JiraSandbox
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"deployment_type": DEPLOYMENTS[deployment.lower()]}
     if config_path:
         kwargs["projects"] = tuple(t.jira_project for t in load_config(config_path).teams.values())
     JiraSandbox(email=email, token=token, pat=pat, **kwargs).serve_forever(host, port)

@@ -93,3 +93,10 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = Runtime(settings, load_config())
     yield rt
     rt.close()
+
+
+@pytest.fixture
+def jira_deployment(request: pytest.FixtureRequest) -> str:
+    """The Jira sandbox's deployment: Cloud unless a test is marked `both_jira`
+    (tests/e2e/conftest.py)."""
+    return str(getattr(request, "param", "Cloud"))

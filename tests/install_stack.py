@@ -15,12 +15,13 @@ from click.testing import CliRunner
 
 from connector.cli import cli
 from connector.demo.stack import LocalStack
+from tests.e2e.conftest import stop_checked
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 @pytest.fixture
-def bare(tmp_path: Path) -> Iterator[LocalStack]:
+def bare(tmp_path: Path, jira_deployment: str) -> Iterator[LocalStack]:
     """Both sandboxes and the web app, nothing installed; a config with a comment to keep."""
     config = (
         "# Our connector config: keep this comment\n"
@@ -29,9 +30,9 @@ def bare(tmp_path: Path) -> Iterator[LocalStack]:
         "  docs: {jira_project: DOC, name: Documentation}\n"
         "  product: {jira_project: ENG, issue_type: Bug, name: Engineering}\n"
     )
-    stack = LocalStack(tmp_path, config_text=config).start(install=False)
-    yield stack
-    stack.stop()
+    stack = LocalStack(tmp_path, config_text=config, jira_deployment=jira_deployment)
+    yield stack.start(install=False)
+    stop_checked(stack)
 
 
 def sandbox_state(stack: LocalStack) -> dict[str, Any]:

@@ -31,7 +31,9 @@ def test_replies_say_what_problem_is(command: str) -> None:
         (("serve",), "--workers INTEGER Web (gunicorn) processes"),
         (("sandbox", "jira"), "--config FILE Create the Jira projects of this config file's"),
         (("demo",), "--workdir PATH Write the demo's database, queue and config here"),
-        (("demo",), "small number is raised (10 gives 14)"),
+        (("demo",), "small number is raised (10 gives 21)"),
+        (("demo",), "--jira [cloud|datacenter] Which Jira the sandbox plays"),
+        (("sandbox", "jira"), "--deployment [cloud|datacenter] Answer as Jira Cloud, or as Jira"),
         ((), "-v, --verbose Log at DEBUG, with each step of the database migrations"),
     ],
 )
@@ -42,9 +44,11 @@ def test_options_name_what_they_do(path: tuple[str, ...], promise: str) -> None:
 @pytest.mark.parametrize(
     "row",
     [
-        "`connector demo [--tickets N] [--json] [--keep] [--workdir DIR]`",
+        "`connector demo [--tickets N] [--json] [--keep] [--workdir DIR] "
+        "[--jira cloud\\|datacenter]`",
         "`connector serve [--host H] [--port P] [--workers N]`",
-        "`sandbox jira` also takes `--pat T` and `--config FILE`",
+        "`sandbox jira` also takes `--deployment cloud\\|datacenter` (Jira Cloud, or Jira Data",
+        "`--pat T` and `--config FILE`",
         "PROBLEM is the Jira key (`FIN-12`) or the problem's id on the dashboard",
         "`connector --verbose COMMAND`",
     ],

@@ -64,6 +64,50 @@ def test_a_fresh_install_passes_with_warnings_only(stack: LocalStack) -> None:
     assert warned == {"last zendesk delivery", "last jira delivery"}
 
 
+def test_data_center_with_a_pat_passes_and_names_the_deployment(tmp_path: Path) -> None:
+    settings = {"admin_token": "doctor-admin-token"}
+    stack = LocalStack(tmp_path, settings=settings, jira_deployment="DataCenter").start()
+    try:
+        checks = run_doctor(stack.rt)
+        assert passed(checks), [c for c in checks if c.status != OK]
+        names = by_name(checks)
+        assert names["jira deployment"].status == OK
+        assert names["jira deployment"].detail == (
+            "Jira DataCenter 10.3.12, signed in with a personal access token; "
+            "it signs webhook deliveries"
+        )
+        assert names["jira permissions"].status == OK
+        warned = {c.name for c in checks if c.status != OK}
+        assert warned == {"last zendesk delivery", "last jira delivery", "jira impact screens"}
+
+        # The engineer's own PAT: works in projects, but cannot manage webhooks or fields.
+        engineer = run_doctor(with_settings(stack, jira_pat=SecretStr("engineer-sandbox")))
+        permissions = by_name(engineer)["jira permissions"]
+        assert permissions.status == WARN and "lacks Administer Jira" in permissions.detail
+        assert "403" in failures(engineer)["jira webhook"].detail
+
+        # Jira before Data Center 10 sends webhooks unsigned: with the secret install set, every
+        # delivery is refused (a failure); without it, they are accepted (a warning).
+        with stack.jira.state.lock:
+            stack.jira.state.deployment_type = "Server"
+        key = stack.jira.human_create("FIN", "Unsigned")
+        stack.jira.human_transition(key, "In Progress")
+        assert stack.jira.wait_for_deliveries(10)
+        assert {d["status"] for d in stack.jira.deliveries[-1:]} == {401}
+        old = by_name(run_doctor(with_settings(stack)))["jira deployment"]
+        assert (
+            old.status == FAIL
+            and "9.12.15" in old.detail
+            and "every delivery gets 401" in (old.detail)
+        )
+        assert "unset CONNECTOR_JIRA_WEBHOOK_SECRET" in old.fix
+        unset = by_name(run_doctor(with_settings(stack, jira_webhook_secret=None)))
+        assert unset["jira deployment"].status == WARN
+        assert "firewall" in unset["jira deployment"].fix
+    finally:
+        stack.stop()
+
+
 def with_settings(stack: LocalStack, **changes: object) -> Runtime:
     settings = stack.rt.settings.model_copy(update=changes)
     return Runtime(settings, load_config(stack.config_path))

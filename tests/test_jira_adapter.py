@@ -174,3 +174,40 @@ def test_remote_link_is_one_upsert_by_global_id_without_an_applinks_lookup(
             "summary": "",
         },
     }
+
+
+ME_CLOUD = {"accountId": "5b10a2844c20165700ede21g", "displayName": "Connector"}
+ME_DC = {"name": "connector", "key": "JIRAUSER10000", "displayName": "Connector"}
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("deployment", "me", "identity"),
+    [("Cloud", ME_CLOUD, ME_CLOUD["accountId"]), ("DataCenter", ME_DC, "JIRAUSER10000")],
+)
+def test_own_identity_is_named_as_webhook_bodies_name_the_actor(
+    deployment: str, me: dict[str, str], identity: str
+) -> None:
+    """Cloud: the accountId. Data Center: the user key, which its webhook bodies and comment
+    authors carry too (they have no accountId; the username can be renamed)."""
+    server_info(deployment)
+    responses.get(f"{BASE}/rest/api/2/myself", json=me)
+    client = JiraClient(BASE, pat="pat-1", timeout=3)
+    assert client.own_identity() == identity
+
+
+@responses.activate
+def test_my_permissions_reads_have_permission() -> None:
+    responses.get(
+        f"{BASE}/rest/api/2/mypermissions",
+        json={
+            "permissions": {
+                "ADMINISTER": {"key": "ADMINISTER", "havePermission": False},
+                "BROWSE_PROJECTS": {"key": "BROWSE_PROJECTS", "havePermission": True},
+            }
+        },
+    )
+    client = JiraClient(BASE, pat="pat-1", timeout=3)
+    held = client.my_permissions(["ADMINISTER", "BROWSE_PROJECTS"])
+    assert held == {"ADMINISTER": False, "BROWSE_PROJECTS": True}
+    assert "permissions=ADMINISTER,BROWSE_PROJECTS" in responses.calls[-1].request.url

@@ -103,6 +103,27 @@ def test_sandbox_commands_print_logins_that_work(
     assert engineer["accountId"] != connector["accountId"]
 
 
+def test_sandbox_jira_as_data_center_prints_pats_that_work(
+    tmp_path: Path, processes: list[subprocess.Popen[str]]
+) -> None:
+    args = ["sandbox", "jira", "--port", "0", "--deployment", "datacenter"]
+    jira, text = start(args, "control", tmp_path)
+    processes.append(jira)
+    url = re.search(r"Jira sandbox at (\S+)", text)
+    assert url and "Jira DataCenter" in text, text
+    pats = dict(re.findall(r"PAT (\S+), username (\S+)", text))
+    assert pats == {"sandbox": "connector", "engineer-sandbox": "erin"}
+    for pat, username in pats.items():
+        me = requests.get(
+            f"{url[1]}/rest/api/2/myself", headers={"Authorization": f"Bearer {pat}"}, timeout=5
+        )
+        assert me.status_code == 200 and me.json()["name"] == username
+    info = requests.get(f"{url[1]}/rest/api/2/serverInfo", timeout=5).json()
+    assert (info["deploymentType"], info["version"]) == ("DataCenter", "10.3.12")
+    gone = requests.get(f"{url[1]}/rest/api/3/serverInfo", timeout=5)
+    assert gone.status_code == 404
+
+
 def test_demo_keep_prints_the_zendesk_login_form_that_works(
     tmp_path: Path, processes: list[subprocess.Popen[str]]
 ) -> None:

@@ -12,6 +12,7 @@ from install_stack import run_cli, sandbox_state
 from connector.config import load_config
 from connector.demo.stack import LocalStack
 from connector.install.zendesk_setup import TRIGGER_TITLE
+from tests.e2e.conftest import both_jira
 
 
 def field_values(stack: LocalStack, ticket_id: int) -> dict[str, Any]:
@@ -60,6 +61,7 @@ def installed(bare: LocalStack) -> LocalStack:
     return bare
 
 
+@both_jira
 def test_default_uninstall_switches_off_and_every_ticket_keeps_its_jira_key(
     installed: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

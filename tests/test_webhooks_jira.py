@@ -122,6 +122,26 @@ HANDLED: dict[str, dict[str, Any]] = {
         "changelog_fields": [],
         "status_category": "done",
     },
+    # Data Center's bodies name people by `name` and `key`, never `accountId`: the actor is the
+    # key, as the connector's own identity is on Data Center (echo suppression compares them).
+    "issue_updated__data_center": {
+        "issue_id": "10001",
+        "issue_key": "FIN-123",
+        "actor_account_id": "JIRAUSER10100",
+        "timestamp": 1762243200000,
+        "webhook_event": "jira:issue_updated",
+        "changelog_fields": ["resolution", "status"],
+        "status_category": "done",
+    },
+    "comment_created__data_center": {
+        "issue_id": "10001",
+        "issue_key": "FIN-123",
+        "actor_account_id": "JIRAUSER10100",
+        "timestamp": 1762250400000,
+        "webhook_event": "comment_created",
+        "changelog_fields": [],
+        "status_category": "done",
+    },
 }
 IGNORED = ["issue_created__basic", "comment_updated__typo"]
 

@@ -17,7 +17,14 @@ from connector.demo.stack import LocalStack
 from connector.demo.summary import Summary, summarise
 
 
-def run_demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> Summary:
+def run_demo(
+    tickets: int,
+    as_json: bool,
+    keep: bool,
+    workdir: Path | None,
+    *,
+    jira_deployment: str = "Cloud",
+) -> Summary:
     console = Console(stderr=as_json)
     logging.getLogger().setLevel(logging.ERROR)  # the story is the output; logs stay quiet
     workdir = workdir or Path(tempfile.mkdtemp(prefix="connector-demo-"))
@@ -29,20 +36,27 @@ def run_demo(tickets: int, as_json: bool, keep: bool, workdir: Path | None) -> S
         config_text=demo_config(),
         zendesk={"job_seconds_per_ticket": 0.002},
         settings={"admin_token": token},
+        jira_deployment=jira_deployment,
     )
     with console.status("starting the Zendesk and Jira sandboxes and the connector..."):
         stack.start(install=False)
+    jira_label = "Jira sandbox" if jira_deployment == "Cloud" else "Jira Data Center sandbox"
     console.print(
-        f"[bold]Zendesk sandbox[/] {stack.zendesk.url}   [bold]Jira sandbox[/] {stack.jira.url}"
+        f"[bold]Zendesk sandbox[/] {stack.zendesk.url}   [bold]{jira_label}[/] {stack.jira.url}"
     )
     with console.status(
         "connector install: fields, webhook and trigger in Zendesk, webhook in Jira"
     ):
         stack.install()
     impact = [v for v in stack.rt.config.jira.impact_fields.model_dump().values() if v]
+    where = (
+        "on the team projects' screens"
+        if jira_deployment == "Cloud"
+        else "(Data Center has no screen API: an admin adds them to the screens)"
+    )
     console.print(
         "[green]installed[/] into both sandboxes: 8 ticket fields, a webhook and a trigger in "
-        f"Zendesk; a webhook and {len(impact)} impact fields on the team projects' screens in Jira"
+        f"Zendesk; a webhook and {len(impact)} impact fields {where} in Jira"
     )
     story = Story(stack, lambda line: console.print(f"[cyan]>[/] {line}"), tickets)
     try:

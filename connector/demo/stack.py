@@ -1,6 +1,9 @@
 """A whole local setup in one process: both sandboxes, the connector's web app on a real port,
 installed into the sandboxes, and a worker that can be driven step by step (`drain`).
 
+`jira_deployment` picks the Jira sandbox's deployment: "Cloud" (email + API token) or
+"DataCenter" (the personal access token `sandbox`, as a Data Center admin would configure).
+
 Used by the end-to-end tests, the demo and the benchmarks.
 """
 
@@ -26,6 +29,7 @@ from connector_sandboxes.server import BackgroundServer
 from connector_sandboxes.zendesk import ZendeskSandbox
 
 EMAIL, TOKEN = "admin@example.com", "sandbox"
+PAT = "sandbox"
 
 
 class LocalStack:
@@ -40,6 +44,7 @@ class LocalStack:
         zendesk: dict[str, Any] | None = None,
         jira: dict[str, Any] | None = None,
         settings: dict[str, Any] | None = None,
+        jira_deployment: str = "Cloud",
     ) -> None:
         self.settings_overrides = settings or {}
         self.workdir = workdir
@@ -49,7 +54,10 @@ class LocalStack:
         self.config_path = workdir / "connector.yaml"
         self.config_path.write_text(config_text or embedded_defaults_text(), "utf-8")
         self.zendesk = ZendeskSandbox(email=EMAIL, token=TOKEN, **(zendesk or {}))
-        self.jira = JiraSandbox(email=EMAIL, token=TOKEN, **(jira or {}))
+        self.jira_deployment = jira_deployment
+        self.jira = JiraSandbox(
+            email=EMAIL, token=TOKEN, pat=PAT, deployment_type=jira_deployment, **(jira or {})
+        )
         self._web: BackgroundServer | None = None
         self.runtime: WorkerContext | None = None
 
@@ -63,8 +71,7 @@ class LocalStack:
                 "zendesk_email": EMAIL,
                 "zendesk_api_token": TOKEN,
                 "jira_url": jira_url,
-                "jira_email": EMAIL,
-                "jira_api_token": TOKEN,
+                **self._jira_login(),
                 "database_url": self.database_url,
                 "redis_url": self.redis_url,
                 "queue_path": str(self.workdir / "queue.db"),
@@ -83,6 +90,11 @@ class LocalStack:
         if install:
             self.install()
         return self
+
+    def _jira_login(self) -> dict[str, str]:
+        if self.jira_deployment == "Cloud":
+            return {"jira_email": EMAIL, "jira_api_token": TOKEN}
+        return {"jira_pat": PAT}
 
     def install(self) -> None:
         runtime = self.rt
@@ -104,8 +116,7 @@ class LocalStack:
             "CONNECTOR_ZENDESK_EMAIL": EMAIL,
             "CONNECTOR_ZENDESK_API_TOKEN": TOKEN,
             "CONNECTOR_JIRA_URL": str(s.jira_url),
-            "CONNECTOR_JIRA_EMAIL": EMAIL,
-            "CONNECTOR_JIRA_API_TOKEN": TOKEN,
+            **{f"CONNECTOR_{name.upper()}": value for name, value in self._jira_login().items()},
             "CONNECTOR_DATABASE_URL": s.database_url,
             "CONNECTOR_QUEUE_PATH": s.queue_path,
             "CONNECTOR_QUEUE_NAME": s.queue_name,

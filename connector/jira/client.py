@@ -4,7 +4,8 @@ Every endpoint the library covers goes through its public API; what it lacks goe
 own session (`connector.jira.library`):
 - updating an issue's fields: the library only offers `Issue.update`, which needs the issue
   fetched first (a GET before every PUT);
-- admin webhooks (`/rest/webhooks/1.0/webhook`): not in the library;
+- admin webhooks (`/rest/webhooks/1.0/webhook`, on Data Center 10
+  `/rest/jira-webhook/1.0/webhooks`: see `webhook_registry`): not in the library;
 - custom field creation and the screen chain (issue type screen scheme -> screen scheme ->
   screen -> tab -> fields): not in the library.
 Search follows the site's `deploymentType` from `serverInfo`: `enhanced_search_issues`
@@ -22,11 +23,12 @@ from typing import Any
 import requests
 from jira import JIRA, JIRAError
 
+from connector.jira import webhook_registry
 from connector.jira.library import build_jira, call
 from connector.jira.models import JiraIssue, SearchPage
 from connector.ratelimit import CallBudget
 
-WEBHOOKS = "rest/webhooks/1.0/webhook"
+MY_PERMISSIONS = "rest/api/2/mypermissions"
 FIELD = "rest/api/2/field"
 PROJECT_TYPE_SCHEMES = "rest/api/2/issuetypescreenscheme/project?projectId={}"
 TYPE_SCHEME_ITEMS = "rest/api/2/issuetypescreenscheme/mapping?issueTypeScreenSchemeId={}"
@@ -106,9 +108,21 @@ class JiraClient:
     def myself(self) -> dict[str, Any]:
         return call(self.jira.myself)
 
+    def own_identity(self) -> str | None:
+        """The connector's own account, named as webhook bodies and comment authors name it
+        (`models.user_identity`): the accountId on Cloud, the user key on Data Center."""
+        me = self.myself()
+        return me.get("accountId") if self.is_cloud else me.get("key")
+
     @property
     def is_cloud(self) -> bool:
         return self.site.get("deploymentType") == "Cloud"
+
+    def my_permissions(self, keys: Sequence[str]) -> dict[str, bool]:
+        """Which of these permissions the connector's account holds (site-wide)."""
+        data = self._raw("GET", f"{MY_PERMISSIONS}?permissions={','.join(keys)}") or {}
+        held = data.get("permissions") or {}
+        return {k: bool((held.get(k) or {}).get("havePermission")) for k in keys}
 
     # -- issues ---------------------------------------------------------------------------------
     def get_issue(self, id_or_key: str) -> JiraIssue:
@@ -216,18 +230,34 @@ class JiraClient:
         issues = [JiraIssue.from_api(i) for i in data.get("issues", [])]
         return SearchPage(issues=issues, next_page_token=token)
 
-    # -- admin webhooks -------------------------------------------------------------------------
+    # -- admin webhooks (in the Cloud shape; `webhook_registry` translates for Data Center 10) ---
+    @property
+    def _webhooks(self) -> str:
+        return webhook_registry.resource(self.site)
+
+    @property
+    def _data_center_webhooks(self) -> bool:
+        return self._webhooks == webhook_registry.DATA_CENTER_10
+
     def list_webhooks(self) -> list[dict[str, Any]]:
-        return list(self._raw("GET", WEBHOOKS) or [])
+        hooks = list(self._raw("GET", self._webhooks) or [])
+        if self._data_center_webhooks:
+            return [webhook_registry.from_data_center(h) for h in hooks]
+        return hooks
 
     def create_webhook(self, webhook: dict[str, Any]) -> dict[str, Any]:
-        return dict(self._raw("POST", WEBHOOKS, webhook))
+        if self._data_center_webhooks:
+            made = self._raw("POST", self._webhooks, webhook_registry.to_data_center(webhook))
+            return webhook_registry.from_data_center(dict(made))
+        return dict(self._raw("POST", self._webhooks, webhook))
 
     def update_webhook(self, webhook_id: str, webhook: dict[str, Any]) -> None:
-        self._raw("PUT", f"{WEBHOOKS}/{webhook_id}", webhook)
+        if self._data_center_webhooks:
+            webhook = webhook_registry.to_data_center(webhook)
+        self._raw("PUT", f"{self._webhooks}/{webhook_id}", webhook)
 
     def delete_webhook(self, webhook_id: str) -> None:
-        self._raw("DELETE", f"{WEBHOOKS}/{webhook_id}")
+        self._raw("DELETE", f"{self._webhooks}/{webhook_id}")
 
     # -- reference data (connector doctor) ------------------------------------------------------
     def get_project(self, key: str) -> dict[str, Any]:

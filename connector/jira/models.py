@@ -8,6 +8,15 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 
+def user_identity(user: Any) -> str | None:
+    """Who a Jira user bean names: Cloud's `accountId`; Data Center has none and names users by
+    `key` (stable) and `name` (the username, which an admin can rename), so the key is used."""
+    if not isinstance(user, dict):
+        return None
+    found = user.get("accountId") or user.get("key")
+    return found if isinstance(found, str) and found else None
+
+
 class JiraIssue(BaseModel):
     id: str
     key: str
@@ -56,7 +65,7 @@ class JiraIssue(BaseModel):
                 JiraComment(
                     id=str(c.get("id")),
                     body=c.get("body") if isinstance(c.get("body"), str) else "",
-                    author=(c.get("author") or {}).get("accountId"),
+                    author=user_identity(c.get("author")),
                     created=_jira_time(c.get("created")),
                 )
                 for c in (fields.get("comment") or {}).get("comments") or []

@@ -5,7 +5,9 @@ HTTP, no database, no settings.
 Admin webhooks (`/rest/webhooks/1.0/webhook`) send the v2 representation and name their event
 in `webhookEvent`; created with a secret, each delivery carries
 `X-Hub-Signature: sha256=<lower-case hex HMAC-SHA256(secret, raw body)>`, without one they are
-unsigned.
+unsigned. Jira Cloud and Jira Data Center 10.x sign the same way (Data Center 9.x and older
+never sign: `connector doctor` says so). The bodies differ only in their user beans: Cloud names
+the actor by `accountId`, Data Center by `name` and `key`.
 """
 
 from __future__ import annotations
@@ -139,13 +141,19 @@ def _issue_change(body: dict[str, Any], event_type: str) -> IssueChange:
 
 
 def _actor(body: dict[str, Any]) -> str | None:
+    """Who made the change, as `models.user_identity` names a user: Cloud's `accountId`, or
+    Data Center's user `key` (its bodies carry `name` and `key`, no `accountId`)."""
     user = as_object(body.get("user", {}), "user")
-    actor = as_text(user, "accountId", "user.accountId")
+    actor = _identity(user, "user")
     if actor is None and "comment" in body:  # comment events carry the author, not `user`
         comment = as_object(body["comment"], "comment")
         author = as_object(comment.get("author", {}), "comment.author")
-        actor = as_text(author, "accountId", "comment.author.accountId")
+        actor = _identity(author, "comment.author")
     return actor
+
+
+def _identity(user: dict[str, Any], where: str) -> str | None:
+    return as_text(user, "accountId", f"{where}.accountId") or as_text(user, "key", f"{where}.key")
 
 
 def _changelog_fields(changelog: Any) -> tuple[str, ...]:

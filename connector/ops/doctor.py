@@ -19,7 +19,7 @@ from connector.install.jira_setup import WEBHOOK_NAME as JIRA_WEBHOOK_NAME
 from connector.install.jira_setup import projects_jql, webhook_id
 from connector.install.zendesk_setup import TRIGGER_TITLE
 from connector.install.zendesk_setup import WEBHOOK_NAME as ZENDESK_WEBHOOK_NAME
-from connector.ops import doctor_fields, queries
+from connector.ops import doctor_fields, doctor_jira_site, queries
 from connector.ops.checks import FAIL, OK, SKIP, WARN, Check
 from connector.ops.public_url import healthz_problem
 from connector.store.models import utcnow
@@ -203,11 +203,14 @@ def _jira(runtime: DoctorContext) -> Iterator[Check]:
         me = runtime.jira.myself()
     except (ConfigError, ConnectorError) as exc:
         yield _api_failure(name, "jira", exc, runtime)
-        yield from _skipped(("jira projects", "jira priorities", "jira resolutions"), name)
+        yield from _skipped(("jira deployment", "jira permissions", "jira projects"), name)
+        yield from _skipped(("jira priorities", "jira resolutions"), name)
         yield from _skipped(("jira fields", "jira impact screens", "jira webhook"), name)
         return
     who = me.get("displayName") or me.get("emailAddress") or me.get("accountId") or me.get("name")
     yield Check(name, OK, f"signed in as {who}")
+    yield from _guarded("jira deployment", "jira", runtime, doctor_jira_site.deployment)
+    yield from _guarded("jira permissions", "jira", runtime, doctor_jira_site.permissions)
     yield from _guarded("jira projects", "jira", runtime, _jira_projects)
     yield from _guarded("jira priorities", "jira", runtime, _jira_priorities)
     yield from _guarded("jira resolutions", "jira", runtime, _jira_resolutions)

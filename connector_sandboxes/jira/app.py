@@ -17,20 +17,22 @@ from werkzeug.exceptions import HTTPException
 
 from connector_sandboxes.jira import control, field_delete, issues, meta, screens, search, webhooks
 from connector_sandboxes.jira.fields import JiraError
-from connector_sandboxes.jira.web import EXTENSION, jira_error, sandbox
+from connector_sandboxes.jira.web import EXTENSION, cloud_only, jira_error, sandbox
 
 if TYPE_CHECKING:
     from connector_sandboxes.jira.sandbox import JiraSandbox
 
 log = logging.getLogger(__name__)
 ANONYMOUS_OK = {"/serverInfo"}
-PREFIXES = ("/rest/api/<any('2','3'):v>", "/rest/webhooks/1.0")
+WEBHOOK_ADMIN = ("/rest/webhooks/", "/rest/jira-webhook/")
+PREFIXES = ("/rest/api/<any('2','3'):v>", "/rest/webhooks/1.0", "/rest/jira-webhook/1.0")
 
 
 def create_app(sandbox: JiraSandbox) -> Flask:
     app = Flask("jira_sandbox")
     app.extensions[EXTENSION] = sandbox
-    blueprints = (meta.bp, issues.bp, screens.bp, field_delete.bp, search.bp, webhooks.bp)
+    blueprints = [meta.bp, issues.bp, screens.bp, field_delete.bp, search.bp]
+    blueprints += [webhooks.bp, webhooks.dc_bp]
     for blueprint in (*blueprints, control.bp):
         app.register_blueprint(blueprint)
     app.before_request(_guard)
@@ -57,8 +59,8 @@ def _guard() -> ResponseReturnValue | None:
     sb = sandbox()
     rule = request.url_rule.rule if request.url_rule else None
     sb.count(family(request.method, rule, request.path))
-    if sb.state.deployment_type != "Cloud" and request.path.startswith("/rest/api/3/"):
-        raise JiraError(404, ["Null for uri: " + request.path])
+    if request.path.startswith("/rest/api/3/"):
+        cloud_only()  # Data Center has REST v2 only
     fault = sb.faults.pick(request.method, request.path)
     if fault and fault.kind == "timeout":
         g.hold_back = fault.delay
@@ -75,7 +77,7 @@ def _guard() -> ResponseReturnValue | None:
         body = {"errorMessages": ["Client must be authenticated to access this resource."]}
         return jsonify({**body, "errors": {}}), 401, {"WWW-Authenticate": 'Basic realm="Jira"'}
     g.account_id = account
-    if request.path.startswith("/rest/webhooks/") and account != sb.api_account_id:
+    if request.path.startswith(WEBHOOK_ADMIN) and account != sb.api_account_id:
         # Admin webhooks need the Administer Jira permission; only the API account has it here.
         message = "You do not have the permission to manage webhooks."  # wording unconfirmed
         return jsonify(errorMessages=[message], errors={}), 403

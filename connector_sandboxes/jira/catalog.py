@@ -184,3 +184,25 @@ def custom_field(ref: str, fields: Sequence[CustomField] = CUSTOM_FIELDS) -> Cus
         if low in (cf.id, f"cf[{cf.numeric_id}]", cf.name.lower()):
             return cf
     return None
+
+
+def _permission(pid: str, name: str, kind: str) -> dict[str, str]:
+    return {"id": pid, "name": name, "type": kind, "description": f"Ability to {name.lower()}."}
+
+
+PERMISSIONS = {
+    "ADMINISTER": _permission("0", "Administer Jira", "GLOBAL"),
+    "BROWSE_PROJECTS": _permission("10", "Browse Projects", "PROJECT"),
+    "CREATE_ISSUES": _permission("11", "Create Issues", "PROJECT"),
+    "EDIT_ISSUES": _permission("12", "Edit Issues", "PROJECT"),
+    "TRANSITION_ISSUES": _permission("46", "Transition Issues", "PROJECT"),
+    "ADD_COMMENTS": _permission("15", "Add Comments", "PROJECT"),
+    "ADMINISTER_PROJECTS": _permission("23", "Administer Projects", "PROJECT"),
+}
+
+
+def permissions_of(is_admin: bool) -> set[str]:
+    """The connector's account administers the site; the engineer works in the projects."""
+    if is_admin:
+        return set(PERMISSIONS)
+    return {"BROWSE_PROJECTS", "CREATE_ISSUES", "EDIT_ISSUES", "TRANSITION_ISSUES", "ADD_COMMENTS"}

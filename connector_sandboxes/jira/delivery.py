@@ -48,7 +48,10 @@ class Knobs:
 class Dispatcher:
     """Queue of deliveries and the thread that sends them; `records` keeps every attempt."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, identifiers: bool = True) -> None:
+        # Cloud documents X-Atlassian-Webhook-Identifier and -Retry; Data Center does not, so
+        # on Data Center the sandbox leaves them out (a receiver must de-duplicate by content).
+        self.identifiers = identifiers
         self.knobs = Knobs()
         self.records: list[dict[str, Any]] = []
         self._queue: list[Delivery] = []
@@ -153,9 +156,10 @@ class Dispatcher:
         headers = {
             "Content-Type": "application/json; charset=UTF-8",
             "User-Agent": "Atlassian Webhook HTTP Client",
-            "X-Atlassian-Webhook-Identifier": delivery.identifier,
         }
-        if delivery.retries:
+        if self.identifiers:
+            headers["X-Atlassian-Webhook-Identifier"] = delivery.identifier
+        if delivery.retries and self.identifiers:
             headers["X-Atlassian-Webhook-Retry"] = str(delivery.retries)
         if delivery.secret:
             headers["X-Hub-Signature"] = sign(delivery.secret, delivery.body)

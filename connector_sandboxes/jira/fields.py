@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from connector_sandboxes.jira import catalog
-from connector_sandboxes.jira.render import from_adf
+from connector_sandboxes.jira.render import from_adf, user_ref
 from connector_sandboxes.jira.state import Issue, Project, State
 
 NOT_SETTABLE = "Field '{}' cannot be set. It is not on the appropriate screen, or unknown."
@@ -174,11 +174,14 @@ def set_field(state: State, issue: Issue, project: Project, name: str, value: An
         field = "Component" if name == "components" else "Fix Version"
         return item(field, ",".join(old_ids), ",".join(ids), *as_text)
     if name == "assignee":
-        account = value.get("accountId") if isinstance(value, dict) else value
-        if account is not None and state.user(account) is None:
-            raise FieldError(f"User '{account}' does not exist.")
+        found = state.find_user(value) if value is not None else None
+        if value is not None and found is None:
+            raise FieldError(f"User '{_user_text(value)}' does not exist.")
+        account = found.account_id if found else None
         old_a, issue.assignee = issue.assignee, account
-        return item(name, old_a, account, None, None) if old_a != account else None
+        if old_a == account:
+            return None
+        return item(name, user_ref(state, old_a), user_ref(state, account), None, None)
     raise FieldError(NOT_SETTABLE.format(name))
 
 
@@ -219,3 +222,9 @@ def _same_ref(a: Any, b: Any) -> bool:
 
 def _name(value: Any) -> Any:
     return value.get("name", value.get("id")) if isinstance(value, dict) else value
+
+
+def _user_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("accountId") or value.get("name") or value.get("key"))
+    return str(value)

@@ -14,6 +14,14 @@ from connector_sandboxes.jira.web import actor, ctx, sandbox
 bp = Blueprint("jira_meta", __name__, url_prefix="/rest/api/<any('2','3'):v>")
 
 
+# deploymentType -> (version, buildNumber). Data Center follows 10.3 (an LTS release).
+VERSIONS = {
+    "Cloud": ("1001.0.0-SNAPSHOT", 100300),
+    "DataCenter": ("10.3.12", 10030012),
+    "Server": ("9.12.15", 9120015),
+}
+
+
 @bp.url_value_preprocessor
 def _pull_version(endpoint: str | None, values: dict | None) -> None:
     g.api = (values or {}).pop("v", "2")
@@ -22,17 +30,16 @@ def _pull_version(endpoint: str | None, values: dict | None) -> None:
 @bp.get("/serverInfo")
 def server_info() -> ResponseReturnValue:
     sb = sandbox()
-    cloud = sb.state.deployment_type == "Cloud"
-    numbers = [1001, 0, 0] if cloud else [9, 12, 15]
+    version, build = VERSIONS[sb.state.deployment_type]
     with sb.state.lock:
         now = jira_time(sb.state.now())
     return jsonify(
         baseUrl=ctx().base,
         displayUrl=ctx().base,
-        version="1001.0.0-SNAPSHOT" if cloud else "9.12.15",
-        versionNumbers=numbers,
+        version=version,
+        versionNumbers=[int(n) for n in version.split("-")[0].split(".")],
         deploymentType=sb.state.deployment_type,
-        buildNumber=100300 if cloud else 9120015,
+        buildNumber=build,
         buildDate="2026-11-01T00:00:00.000+0000",
         serverTime=now,
         scmInfo="sandbox",
@@ -48,12 +55,37 @@ def myself() -> ResponseReturnValue:
 
 @bp.get("/user")
 def user() -> ResponseReturnValue:
-    found = sandbox().state.user(request.args.get("accountId"))
+    state, args = sandbox().state, request.args
+    names = ("accountId",) if state.cloud else ("username", "key")
+    found = next(
+        (state.find_user({"name" if n == "username" else n: args[n]}) for n in names if n in args),
+        None,
+    )
     if found is None:
         raise JiraError(
             404, ["Specified user does not exist or you do not have required permissions"]
         )
     return jsonify(render.user(ctx(), found))
+
+
+@bp.get("/mypermissions")
+def my_permissions() -> ResponseReturnValue:
+    """The caller's permissions. Cloud requires `permissions`; Data Center still answers every
+    permission without it (deprecated there)."""
+    sb = sandbox()
+    wanted = [p for p in (request.args.get("permissions") or "").split(",") if p]
+    if not wanted and sb.state.cloud:
+        raise JiraError(400, ["The 'permissions' parameter is required."])
+    unknown = [p for p in wanted if p not in catalog.PERMISSIONS]
+    if unknown:
+        raise JiraError(404, [f"No permission with key '{unknown[0]}' found."])
+    held = catalog.permissions_of(is_admin=actor() == sb.api_account_id)
+    return jsonify(
+        permissions={
+            key: {**catalog.PERMISSIONS[key], "key": key, "havePermission": key in held}
+            for key in (wanted or catalog.PERMISSIONS)
+        }
+    )
 
 
 def _project(ref: str) -> Project:

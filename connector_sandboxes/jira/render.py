@@ -16,6 +16,7 @@ class Ctx:
 
     base: str
     api: str = "2"
+    cloud: bool = True  # Data Center names users by `name` and `key`, not `accountId`
 
     @property
     def rest(self) -> str:
@@ -49,6 +50,8 @@ def rich(ctx: Ctx, text: str | None) -> Any:
 def user(ctx: Ctx, u: User | None) -> dict[str, Any] | None:
     if u is None:
         return None
+    if not ctx.cloud:
+        return dc_user(ctx, u)
     avatar = f"{ctx.base}/secure/useravatar?ownerId={u.account_id}"
     return {
         "self": f"{ctx.rest}/user?accountId={u.account_id}",
@@ -60,6 +63,29 @@ def user(ctx: Ctx, u: User | None) -> dict[str, Any] | None:
         "timeZone": "UTC",
         "accountType": "atlassian",
     }
+
+
+def dc_user(ctx: Ctx, u: User) -> dict[str, Any]:
+    """Data Center's user bean: `name` (the username) and `key`, no `accountId`."""
+    avatar = f"{ctx.base}/secure/useravatar?ownerId={u.key}"
+    return {
+        "self": f"{ctx.rest}/user?username={u.name}",
+        "key": u.key,
+        "name": u.name,
+        "emailAddress": u.email,
+        "avatarUrls": {size: f"{avatar}&size={size}" for size in ("16x16", "24x24", "48x48")},
+        "displayName": u.display_name,
+        "active": True,
+        "timeZone": "UTC",
+    }
+
+
+def user_ref(state: State, account_id: str | None) -> str | None:
+    """How the site names a user in flat fields: the accountId on Cloud, the key on DC."""
+    u = state.user(account_id)
+    if u is None:
+        return None
+    return u.account_id if state.cloud else u.key
 
 
 def status_category(ctx: Ctx, key: str) -> dict[str, Any]:

@@ -1,6 +1,28 @@
 """Fakes a whole Jira site for tests, the demo and benchmarks: `JiraSandbox` runs the HTTP
 server, keeps the state, and acts as a human engineer (transitions, edits, comments, moves)
-so the connector sees the same webhooks a real site would send."""
+so the connector sees the same webhooks a real site would send.
+
+`deployment_type` picks the site it answers as:
+- "Cloud" (the default): Jira Cloud's platform REST API v2 and v3, `search/jql` with page
+  tokens (the old `/search` answers 410), users by `accountId`, email + API token logins only
+  (Cloud has no personal access tokens).
+- "DataCenter": Jira Software Data Center 10.3 (LTS), from Atlassian's Data Center REST
+  reference: REST v2 only (`/rest/api/3/...` answers 404), `/rest/api/2/search` with
+  `startAt`/`total` and no `search/jql` (404), `serverInfo.deploymentType` "DataCenter" with
+  version 10.3.12, personal access tokens as `Authorization: Bearer` (basic auth still works
+  on 10.x), users by `name` and `key` with no `accountId` (in every user bean: myself,
+  reporters, comment authors, changelog authors and webhook bodies), and no issue type screen
+  scheme API. Admin webhooks moved in 10.0 to `/rest/jira-webhook/1.0/webhooks` (the old
+  `/rest/webhooks/1.0/webhook` answers 404), with the JQL, excludeBody and secret inside
+  `configuration` (see `webhooks`); Atlassian's page does not show the 10.x body
+  (JRASERVER-78733), so that shape comes from that ticket and from integrators' reports.
+  Deliveries are signed as on Cloud (`X-Hub-Signature: sha256=<hex>`) when the webhook has a
+  secret, as Atlassian's "Managing webhooks" page for Data Center 10 describes (9.x sent them
+  unsigned); a secret given the pre-10 way is ignored, and deliveries go unsigned. Data Center
+  does not document Cloud's `X-Atlassian-Webhook-Identifier`, so its deliveries carry none.
+- "Server": Jira 9.12 (Server or Data Center before 10): as Data Center, but with the old
+  admin webhook resource, and its deliveries are never signed (a secret is kept, not used).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +42,8 @@ from connector_sandboxes.jira.webhooks import Notifier
 from connector_sandboxes.server import BackgroundServer
 
 ENGINEER_TOKEN = "engineer-sandbox"
+# The `--deployment` / `--jira` choices -> the serverInfo deploymentType answered.
+DEPLOYMENTS = {"cloud": "Cloud", "datacenter": "DataCenter"}
 
 
 class JiraSandbox:
@@ -43,12 +67,13 @@ class JiraSandbox:
         self.email, self.token, self.pat = email, token, pat
         self.engineer_token, self.engineer_pat = engineer_token, engineer_pat
         self.state = State(email, tuple(p.upper() for p in projects), deployment_type)
-        self.dispatcher = Dispatcher(seed)
+        self.dispatcher = Dispatcher(seed, identifiers=deployment_type == "Cloud")
         self.actions = Actions(self.state, Notifier(self.state, self.dispatcher))
         self.limiter = RateLimiter(rate_limit, rate_window_seconds)
         self.faults = Faults(seed)
         self.app = create_app(self)
         self._counters: Counter[str] = Counter()
+        self._absent: list[str] = []
         self._counter_lock = threading.Lock()
         self._server: BackgroundServer | None = None
         self._stopping = threading.Event()
@@ -91,6 +116,7 @@ class JiraSandbox:
         self.limiter.reset()
         with self._counter_lock:
             self._counters.clear()
+            self._absent.clear()
 
     @property
     def url(self) -> str:
@@ -107,16 +133,25 @@ class JiraSandbox:
         return self.state.humans[0].account_id
 
     def logins(self) -> list[tuple[str, str, str, str | None]]:
-        """(accountId, email, API token, PAT) of each account that can log in."""
+        """(sandbox user id, email, API token, PAT) of each account that can log in; Cloud has
+        no personal access tokens."""
         engineer = self.state.humans[0]
+        cloud = self.state.cloud
         return [
-            (self.api_account_id, self.email, self.token, self.pat),
-            (engineer.account_id, engineer.email, self.engineer_token, self.engineer_pat),
+            (self.api_account_id, self.email, self.token, None if cloud else self.pat),
+            (
+                engineer.account_id,
+                engineer.email,
+                self.engineer_token,
+                None if cloud else self.engineer_pat,
+            ),
         ]
 
     def accounts(self) -> list[dict[str, Any]]:
         """The logins: the connector's API account (a Jira admin) and a human engineer, whose
-        REST changes the connector treats as a person's (it skips only its own account's)."""
+        REST changes the connector treats as a person's (it skips only its own account's).
+        `account_id` is the sandbox's id for the user; `username` and `key` are how Data
+        Center names them."""
         return [
             {
                 "role": role,
@@ -125,6 +160,8 @@ class JiraSandbox:
                 "token": token,
                 "pat": pat,
                 "account_id": account_id,
+                "username": self.state.users[account_id].name,
+                "key": self.state.users[account_id].key,
             }
             for role, (account_id, email, token, pat) in zip(
                 ("connector", "engineer"), self.logins(), strict=True
@@ -133,11 +170,14 @@ class JiraSandbox:
 
     def login_lines(self) -> list[str]:
         """The logins as `connector sandbox jira` and `connector demo --keep` print them."""
-        lines = []
+        lines = [f"  Jira {self.state.deployment_type}"]
         for a in self.accounts():
-            pat = f"PAT {a['pat']}, " if a["pat"] else ""
             lines.append(f"  {a['role']:9} {a['email']} / API token {a['token']}  ({a['name']})")
-            lines.append(f"  {'':9} {pat}accountId {a['account_id']}")
+            if self.state.cloud:
+                lines.append(f"  {'':9} accountId {a['account_id']}")
+            else:
+                who = f"username {a['username']} (key {a['key']})"
+                lines.append(f"  {'':9} PAT {a['pat']}, {who}")
         return [*lines, f"  control   {self.url}/_sandbox/info  (no auth; see the README)"]
 
     # -- observation -------------------------------------------------------------------------
@@ -150,12 +190,23 @@ class JiraSandbox:
         with self._counter_lock:
             return dict(self._counters)
 
+    def record_absent(self, call: str) -> None:
+        with self._counter_lock:
+            self._absent.append(call)
+
+    @property
+    def absent_calls(self) -> list[str]:
+        """Calls this site answered 404 because it does not have the endpoint (method and path):
+        on Data Center, Cloud's endpoints and the admin webhook resource 10.0 replaced."""
+        with self._counter_lock:
+            return list(self._absent)
+
     def total_calls(self) -> int:
         with self._counter_lock:
             return sum(self._counters.values())
 
     def _ctx(self) -> render.Ctx:
-        return render.Ctx(self.state.base_url, "2")
+        return render.Ctx(self.state.base_url, "2", self.state.cloud)
 
     def issue(self, key_or_id: str | int) -> dict[str, Any]:
         """The issue as `GET /rest/api/2/issue/{key}` shows it (with changelog)."""
@@ -290,7 +341,9 @@ class JiraSandbox:
             elif name in ("components", "fixVersions") and isinstance(value, list):
                 value = [{"name": v} if isinstance(v, str) else v for v in value]
             elif name == "assignee" and isinstance(value, str):
-                value = {"accountId": value}
+                person = self.state.user(value)
+                on_dc = {"name": person.name if person else value}
+                value = {"accountId": value} if self.state.cloud else on_dc
             values[name] = value
         return values
 

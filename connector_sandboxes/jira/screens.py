@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from connector_sandboxes.jira import catalog
 from connector_sandboxes.jira.fields import JiraError
 from connector_sandboxes.jira.state import Screen
-from connector_sandboxes.jira.web import body, sandbox
+from connector_sandboxes.jira.web import body, cloud_only, sandbox
 
 bp = Blueprint("jira_screens", __name__, url_prefix="/rest/api/<any('2','3'):v>")
 
@@ -60,8 +60,7 @@ def create_field() -> ResponseReturnValue:
 @bp.get("/issuetypescreenscheme/project")
 def type_schemes_for_projects() -> ResponseReturnValue:
     state = sandbox().state
-    if state.deployment_type != "Cloud":  # Data Center has no issue type screen scheme API
-        raise JiraError(404, ["Null for uri: " + request.path])
+    cloud_only()  # Data Center has no issue type screen scheme API
     wanted = set(request.args.getlist("projectId"))
     if not wanted:
         raise JiraError(400, ["projectId is required."])

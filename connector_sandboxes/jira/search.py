@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from connector_sandboxes.jira import jql, render
 from connector_sandboxes.jira.fields import JiraError
 from connector_sandboxes.jira.state import Issue
-from connector_sandboxes.jira.web import ctx, sandbox
+from connector_sandboxes.jira.web import cloud_only, ctx, sandbox
 
 bp = Blueprint("jira_search", __name__, url_prefix="/rest/api/<any('2','3'):v>")
 
@@ -81,8 +81,7 @@ def _beans(issues: list[Issue], params: dict[str, Any], default_fields: str) -> 
 @bp.route("/search/jql", methods=["GET", "POST"])
 def search_jql() -> ResponseReturnValue:
     sb = sandbox()
-    if sb.state.deployment_type != "Cloud":
-        raise JiraError(404, ["Null for uri: " + request.path])
+    cloud_only()
     params = _params()
     offset = _decode_token(params.get("nextPageToken"))
     fields = _as_list(params.get("fields")) or ["id"]
@@ -121,8 +120,7 @@ def search_old() -> ResponseReturnValue:
 @bp.post("/search/approximate-count")
 def approximate_count() -> ResponseReturnValue:
     sb = sandbox()
-    if sb.state.deployment_type != "Cloud":
-        raise JiraError(404, ["Null for uri: " + request.path])
+    cloud_only()
     params = _params()
     with sb.state.lock:
         if not jql.parse(params.get("jql") or "", sb.state.custom_fields).bounded:

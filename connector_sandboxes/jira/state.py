@@ -22,10 +22,11 @@ def jira_time(moment: datetime) -> str:
 
 @dataclass
 class User:
-    account_id: str
+    account_id: str  # the sandbox's own id for the user; Cloud shows it as `accountId`
     email: str
     display_name: str
-    name: str
+    name: str  # Data Center's username (can be renamed)
+    key: str  # Data Center's user key (stable; `JIRAUSER<n>` for users made since Jira 8)
 
 
 @dataclass
@@ -159,10 +160,20 @@ class State:
     ) -> None:
         self.lock = threading.RLock()
         self.deployment_type = deployment_type
-        self.api_user = User("5f0c1a0e2b3c4d5e6f700001", email, "Connector API", "connector")
+        self.api_user = User(
+            "5f0c1a0e2b3c4d5e6f700001", email, "Connector API", "connector", "JIRAUSER10000"
+        )
         self.humans = [
-            User("5f0c1a0e2b3c4d5e6f700002", "engineer@example.com", "Erin Engineer", "erin"),
-            User("5f0c1a0e2b3c4d5e6f700003", "lead@example.com", "Lee Lead", "lee"),
+            User(
+                "5f0c1a0e2b3c4d5e6f700002",
+                "engineer@example.com",
+                "Erin Engineer",
+                "erin",
+                "JIRAUSER10100",
+            ),
+            User(
+                "5f0c1a0e2b3c4d5e6f700003", "lead@example.com", "Lee Lead", "lee", "JIRAUSER10101"
+            ),
         ]
         self.users = {u.account_id: u for u in [self.api_user, *self.humans]}
         self.project_keys = projects
@@ -284,5 +295,23 @@ class State:
         issue_id = self.keys.get(ref, ref)
         return self.issues.get(issue_id)
 
+    @property
+    def cloud(self) -> bool:
+        return self.deployment_type == "Cloud"
+
     def user(self, account_id: str | None) -> User | None:
         return self.users.get(account_id or "")
+
+    def find_user(self, ref: dict[str, Any] | str | None) -> User | None:
+        """A user as a request names one: `{"accountId"}` on Cloud; `{"name"}` or `{"key"}`
+        on Data Center, which has no account ids."""
+        if isinstance(ref, str):
+            ref = {"accountId": ref} if self.cloud else {"name": ref}
+        if not isinstance(ref, dict):
+            return None
+        for u in self.users.values():
+            if self.cloud and ref.get("accountId") == u.account_id:
+                return u
+            if not self.cloud and (ref.get("name") == u.name or ref.get("key") == u.key):
+                return u
+        return None

@@ -22,7 +22,7 @@ def sandbox() -> JiraSandbox:
 
 
 def ctx() -> Ctx:
-    return Ctx(request.host_url.rstrip("/"), getattr(g, "api", "2"))
+    return Ctx(request.host_url.rstrip("/"), getattr(g, "api", "2"), sandbox().state.cloud)
 
 
 def actor() -> str:
@@ -35,6 +35,31 @@ def body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise JiraError(400, ["Unexpected request body: a JSON object is required."])
     return data
+
+
+def cloud_only() -> None:
+    """Answer 404 as Data Center does for an endpoint only Cloud has, and remember the call
+    (`JiraSandbox.absent_calls`) so a test can show a client never made one."""
+    if not sandbox().state.cloud:
+        _absent()
+
+
+def not_on_data_center() -> None:
+    """Answer 404 as Data Center 10 does for the admin webhook resource it replaced
+    (`/rest/webhooks/1.0/webhook`; Cloud and Jira 9 keep it), and remember the call."""
+    if sandbox().state.deployment_type == "DataCenter":
+        _absent()
+
+
+def data_center_only() -> None:
+    """Answer 404 as Cloud and Jira 9 do for Data Center 10's webhook resource."""
+    if sandbox().state.deployment_type != "DataCenter":
+        _absent()
+
+
+def _absent() -> None:
+    sandbox().record_absent(f"{request.method} {request.path}")
+    raise JiraError(404, ["Null for uri: " + request.path])
 
 
 def jira_error(exc: JiraError) -> ResponseReturnValue:

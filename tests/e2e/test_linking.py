@@ -10,6 +10,7 @@ from sqlalchemy import select
 from connector.demo.stack import LocalStack
 from connector.fields import team_option
 from connector.store.models import AuditEntry, Link, LinkVia, Problem
+from tests.e2e.conftest import both_jira
 
 
 def cf(stack: LocalStack, **values: Any) -> list[dict[str, Any]]:
@@ -42,6 +43,7 @@ def problem_ticket(stack: LocalStack, team: str = "billing", subject: str = "Dou
     return int(ticket["id"])
 
 
+@both_jira
 def test_problem_ticket_with_owning_team_creates_one_jira_issue_in_the_team_project(
     stack: LocalStack,
 ) -> None:
@@ -62,6 +64,7 @@ def test_problem_ticket_with_owning_team_creates_one_jira_issue_in_the_team_proj
     assert stack.jira.properties(key)["zendesk.impact"]["tickets"] == 1
 
 
+@both_jira
 def test_incidents_link_to_their_problem_and_impact_counts_them(stack: LocalStack) -> None:
     org_a = stack.zendesk.create_organization("Acme")["id"]
     org_b = stack.zendesk.create_organization("Globex")["id"]
@@ -108,6 +111,7 @@ def test_known_problem_dropdown_lists_open_problems_and_links(stack: LocalStack)
     assert field_value(stack, ticket, "jira_issue") == key
 
 
+@both_jira
 def test_pasting_a_jira_key_adopts_the_issue_with_the_team_of_its_project(
     stack: LocalStack,
 ) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from connector.demo.stack import LocalStack
 from connector.store.models import AuditEntry, Problem, ProblemState
-from tests.e2e.conftest import NO_REPLIES, config_with
+from tests.e2e.conftest import NO_REPLIES, both_jira, config_with, stop_checked
 from tests.e2e.test_linking import field_value, internal_notes, links, problem_ticket
 
 SOLUTION_FIELDS = {
@@ -22,16 +23,18 @@ SOLUTION_FIELDS = {
 
 
 @pytest.fixture
-def mstack(tmp_path: Path, database_url: str) -> Iterator[LocalStack]:
+def mstack(tmp_path: Path, database_url: str, jira_deployment: str) -> Iterator[LocalStack]:
     text = config_with(
         impact_debounce_seconds=0,
         mirror_debounce_seconds=0,
         jira={**SOLUTION_FIELDS, "solution_comment_marker": "#customer-reply"},
         replies={"templates": NO_REPLIES},  # mirror only: no customer replies in these tests
     )
-    stack = LocalStack(tmp_path, database_url=database_url, config_text=text).start()
+    stack = LocalStack(
+        tmp_path, database_url=database_url, config_text=text, jira_deployment=jira_deployment
+    ).start()
     yield stack
-    stack.stop()
+    stop_checked(stack)
 
 
 def linked_problem(stack: LocalStack, incidents: int = 2) -> tuple[str, list[int]]:
@@ -67,6 +70,7 @@ def test_status_change_reaches_every_ticket_in_ceil_n_over_100_calls(mstack: Loc
         assert "jira_status_new" not in mstack.zendesk.ticket(ticket)["tags"]
 
 
+@both_jira
 def test_solution_and_due_date_are_mirrored_with_one_note_each(mstack: LocalStack) -> None:
     key, tickets = linked_problem(mstack)
     notes_before = len(internal_notes(mstack, tickets[1]))
@@ -88,6 +92,7 @@ def test_solution_and_due_date_are_mirrored_with_one_note_each(mstack: LocalStac
     assert "Refunds go out on Friday" in notes[0] and "2026-12-24" in notes[1]
 
 
+@both_jira
 def test_the_marker_comment_is_the_solution_and_ordinary_comments_stay_in_jira(
     mstack: LocalStack,
 ) -> None:
@@ -106,6 +111,7 @@ def test_the_marker_comment_is_the_solution_and_ordinary_comments_stay_in_jira(
     assert "cron job" not in everything
 
 
+@both_jira
 def test_a_dropped_webhook_is_healed_by_reconcile(mstack: LocalStack) -> None:
     key, tickets = linked_problem(mstack, incidents=1)
     mstack.jira.webhook_knobs(drop=True)
@@ -117,6 +123,7 @@ def test_a_dropped_webhook_is_healed_by_reconcile(mstack: LocalStack) -> None:
     assert field_value(mstack, tickets[0], "jira_status") == "In Progress"
 
 
+@both_jira
 def test_duplicate_and_reordered_jira_deliveries_end_in_the_right_state(mstack: LocalStack) -> None:
     key, tickets = linked_problem(mstack, incidents=1)
     mstack.jira.webhook_knobs(duplicate=True, reorder=True)
@@ -191,6 +198,7 @@ def test_a_duplicate_resolution_relinks_the_tickets_to_the_surviving_issue(
     assert links(mstack)[tickets[2]][0] == survivor
 
 
+@both_jira
 def test_jira_events_caused_by_the_connector_are_ignored(mstack: LocalStack) -> None:
     key, _tickets = linked_problem(mstack, incidents=1)
     reads_before = mstack.jira.counters.get("GET /issue", 0)
@@ -251,3 +259,19 @@ def test_a_ticket_joining_a_problem_with_an_older_snapshot_is_confirmed(
     assert field_value(mstack, late, "jira_issue") == key
     assert field_value(mstack, late, "jira_status") == "In Progress"
     assert any(f"Linked to Jira issue {key}" in n for n in internal_notes(mstack, late))
+
+
+@both_jira
+def test_jira_deliveries_are_signed_and_an_unsigned_one_is_refused(mstack: LocalStack) -> None:
+    """Cloud and Data Center 10 sign with the secret install set; the web tier checks it."""
+    key, _tickets = linked_problem(mstack, incidents=1)
+    mstack.jira.human_transition(key, "In Progress")
+    mstack.drain()
+    sent = [d for d in mstack.jira.deliveries if d["status"] is not None]
+    assert sent and all(d["headers"]["X-Hub-Signature"].startswith("sha256=") for d in sent)
+    assert {d["status"] for d in sent} <= {200, 202}
+    url = str(mstack.rt.settings.public_url).rstrip("/") + "/webhooks/jira"
+    forged = requests.post(
+        url, data=sent[-1]["body"], headers={"Content-Type": "application/json"}, timeout=5
+    )
+    assert forged.status_code == 401

@@ -19,6 +19,7 @@ from connector.sync.replies.approval import status
 from connector.sync.replies.fanout import Tuning
 from connector.sync.replies.service import problems_with_unfinished_replies, run_fanout
 from connector.sync.replies.templates import reply_tag
+from tests.e2e.conftest import both_jira, stop_checked
 
 FAST = Tuning.from_settings(
     Settings(
@@ -63,10 +64,10 @@ def make_stack(tmp_path: Path, database_url: str | None = None, **kw: Any) -> Lo
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[LocalStack]:
-    s = make_stack(tmp_path)
+def stack(tmp_path: Path, jira_deployment: str) -> Iterator[LocalStack]:
+    s = make_stack(tmp_path, jira_deployment=jira_deployment)
     yield s
-    s.stop()
+    stop_checked(s)
 
 
 def customers(stack: LocalStack, n: int, *, closed: int = 0, prefix: str = "Ada") -> list[int]:
@@ -310,6 +311,7 @@ def test_closed_tickets_get_one_followup_carrying_the_reply(stack: LocalStack) -
     assert len(summary) == 1 and "sent 3, follow-ups 2, skipped 0, failed 0" in summary[0]
 
 
+@both_jira
 def test_the_summary_reads_as_a_sentence_and_an_older_summary_still_counts(
     stack: LocalStack,
 ) -> None:

@@ -18,6 +18,7 @@ from connector.config import parse_config
 from connector.demo.stack import EMAIL, TOKEN, LocalStack
 from connector.store.models import Link, Problem
 from connector.sync.replies.approval import preview, status
+from tests.e2e.conftest import both_jira, stop_checked
 from tests.e2e.test_replies import (
     customers,
     fast_fanout,  # noqa: F401  (autouse: short claim timeouts for queued fan-outs)
@@ -230,11 +231,11 @@ def test_missing_solution_text_is_held_until_approved(stack: LocalStack) -> None
     ]
 
 
+@both_jira
 def test_tickets_linked_after_resolution_are_answered_through_the_real_linking_path(
-    tmp_path: Path,
+    tmp_path: Path, jira_deployment: str
 ) -> None:
-
-    stack = make_stack(tmp_path, install=True)
+    stack = make_stack(tmp_path, install=True, jira_deployment=jira_deployment)
     try:
         key = stack.jira.human_create("FIN", "Double charge")
         field = stack.fields.jira_issue
@@ -268,4 +269,4 @@ def test_tickets_linked_after_resolution_are_answered_through_the_real_linking_p
         ]
         assert len(public(stack, first)) == 1
     finally:
-        stack.stop()
+        stop_checked(stack)

@@ -8,7 +8,7 @@ from typing import Any
 import requests
 
 from connector.demo.stack import LocalStack
-from tests.e2e.conftest import config_with
+from tests.e2e.conftest import both_jira, config_with, stop_checked
 from tests.e2e.test_impact_fields import impact_fields
 from tests.e2e.test_linking import links, problem_ticket
 
@@ -31,10 +31,11 @@ def incident(stack: LocalStack, problem: int, n: int) -> int:
     )
 
 
+@both_jira
 def test_priority_rises_at_the_thresholds_and_is_never_lowered(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_url: str, jira_deployment: str
 ) -> None:
-    stack = start(tmp_path, database_url)
+    stack = start(tmp_path, database_url, jira_deployment=jira_deployment)
     try:
         pid = problem_ticket(stack)
         stack.drain()
@@ -50,11 +51,14 @@ def test_priority_rises_at_the_thresholds_and_is_never_lowered(
         impact = stack.jira.properties(key)["zendesk.impact"]
         assert impact["tickets"] == 4 == len(links(stack))
     finally:
-        stack.stop()
+        stop_checked(stack)
 
 
-def test_a_human_priority_change_is_respected(tmp_path: Path, database_url: str) -> None:
-    stack = start(tmp_path, database_url)
+@both_jira
+def test_a_human_priority_change_is_respected(
+    tmp_path: Path, database_url: str, jira_deployment: str
+) -> None:
+    stack = start(tmp_path, database_url, jira_deployment=jira_deployment)
     try:
         pid = problem_ticket(stack)
         incident(stack, pid, 1)
@@ -68,7 +72,7 @@ def test_a_human_priority_change_is_respected(tmp_path: Path, database_url: str)
         assert stack.jira.issue(key)["fields"]["priority"]["name"] == "Low"
         assert stack.jira.properties(key)["zendesk.impact"]["tickets"] == 6
     finally:
-        stack.stop()
+        stop_checked(stack)
 
 
 def final_state(stack: LocalStack) -> dict[str, Any]:

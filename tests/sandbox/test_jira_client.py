@@ -45,7 +45,7 @@ def _create(jira: JIRA, **fields: object) -> object:
     return jira.create_issue(fields=values)
 
 
-def test_basic_auth_and_pat_identify_the_api_account(sb: JiraSandbox) -> None:
+def test_basic_auth_identifies_the_api_account_and_cloud_has_no_pat(sb: JiraSandbox) -> None:
     basic = JIRA(
         sb.url,
         basic_auth=("admin@example.com", "sandbox"),
@@ -53,10 +53,12 @@ def test_basic_auth_and_pat_identify_the_api_account(sb: JiraSandbox) -> None:
         max_retries=0,
         timeout=10,
     )
-    pat = JIRA(sb.url, token_auth="sandbox", options=dict(OPTIONS), max_retries=0, timeout=10)
     assert basic.deploymentType == "Cloud"
-    assert basic.myself()["accountId"] == pat.myself()["accountId"] == sb.api_account_id
+    assert basic.myself()["accountId"] == sb.api_account_id
     assert sb.api_account_id != sb.human_account_id
+    with pytest.raises(JIRAError) as err:
+        JIRA(sb.url, token_auth="sandbox", options=dict(OPTIONS), max_retries=0, timeout=10)
+    assert err.value.status_code == 401
 
 
 def test_wrong_credentials_fail_at_construction(sb: JiraSandbox) -> None:

@@ -18,6 +18,7 @@ from connector_sandboxes.jira import JiraSandbox
 from connector_sandboxes.server import BackgroundServer
 
 ENGINEER = ("engineer@example.com", "engineer-sandbox")
+EVENTS = ["jira:issue_updated", "comment_created"]
 
 
 class Receiver:
@@ -40,6 +41,12 @@ def servers() -> Iterator[tuple[JiraSandbox, Receiver]]:
     yield sb, receiver
     sb.stop()
     receiver.server.stop()
+
+
+@pytest.fixture
+def receiver(servers: tuple[JiraSandbox, Receiver]) -> Receiver:
+    servers[1].bodies.clear()
+    return servers[1]
 
 
 @pytest.fixture
@@ -98,10 +105,45 @@ def test_the_engineer_has_a_pat_on_data_center() -> None:
     dc.start()
     try:
         me = client(dc, token_auth="engineer-sandbox").myself()
-        assert me["accountId"] == dc.human_account_id
-        assert client(dc, token_auth="sandbox").myself()["accountId"] == dc.api_account_id
+        # Data Center names users by username and key; it has no accountId.
+        assert (me["name"], me["key"]) == ("erin", "JIRAUSER10100") and "accountId" not in me
+        assert client(dc, token_auth="sandbox").myself()["name"] == "connector"
     finally:
         dc.stop()
+
+
+def test_data_center_names_people_by_name_and_key_everywhere(receiver: Receiver) -> None:
+    dc = JiraSandbox(deployment_type="DataCenter")
+    dc.start()
+    try:
+        admin = client(dc, token_auth="sandbox")
+        admin._session.post(
+            dc.url + "/rest/jira-webhook/1.0/webhooks",
+            json={"name": "r", "url": f"{receiver.server.url}/hook", "events": EVENTS},
+        ).raise_for_status()
+        key = admin.create_issue(project="FIN", summary="s", issuetype={"name": "Task"}).key
+        engineer = client(dc, token_auth="engineer-sandbox")
+        engineer._session.put(
+            f"{dc.url}/rest/api/2/issue/{key}", json={"fields": {"assignee": {"name": "erin"}}}
+        ).raise_for_status()
+        engineer.add_comment(key, "Looking")
+        assert dc.wait_for_deliveries()
+        issue = dc.issue(key)
+        assert issue["fields"]["assignee"]["name"] == "erin"
+        assert issue["fields"]["reporter"]["key"] == "JIRAUSER10000"
+        assert dc.comments(key)[0]["author"]["key"] == "JIRAUSER10100"
+        users = [b.get("user") or b["comment"]["author"] for b in receiver.bodies]
+        assert users and all(u["key"] == "JIRAUSER10100" and "accountId" not in u for u in users)
+        found = engineer._session.get(dc.url + "/rest/api/2/user", params={"username": "lee"})
+        assert found.json()["displayName"] == "Lee Lead"
+    finally:
+        dc.stop()
+
+
+def test_cloud_refuses_personal_access_tokens(sb: JiraSandbox) -> None:
+    bearer = {"Authorization": "Bearer sandbox"}
+    answer = requests.get(sb.url + "/rest/api/2/myself", headers=bearer, timeout=5)
+    assert answer.status_code == 401
 
 
 def test_only_the_api_account_manages_admin_webhooks(sb: JiraSandbox) -> None:
@@ -111,3 +153,28 @@ def test_only_the_api_account_manages_admin_webhooks(sb: JiraSandbox) -> None:
         sb.url + "/rest/webhooks/1.0/webhook", auth=("admin@example.com", "sandbox"), timeout=5
     )
     assert admin.status_code == 200
+
+
+def test_data_center_answers_404_on_cloud_only_endpoints_and_remembers_them() -> None:
+    dc = JiraSandbox(deployment_type="DataCenter")
+    dc.start()
+    try:
+        pat = {"Authorization": "Bearer sandbox"}
+        info = requests.get(f"{dc.url}/rest/api/2/serverInfo", timeout=5).json()
+        assert (info["deploymentType"], info["versionNumbers"][0]) == ("DataCenter", 10)
+        for path in (
+            "/rest/api/3/myself",
+            "/rest/api/2/search/jql?jql=project%3DFIN",
+            "/rest/api/2/issuetypescreenscheme/project?projectId=10000",
+        ):
+            answer = requests.get(dc.url + path, headers=pat, timeout=5)
+            assert answer.status_code == 404, path
+        assert [c.split("?")[0] for c in dc.absent_calls] == [
+            "GET /rest/api/3/myself",
+            "GET /rest/api/2/search/jql",
+            "GET /rest/api/2/issuetypescreenscheme/project",
+        ]
+        assert requests.get(f"{dc.url}/rest/api/2/myself", headers=pat, timeout=5).ok
+        assert requests.get(f"{dc.url}/rest/api/2/search", headers=pat, timeout=5).ok
+    finally:
+        dc.stop()

@@ -276,3 +276,51 @@ def test_wait_for_deliveries_times_out_while_receiver_is_slow(
     create(sb)
     assert sb.wait_for_deliveries(0.1) is False  # still retrying: it gave up waiting
     assert sb.wait_for_deliveries(5) is True
+
+
+def test_data_center_10_has_its_own_webhook_resource_and_ignores_the_old_fields(
+    receiver: Receiver,
+) -> None:
+    """Data Center 10 moved admin webhooks to /rest/jira-webhook/1.0/webhooks, with the JQL,
+    excludeBody and secret inside `configuration`; the old body's top-level `filters` and
+    `secret` are ignored there (all issues, unsigned), and the old resource answers 404."""
+    dc = JiraSandbox(deployment_type="DataCenter")
+    dc.start()
+    pat = {"Authorization": "Bearer sandbox"}
+    hooks = f"{dc.url}/rest/jira-webhook/1.0/webhooks"
+    url = f"{receiver.server.url}/hook/dc"
+    try:
+        old = requests.get(f"{dc.url}/rest/webhooks/1.0/webhook", headers=pat, timeout=5)
+        assert old.status_code == 404
+        assert [c.split("?")[0] for c in dc.absent_calls] == ["GET /rest/webhooks/1.0/webhook"]
+        ignored = {"filters": {"issue-related-events-section": "project = ENG"}, "secret": SECRET}
+        loose = {"name": "old body", "url": url, "events": ["jira:issue_updated"], **ignored}
+        made = requests.post(hooks, json=loose, headers=pat, timeout=5)
+        assert made.status_code == 201 and "FILTERS" not in made.json()["configuration"]
+        configuration = {"FILTERS": "project = ENG", "EXCLUDE_BODY": "false", "SECRET": SECRET}
+        good = {"name": "new body", "url": url, "events": ["jira:issue_updated"], "active": True}
+        made = requests.post(hooks, json={**good, "configuration": configuration}, headers=pat)
+        hook = made.json()
+        assert hook["configuration"] == {"FILTERS": "project = ENG", "EXCLUDE_BODY": "false"}
+        assert hook["active"] is True and isinstance(hook["id"], int)
+
+        dc.human_transition(dc.human_create("FIN", "Not ENG"), "In Progress")
+        dc.human_transition(dc.human_create("ENG", "ENG"), "In Progress")
+        assert dc.wait_for_deliveries(5)
+        signed = [r for r in receiver.received if "X-Hub-Signature" in r["headers"]]
+        unsigned = [r for r in receiver.received if "X-Hub-Signature" not in r["headers"]]
+        assert len(unsigned) == 2  # the old body's webhook: every issue, no signature
+        assert not any("X-Atlassian-Webhook-Identifier" in r["headers"] for r in signed)
+        assert [json.loads(r["raw"])["issue"]["key"] for r in signed] == ["ENG-1"]
+
+        # A PUT replaces the configuration whole: without SECRET, the webhook is unsigned.
+        plain = {**good, "configuration": {"FILTERS": "project = ENG"}}
+        assert requests.put(f"{hooks}/{hook['id']}", json=plain, headers=pat).ok
+        receiver.received.clear()
+        dc.human_transition("ENG-1", "Done")
+        assert dc.wait_for_deliveries(5)
+        assert receiver.received and all(
+            "X-Hub-Signature" not in r["headers"] for r in receiver.received
+        )
+    finally:
+        dc.stop()
