@@ -212,10 +212,11 @@ def emerging(
     **overrides: object,
 ) -> tuple[float, float, int]:
     config = parse_config(embedded_defaults_text(), "defaults").suggestions
+    below = float(overrides.pop("below", config.min_confidence))  # type: ignore[arg-type]
     settings = config.emerging.model_copy(update=overrides)
     vectors = encoder.encode([texts[i] for i in stream])
     best = [m[0].confidence for m in model.rank(vectors, top=1)]
-    candidate = [is_emerging_candidate(b, config.min_confidence) for b in best]
+    candidate = [is_emerging_candidate(b, below) for b in best]
     window = settings.window_hours * 60  # one ticket a minute
     proposals: list[Proposal] = []
     held: dict[int, int] = {}  # ticket -> proposal

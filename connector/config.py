@@ -191,9 +191,9 @@ class Emerging(Strict):
 
     enabled: bool = True
     window_hours: int = Field(default=72, ge=1)
-    min_tickets: int = Field(default=5, ge=2)
+    min_tickets: int = Field(default=4, ge=2)
     min_organizations: int = Field(default=3, ge=1)
-    similarity: float = Field(default=0.6, gt=0, le=1)  # cosine of two tickets' vectors
+    similarity: float = Field(default=0.7, gt=0, le=1)  # cosine of two tickets' vectors
     tag: bool = False  # tag a proposal's tickets zdjira_proposal_<id>, for a Zendesk view
 
 
