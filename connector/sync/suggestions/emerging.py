@@ -17,6 +17,24 @@ import numpy as np
 import numpy.typing as npt
 
 
+#: The worker's defaults (measured by `bench/suggest.py`).
+DEFAULT_WINDOW_MINUTES = 24 * 60
+DEFAULT_SIMILARITY = 0.6
+DEFAULT_MIN_TICKETS = 5
+DEFAULT_MIN_ORGANIZATIONS = 3
+#: An unlinked ticket whose best open problem has this confidence or more is explained by it.
+DEFAULT_EXPLAINED_CONFIDENCE = 0.5
+
+
+def is_emerging_candidate(
+    best_confidence: float | None, *, explained: float = DEFAULT_EXPLAINED_CONFIDENCE
+) -> bool:
+    """Whether an unlinked ticket may start or join an emerging cause: it may unless an open
+    problem explains it (its best suggestion's confidence reaches `explained`). None: no
+    problem to compare with (no model yet), so every ticket is a candidate."""
+    return best_confidence is None or best_confidence < explained
+
+
 @dataclass(frozen=True)
 class Candidate:
     ticket_id: int

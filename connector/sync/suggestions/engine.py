@@ -18,6 +18,9 @@ import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
 
+#: The confidence from which the bench's and the README's auto-link recommendation starts.
+DEFAULT_AUTO_LINK_CONFIDENCE = 0.9
+
 
 @dataclass(frozen=True)
 class Match:
