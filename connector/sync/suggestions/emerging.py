@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-
 #: The worker's defaults (measured by `bench/suggest.py`).
 DEFAULT_WINDOW_MINUTES = 24 * 60
 DEFAULT_SIMILARITY = 0.6
