@@ -184,6 +184,15 @@ def main() -> None:
     coverage = float(auto.mean())
     ece = expected_calibration_error(confidence, top1.astype(float))
 
+    print(
+        "confidence >= threshold: precision/coverage "
+        + " ".join(
+            f"{t:g}:{top1[confidence >= t].mean():.3f}/{(confidence >= t).mean():.3f}"
+            for t in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95)
+            if (confidence >= t).any()
+        ),
+        flush=True,
+    )
     sample = queries[:TIMING_SAMPLE]
     t0 = time.perf_counter()
     for i in sample:

@@ -18,8 +18,10 @@ import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
 
-#: The confidence from which the bench's and the README's auto-link recommendation starts.
-DEFAULT_AUTO_LINK_CONFIDENCE = 0.9
+#: The recommended `suggestions.auto_link_confidence` (and the bench's default threshold): on
+#: BANKING77 at 10 examples a problem (seeds 1-3), auto-links at 0.95 are right 98% of the
+#: time for about 36% of tickets; at 0.9, 97% for 47%.
+DEFAULT_AUTO_LINK_CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class Suggester:
         labels: Sequence[int],
         *,
         l2: float = 1e-3,
-        iterations: int = 300,
+        iterations: int = 100,
     ) -> Suggester | None:
         """Fit on linked tickets (`labels` are problem ids). None when there is nothing to
         tell apart: no example at all."""
@@ -67,7 +69,8 @@ class Suggester:
         w = np.zeros((k, d))
         # Nesterov-accelerated gradient descent on the mean cross-entropy; the step is
         # 1/L for the softmax loss on unit vectors (plus the bias), so it converges without
-        # tuning.
+        # tuning. 100 steps reach the accuracy and calibration of 300 (bench seeds 1-3) in a
+        # third of the time.
         step = 1.0 / (0.5 * _largest_eigenvalue(x) / n + l2)
         velocity = np.zeros_like(w)
         for _ in range(iterations):
