@@ -176,3 +176,31 @@ def test_a_chain_of_in_between_tickets_does_not_join_two_causes() -> None:
         assert len(causes) == 1, c.ticket_ids
     covered = {t for c in clusters for t in c.ticket_ids}
     assert set(range(100, 108)) <= covered and set(range(200, 208)) <= covered
+
+
+def test_a_fringe_alike_to_the_centre_only_is_dropped() -> None:
+    """Tickets alike to the cause but not to each other stay out (cohesion): each fringe
+    ticket is alike to the 6 tickets of the cause (cosine 0.75) and to none of the 10 other
+    fringe tickets (0.56), so it is alike to 7 of a 16-ticket group, under half."""
+    rng = np.random.default_rng(9)
+    basis, _ = np.linalg.qr(rng.standard_normal((DIMS, 11)))
+    a, others = basis[:, 0], basis[:, 1:].T
+    core = [Candidate(100 + i, unit(a), 1 + i % 4) for i in range(6)]
+    fringe = [
+        Candidate(300 + i, unit(0.75 * a + np.sqrt(1 - 0.75**2) * u), 10 + i)
+        for i, u in enumerate(others)
+    ]
+
+    def clusters(cohesion: float) -> list[set[int]]:
+        found = find_clusters(
+            core + fringe,
+            similarity=0.6,
+            min_tickets=5,
+            min_organizations=3,
+            center=False,
+            cohesion=cohesion,
+        )
+        return [set(c.ticket_ids) for c in found]
+
+    assert clusters(0.5) == [set(range(100, 106))]
+    assert clusters(0.0) == [set(range(100, 106)) | set(range(300, 310))]

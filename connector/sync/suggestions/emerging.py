@@ -6,7 +6,8 @@ the candidate with the most alike candidates (cosine >= `similarity`) is a centr
 alike candidates its group; then the next centre among the rest, until no candidate has
 `min_tickets - 1` alike ones left. Every member is alike to its centre, so a group cannot drift
 from one cause into a neighbouring one through a chain of in-between tickets (DBSCAN's
-connected cores did, at a purity near 0.55 on the bench). A group is a cluster when it has
+connected cores did, at a purity near 0.55 on the bench), and a member must also be alike to
+`cohesion` of its group's tickets, which drops the group's fringe. A group is a cluster when it has
 `min_tickets` tickets from `min_organizations` organisations. Pure numpy over the window's
 candidates, so the same function runs in the worker and in `bench/suggest.py`.
 
@@ -23,11 +24,14 @@ import numpy.typing as npt
 
 #: The worker's defaults (measured by `bench/suggest.py`).
 DEFAULT_WINDOW_MINUTES = 24 * 60
-DEFAULT_SIMILARITY = 0.65
+DEFAULT_SIMILARITY = 0.55
 DEFAULT_MIN_TICKETS = 5
 DEFAULT_MIN_ORGANIZATIONS = 3
-#: An unlinked ticket whose best open problem has this confidence or more is explained by it.
-DEFAULT_EXPLAINED_CONFIDENCE = 0.9
+#: The share of a group's tickets a member must be alike to (see `find_clusters`).
+DEFAULT_COHESION = 0.5
+#: An unlinked ticket whose best open problem has this confidence or more is explained by it
+#: (the recommended auto-link confidence: a ticket that sure is linked, not a new cause).
+DEFAULT_EXPLAINED_CONFIDENCE = 0.95
 
 
 def is_emerging_candidate(
@@ -59,6 +63,7 @@ def find_clusters(
     min_tickets: int,
     min_organizations: int,
     center: bool = True,
+    cohesion: float = DEFAULT_COHESION,
 ) -> list[Cluster]:
     if len(candidates) < min_tickets:
         return []
@@ -82,6 +87,14 @@ def find_clusters(
         if counts[centre] < min_tickets:
             break
         taken = alike[centre] & free
+        if cohesion > 0:  # drop the fringe: members alike to too few of the group
+            inside = np.flatnonzero(taken)
+            share = alike[np.ix_(inside, inside)].mean(axis=1)
+            taken[inside[share < cohesion]] = False
+            taken[centre] = True
+            if taken.sum() < min_tickets:
+                free[centre] = False
+                continue
         group[taken] = next_group
         free &= ~taken
         next_group += 1
