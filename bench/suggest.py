@@ -31,6 +31,12 @@ defaults. The protocol, in one seeded shuffle of the rows:
   proposal (a distinct set of tickets) counts once; its purity is the share of its tickets
   from its majority category; the figure is the mean over proposals.
 
+On BANKING77 at --shots 10 (seed 0; seeds 1 and 2 within 0.02): top1 0.78, top3 0.91 against a
+baseline top1 of 0.69; auto-link at 0.95 right 98.4% of the time for 37% of tickets; ECE 0.01;
+0.13 ms a ticket; emerging recall 0.9 at purity 0.75. The targets (top1 0.85, top3 0.95, purity
+0.9) are not reached: static word embeddings limit top1 near 0.79 whatever the classifier on
+top (ridge, a kNN mix or adding the char-n-gram scores gained at most 0.006).
+
 The last line is:
 
     suggest shots=<k> queries=<n> top1=<x> top3=<x> baseline_top1=<x> autolink_precision=<x>
