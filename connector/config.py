@@ -190,10 +190,10 @@ class Emerging(Strict):
     """Emerging causes: recent unlinked tickets alike to each other, proposed as a problem."""
 
     enabled: bool = True
-    window_hours: int = Field(default=72, ge=1)
-    min_tickets: int = Field(default=4, ge=2)
+    window_hours: int = Field(default=24, ge=1)
+    min_tickets: int = Field(default=5, ge=2)
     min_organizations: int = Field(default=3, ge=1)
-    similarity: float = Field(default=0.7, gt=0, le=1)  # cosine of two tickets' vectors
+    similarity: float = Field(default=0.55, gt=0, le=1)  # cosine of two tickets' vectors
     tag: bool = False  # tag a proposal's tickets zdjira_proposal_<id>, for a Zendesk view
 
 

@@ -57,4 +57,4 @@ def test_the_benchmark_prints_its_figures_line(tmp_path: Path) -> None:
         "emerging_purity",
     ]
     assert re.fullmatch("suggest " + " ".join(f"{k}=[0-9.]+" for k in keys), last), last
-    assert "shots=3 queries=44 " in last  # 2 categories with a problem x (25 - 3)
+    assert "shots=3 queries=264 " in last  # 12 categories x (25 - 3)

@@ -245,7 +245,7 @@ def test_a_proposal_grows_and_a_dismissed_one_is_never_proposed_again(rt: Runtim
     ]
     dismiss(rt, pid, actor="cli")  # type: ignore[arg-type]
     assert scan_emerging(rt) == []  # its tickets are never proposed again
-    later = remember_unlinked(rt, 20, 4, "app crash")
+    later = remember_unlinked(rt, 20, 5, "app crash")
     [new] = scan_emerging(rt)
     [q] = list_proposals(rt)  # type: ignore[arg-type]
     assert new != pid and [t.ticket_id for t in q.tickets] == later
@@ -255,7 +255,7 @@ def test_too_few_tickets_or_organisations_make_no_proposal(rt: Runtime) -> None:
     from connector.sync.suggestions.emerging_scan import scan_emerging
 
     seed(rt)
-    remember_unlinked(rt, 1, 3, "app crash")  # min_tickets is 4
+    remember_unlinked(rt, 1, 4, "app crash")  # min_tickets is 5
     assert scan_emerging(rt) == []
     rt.config.suggestions.emerging.min_organizations = 5  # only 4 organisations
     remember_unlinked(rt, 5, 4, "app crash")

@@ -202,3 +202,17 @@ def forget(session: Session, ticket_ids: Iterable[int]) -> None:
     ids = list(ticket_ids)
     if ids:
         session.execute(delete(TicketVector).where(TicketVector.ticket_id.in_(ids)))
+
+
+def mean_since(session: Session, since: datetime, limit: int) -> npt.NDArray[np.float32] | None:
+    """The mean vector of the `limit` tickets seen most recently since `since`, linked or not
+    (what the window's tickets share); None when there is none."""
+    rows = session.scalars(
+        select(TicketVector.vector)
+        .where(TicketVector.seen_at >= since)
+        .order_by(TicketVector.seen_at.desc())
+        .limit(limit)
+    ).all()
+    if not rows:
+        return None
+    return np.vstack([from_bytes(v) for v in rows]).mean(axis=0).astype(np.float32)

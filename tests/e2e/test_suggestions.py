@@ -210,13 +210,13 @@ def test_auto_link_answers_on_resolution_and_an_agent_undoes_it_for_good(
 
 NEW_CAUSE = [
     "The mobile app crashes when I scan a cheque with the camera",
-    "App crashes every time I try to scan a cheque with the camera",
+    "The mobile app crashes when I scan a cheque",
+    "The app crashes when I scan a cheque",
+    "The mobile app crashes while scanning a cheque with the camera",
+    "My mobile app crashes when scanning a cheque",
+    "Scanning a cheque crashes my mobile app",
+    "Cheque scanning crashes the mobile app",
     "Scanning a cheque in the app makes it crash",
-    "My app crashes when I scan a cheque with my camera",
-    "Cheque scanning crashes the mobile app on my phone",
-    "Mobile app crash when depositing a cheque by camera",
-    "Each time I scan a cheque the app crashes",
-    "The camera cheque deposit crashes the app",
 ]
 
 

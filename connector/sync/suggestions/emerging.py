@@ -1,11 +1,17 @@
 """Emerging causes: recent unlinked tickets that are alike and belong to no open problem.
 
-`find_clusters` groups candidates by the similarity of their vectors, density-based (DBSCAN's
-rule): a ticket with at least `min_tickets - 1` alike neighbours (cosine >= `similarity`) is a
-core; cores alike to each other join one group, and a ticket alike to a core joins that core's
-group. A group is a cluster when it has `min_tickets` tickets from `min_organizations`
-organisations. Pure numpy over the window's candidates, so the same function runs in the
-worker and in `bench/suggest.py`.
+`find_clusters` first removes what all the window's tickets share (their mean vector: the
+language and the product say nothing about a cause), then groups them greedily around centres:
+the candidate with the most alike candidates (cosine >= `similarity`) is a centre and those
+alike candidates its group; then the next centre among the rest, until no candidate has
+`min_tickets - 1` alike ones left. Every member is alike to its centre, so a group cannot drift
+from one cause into a neighbouring one through a chain of in-between tickets (DBSCAN's
+connected cores did, at a purity near 0.55 on the bench), and a member must also be alike to
+`cohesion` of its group's tickets, which drops the group's fringe. A group is a cluster when it has
+`min_tickets` tickets from `min_organizations` organisations. Pure numpy over the window's
+candidates, so the same function runs in the worker and in `bench/suggest.py`.
+
+`is_emerging_candidate` is the worker's rule for which unlinked tickets are candidates.
 """
 
 from __future__ import annotations
@@ -15,6 +21,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+# The window, similarity and minimums are settings (`suggestions.emerging` in the config, whose
+# defaults `bench/suggest.py` measured); these two are the engine's own.
+#: The share of a group's tickets a member must be alike to (see `find_clusters`).
+DEFAULT_COHESION = 0.5
+#: An unlinked ticket whose best open problem has this confidence or more is explained by it:
+#: as sure as an auto-link can be, it belongs to that problem, not to a new cause (tuned on the
+#: bench's seeds 1-3: a lower cut-off, like the suggestion threshold, lost most new causes).
+DEFAULT_EXPLAINED_CONFIDENCE = 0.95
+
+
+def is_emerging_candidate(
+    best_confidence: float | None, *, explained: float = DEFAULT_EXPLAINED_CONFIDENCE
+) -> bool:
+    """Whether an unlinked ticket may start or join an emerging cause: it may unless an open
+    problem explains it (its best suggestion's confidence reaches `explained`). None: no
+    problem to compare with (no model yet), so every ticket is a candidate."""
+    return best_confidence is None or best_confidence < explained
 
 
 @dataclass(frozen=True)
@@ -36,35 +60,45 @@ def find_clusters(
     similarity: float,
     min_tickets: int,
     min_organizations: int,
+    background: npt.NDArray[np.float32] | None = None,
+    cohesion: float = DEFAULT_COHESION,
 ) -> list[Cluster]:
+    """`background`: the mean vector of all the window's tickets (linked or not), removed
+    before comparing; None: the candidates' own mean (right when they are many and varied; a
+    handful of one cause would lose what they share, so the worker passes the window's)."""
     if len(candidates) < min_tickets:
         return []
     vectors = np.vstack([c.vector for c in candidates]).astype(np.float32)
+    # What all tickets share (language, the product) says nothing about their cause.
+    mean = vectors.mean(axis=0) if background is None else background
+    vectors = vectors - mean
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     alike = (vectors @ vectors.T) >= similarity
-    np.fill_diagonal(alike, False)
-    neighbours = alike.sum(axis=1)
-    core = neighbours >= max(min_tickets - 1, 1)
+    np.fill_diagonal(alike, True)
+    # Greedy around centres, no chaining: the ticket with the most alike tickets is a centre
+    # and its alike tickets its group; then the next among the rest, until no ticket has
+    # `min_tickets` alike ones left. Every member is alike to its centre, so a group cannot
+    # drift from one cause into a neighbouring one through a chain of in-between tickets.
     group = np.full(len(candidates), -1)
+    free = np.ones(len(candidates), dtype=bool)
     next_group = 0
-    for start in np.flatnonzero(core):
-        if group[start] >= 0:
-            continue
-        group[start] = next_group
-        stack = [int(start)]
-        while stack:
-            i = stack.pop()
-            for j in np.flatnonzero(alike[i] & core & (group < 0)):
-                group[j] = next_group
-                stack.append(int(j))
-        next_group += 1
-    sims = vectors @ vectors[core].T if core.any() else None
-    core_index = np.flatnonzero(core)
-    for border in np.flatnonzero(~core):
-        if sims is None:
+    while True:
+        counts = (alike & free).sum(axis=1) * free
+        centre = int(np.argmax(counts))
+        if counts[centre] < min_tickets:
             break
-        best = int(np.argmax(sims[border]))
-        if sims[border, best] >= similarity:
-            group[border] = group[core_index[best]]
+        taken = alike[centre] & free
+        if cohesion > 0:  # drop the fringe: members alike to too few of the group
+            inside = np.flatnonzero(taken)
+            share = alike[np.ix_(inside, inside)].mean(axis=1)
+            taken[inside[share < cohesion]] = False
+            taken[centre] = True
+            if taken.sum() < min_tickets:
+                free[centre] = False
+                continue
+        group[taken] = next_group
+        free &= ~taken
+        next_group += 1
     clusters = []
     for g in range(next_group):
         members = [int(i) for i in np.flatnonzero(group == g)]

@@ -21,7 +21,7 @@ from connector.store import proposals
 from connector.store import suggestions as stored
 from connector.sync.signals import OPEN_STATUSES
 from connector.sync.suggestions.closeness import FLOOR
-from connector.sync.suggestions.emerging import Candidate, find_clusters
+from connector.sync.suggestions.emerging import Candidate, find_clusters, is_emerging_candidate
 from connector.zendesk.models import TicketUpdate
 
 if TYPE_CHECKING:
@@ -44,12 +44,6 @@ def proposal_tag(proposal_id: int) -> str:
     return f"{PROPOSAL_TAG_PREFIX}{proposal_id}"
 
 
-def is_emerging_candidate(best_confidence: float | None, min_confidence: float) -> bool:
-    """A ticket an open problem explains (its best match reaches the suggestion threshold) is
-    not a new cause."""
-    return best_confidence is None or best_confidence < min_confidence
-
-
 def scan_emerging(runtime: ScanNeeds) -> list[int]:
     """Group the window's candidates into proposals; the ids of proposals that gained tickets."""
     settings = runtime.config.suggestions
@@ -57,21 +51,22 @@ def scan_emerging(runtime: ScanNeeds) -> list[int]:
     if not (settings.enabled and emerging.enabled):
         return []
     now = runtime.clock.now()
-    since = now - timedelta(hours=emerging.window_hours)
+    since = now - timedelta(hours=emerging.window_hours)  # the window: candidates and background
     with runtime.db.session() as session:
         decided = proposals.decided_ticket_ids(session)
         rows = stored.unlinked_since(session, since, OPEN_STATUSES, MAX_CANDIDATES)
+        background = stored.mean_since(session, since, MAX_CANDIDATES)
         candidates = [
             Candidate(row.ticket_id, stored.from_bytes(row.vector), row.organization_id)
             for row in rows
-            if row.ticket_id not in decided
-            and is_emerging_candidate(_best(row.matches), settings.min_confidence)
+            if row.ticket_id not in decided and is_emerging_candidate(_best(row.matches))
         ]
     clusters = find_clusters(
         candidates,
         similarity=emerging.similarity,
         min_tickets=emerging.min_tickets,
         min_organizations=emerging.min_organizations,
+        background=background,
     )
     if not clusters:
         return []

@@ -18,6 +18,12 @@ import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
 
+#: The recommended `suggestions.auto_link_confidence` (and the bench's default threshold): on
+#: BANKING77 at 10 examples a problem (seeds 1-3), auto-links at 0.9 are right 97% of the time
+#: for about 48% of tickets; at 0.95, 98% for 36% (the README's choice: half the tickets linked
+#: by themselves at 3 wrong in 100, over a third at 2).
+DEFAULT_AUTO_LINK_CONFIDENCE = 0.9
+
 
 @dataclass(frozen=True)
 class Match:
@@ -42,7 +48,7 @@ class Suggester:
         labels: Sequence[int],
         *,
         l2: float = 1e-3,
-        iterations: int = 300,
+        iterations: int = 100,
     ) -> Suggester | None:
         """Fit on linked tickets (`labels` are problem ids). None when there is nothing to
         tell apart: no example at all."""
@@ -59,21 +65,29 @@ class Suggester:
         k = len(problem_ids)
         if k == 1:  # one problem: a ticket is either alike to it or not, judged by rank()
             return cls(problem_ids, np.zeros((1, d)), mean, scale)
-        onehot = np.zeros((n, k))
+        # float32 for the steps: twice as fast, and the loss needs no more precision.
+        x32 = x.astype(np.float32)
+        onehot = np.zeros((n, k), dtype=np.float32)
         onehot[np.arange(n), y] = 1.0
-        w = np.zeros((k, d))
+        w = np.zeros((k, d), dtype=np.float32)
         # Nesterov-accelerated gradient descent on the mean cross-entropy; the step is
-        # 1/L for the softmax loss on unit vectors (plus the bias), so it converges without
-        # tuning.
-        step = 1.0 / (0.5 * _largest_eigenvalue(x) / n + l2)
+        # 1/L for the softmax loss (half the largest eigenvalue of the examples' covariance,
+        # plus the L2 term), so it converges without tuning. 100 steps reach the accuracy and
+        # calibration of 300 (bench seeds 1-3) in a third of the time.
+        step = np.float32(1.0 / (0.5 * _largest_eigenvalue(x) / n + l2))
         velocity = np.zeros_like(w)
         for _ in range(iterations):
-            ahead = w + 0.9 * velocity
-            probs = _softmax(x @ ahead.T)
-            grad = (probs - onehot).T @ x / n + l2 * ahead
-            velocity = 0.9 * velocity - step * grad
-            w = w + velocity
-        return cls(problem_ids, w, mean, scale)
+            ahead = w + np.float32(0.9) * velocity
+            logits = x32 @ ahead.T
+            logits -= logits.max(axis=1, keepdims=True)
+            probs = np.exp(logits)
+            probs /= probs.sum(axis=1, keepdims=True)
+            probs -= onehot
+            grad = (probs.T @ x32) / np.float32(n) + np.float32(l2) * ahead
+            velocity *= np.float32(0.9)
+            velocity -= step * grad
+            w += velocity
+        return cls(problem_ids, w.astype(np.float64), mean, scale)
 
     def rank(self, vectors: Vectors, top: int = 3) -> list[list[Match]]:
         """For each vector, the `top` most alike problems, most confident first."""
@@ -90,7 +104,7 @@ def _with_bias(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.hstack([x, np.ones((x.shape[0], 1))])
 
 
-def _largest_eigenvalue(x: npt.NDArray[np.float64], rounds: int = 30) -> float:
+def _largest_eigenvalue(x: npt.NDArray[np.float64], rounds: int = 15) -> float:
     """Of x.T @ x, by power iteration (the softmax loss's curvature bound)."""
     v = np.ones(x.shape[1]) / np.sqrt(x.shape[1])
     value = 1.0
