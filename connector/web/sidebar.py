@@ -120,9 +120,8 @@ def build_sidebar(runtime: AppContext) -> Blueprint:
             return jsonify({"error": "problem_id is required"}), 400
         if kind == "create" and team not in runtime.config.teams:
             return jsonify({"error": "team must be one of the configured teams"}), 400
-        denied = _access(runtime, user_id, ticket_id)
-        if denied is not None:
-            return denied
+        if _refused(runtime, user_id, ticket_id):  # the worker checks again before acting
+            return jsonify({"error": "You cannot see this ticket.", "state": "refused"}), 403
         action_id = app_rows.add_action(
             runtime.db,
             ticket_id,
@@ -189,6 +188,12 @@ def _access(runtime: AppContext, user_id: int, ticket_id: int) -> Any | None:
     if wanted:
         _enqueue(runtime, "app.access", ticket_id, {"user_id": user_id})
     return jsonify({"state": "checking"}), 202
+
+
+def _refused(runtime: AppContext, user_id: int, ticket_id: int) -> bool:
+    with runtime.db.session() as session:
+        row = app_rows.access_of(session, user_id, ticket_id)
+        return row is not None and row.allowed is False
 
 
 def _enqueue(runtime: AppContext, kind: str, ticket_id: int, payload: dict[str, Any]) -> None:

@@ -115,6 +115,11 @@ class ZendeskSandbox:
     def agent_user_id(self) -> int:
         return self.state.agent_user_id
 
+    @property
+    def restricted_user_id(self) -> int:
+        """Riley Restricted: an agent who sees only the tickets assigned to them."""
+        return self.state.restricted_user_id
+
     def accounts(self) -> list[JSON]:
         """The logins: the connector's API user (an admin) and a human agent, whose REST
         changes the connector treats as a person's (it skips only its own user's)."""
@@ -123,6 +128,7 @@ class ZendeskSandbox:
             pairs = (
                 ("connector", st.admin_user_id, st.token),
                 ("agent", st.agent_user_id, st.agent_token),
+                ("restricted", st.restricted_user_id, st.agent_token),
             )
             return [
                 {

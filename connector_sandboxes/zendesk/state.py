@@ -17,6 +17,8 @@ from typing import Any
 ACCOUNT_ID = 21_000_001
 JSON = dict[str, Any]
 AGENT_EMAIL, AGENT_TOKEN = "agent@example.com", "agent-sandbox"
+# An agent who sees only the tickets assigned to them (Zendesk's "assigned" restriction).
+RESTRICTED_EMAIL = "riley@example.com"
 
 
 class ApiError(Exception):
@@ -113,6 +115,9 @@ class State:
 
         self.admin_user_id = people.add_user(self, "Sandbox Admin", self.email, "admin")["id"]
         self.agent_user_id = people.add_user(self, "Alex Agent", AGENT_EMAIL, "agent")["id"]
+        restricted = people.add_user(self, "Riley Restricted", RESTRICTED_EMAIL, "agent")
+        restricted["ticket_restriction"], restricted["restricted_agent"] = "assigned", True
+        self.restricted_user_id = restricted["id"]
         fields.seed_system_fields(self)
         people.add_organization_field(self, "customer_value", "Customer value", "decimal")
 
