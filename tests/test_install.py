@@ -41,8 +41,9 @@ def custom_fields(stack: LocalStack) -> dict[str, dict[str, Any]]:
 
 def test_install_from_nothing_creates_everything_and_records_ids(bare: LocalStack) -> None:
     plan = install(bare)
-    # 7 ticket fields, webhook, trigger, Jira webhook, 4 impact fields; 3 project screens
-    assert [s.action for s in plan.steps] == ["create"] * 14 + ["update"] * 3
+    # 7 ticket fields, webhook, trigger, the sidebar app, Jira webhook, 4 impact fields; 3
+    # project screens
+    assert [s.action for s in plan.steps] == ["create"] * 15 + ["update"] * 3
 
     fields = custom_fields(bare)
     assert {spec.title for spec in FIELDS} <= set(fields)
@@ -151,7 +152,7 @@ def test_uninstall_restores_the_sandboxes_and_removes_nothing_else(bare: LocalSt
     assert titles.count("Jira status") == 2  # ours next to the admin's
 
     plan = plan_uninstall(bare.rt, delete_fields=True)
-    assert {s.action for s in plan.steps} == {"delete"} and len(plan.steps) == 14
+    assert {s.action for s in plan.steps} == {"delete"} and len(plan.steps) == 15
     plan.apply()
     finish_uninstall(bare.rt, deleted=True)
 
@@ -190,7 +191,7 @@ def test_cli_install_write_env_then_again_then_uninstall(
 
     first = run_cli(bare, monkeypatch, "install", "--write-env")
     assert first.exit_code == 0, first.output
-    assert "install done: 17 change(s)" in first.output
+    assert "install done: 18 change(s)" in first.output
     assert "webhook secrets written to .env" in first.output
     env = dotenv_values(bare.workdir / ".env")
     hook_id = load_config(bare.config_path).zendesk.webhook_id
@@ -211,7 +212,7 @@ def test_cli_install_write_env_then_again_then_uninstall(
 
     gone = run_cli(bare, monkeypatch, "uninstall", "--delete-fields", "--yes")
     assert gone.exit_code == 0, gone.output
-    assert "uninstall done: 14 removed" in gone.output
+    assert "uninstall done: 15 removed" in gone.output
     assert "Stop `connector serve`" in gone.output
     assert sandbox_state(bare) == before
 

@@ -106,6 +106,12 @@ class State:
             self.idempotency: dict[str, tuple[str, int, float]] = {}
             self.dynamic_content: dict[str, dict[str, str]] = default_dynamic_content()
             self.deliveries: list[JSON] = []
+            self.app_ids: dict[str, int] = {}
+            self.app_uploads: dict[int, bytes] = {}
+            self.app_jobs: dict[str, JSON] = {}
+            self.apps: dict[int, JSON] = {}
+            self.app_keys: dict[int, Any] = {}  # app id -> its RSA private key
+            self.app_installations: dict[int, JSON] = {}
             self.time_offset = 0.0
             self._seed()
             self.changed.notify_all()
