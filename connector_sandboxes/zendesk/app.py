@@ -17,6 +17,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from connector_sandboxes.zendesk import (
+    agent_ui,
     apps,
     control,
     fields,
@@ -91,6 +92,7 @@ def create_app(sandbox: ZendeskSandbox) -> Flask:
     for module in (people, fields, ticket_routes, search, triggers, webhooks, apps):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(control.bp, url_prefix="/_sandbox")
+    app.register_blueprint(agent_ui.bp)
     app.wsgi_app = StripJsonSuffix(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.before_request
