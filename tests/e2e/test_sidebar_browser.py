@@ -246,3 +246,29 @@ def test_a_ticket_the_agent_may_not_see_shows_nothing(
 
     wait_until(refused, 60, "the refusal", every=0.2)
     assert statuses[0] == 202  # checked with Zendesk first, by the worker
+
+
+def test_a_site_other_than_the_zendesk_account_cannot_frame_the_app(
+    stack: LocalStack, page: Any, billing: dict[str, Any]
+) -> None:
+    from flask import Flask
+
+    from connector_sandboxes.server import BackgroundServer
+
+    connector = str(stack.rt.settings.public_url).rstrip("/")
+    other = Flask("another-local-site")  # a real local origin, so only the CSP can refuse it
+    other.add_url_rule(
+        "/", "frame", lambda: f'<iframe id="victim" src="{connector}/app/sidebar"></iframe>'
+    )
+    server = BackgroundServer(other)
+    try:
+        page.goto(server.start() + "/")
+        wait_until(lambda: page.frames[-1].url not in ("", "about:blank"), 10, "navigation")
+        body = page.frame_locator("#victim").locator("body")
+        wait_until(lambda: body.count() == 1, 10, "the frame's body")
+        assert page.frames[-1].url.startswith("chrome-error"), page.frames[-1].url
+        assert "Open this app" not in body.inner_text()
+    finally:
+        server.stop()
+    # The Zendesk account's own page does frame it: the other tests open the app in the
+    # sandbox's ticket page, whose origin is the connector's CONNECTOR_ZENDESK_URL.
