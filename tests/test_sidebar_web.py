@@ -4,6 +4,7 @@ ticket view read from the database, access checks and actions queued (never appl
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -29,8 +30,17 @@ def keys() -> KeyPair:
     return KeyPair()
 
 
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated for the module; each test starts from a copy (fast)."""
+    path = tmp_path_factory.mktemp("template") / "db.sqlite"
+    ops_runtime(f"sqlite:///{path}", str(path.parent / "queue.db")).close()
+    return path
+
+
 @pytest.fixture
-def rt(tmp_path: Path, keys: KeyPair) -> Iterator[Runtime]:
+def rt(tmp_path: Path, keys: KeyPair, migrated: Path) -> Iterator[Runtime]:
+    shutil.copy(migrated, tmp_path / "db.sqlite")
     runtime = ops_runtime(f"sqlite:///{tmp_path / 'db.sqlite'}", str(tmp_path / "queue.db"))
     app_rows.record_install(runtime.db, ZENDESK_URL, 5, INSTALLATION_ID, "d" * 64, keys.public_pem)
     yield runtime
@@ -271,3 +281,21 @@ def test_malformed_actions_are_refused_400(
     assert (
         client.post("/app/api/tickets/999/actions", json=body, headers=headers).status_code == 400
     )
+
+
+def test_a_check_still_unanswered_after_a_minute_is_asked_again_and_a_stale_answer_too(
+    client: FlaskClient, keys: KeyPair, rt: Runtime
+) -> None:
+    headers = _session(client, keys)
+    assert client.get("/app/api/tickets/7", headers=headers).status_code == 202
+    with rt.db.session() as session:
+        row = app_rows.access_of(session, AGENT, 7)
+        assert row is not None
+        row.requested_at -= timedelta(minutes=2)  # its event was parked: Zendesk was down
+    assert client.get("/app/api/tickets/7", headers=headers).status_code == 202
+    assert len(_events(rt)) == 2
+    with rt.db.session() as session:
+        app_rows.record_access(session, AGENT, 7, True, "test", utcnow() - timedelta(minutes=6))
+    assert client.get("/app/api/tickets/7", headers=headers).status_code == 202  # too old
+    assert client.get("/app/api/tickets/7", headers=headers).status_code == 202
+    assert len(_events(rt)) == 3

@@ -70,17 +70,20 @@ def access_of(session: Session, user_id: int, ticket_id: int) -> TicketAccess | 
     return session.get(TicketAccess, (user_id, ticket_id))
 
 
-def request_access_check(session: Session, user_id: int, ticket_id: int, now: datetime) -> bool:
-    """Mark a check as wanted; False when one is already waiting (no second event)."""
+def request_access_check(
+    session: Session, user_id: int, ticket_id: int, now: datetime, pending_for: timedelta
+) -> bool:
+    """Mark a check as wanted; False while one asked less than `pending_for` ago still waits
+    (one event, not one per poll; a check whose event was lost or parked is asked again)."""
     row = access_of(session, user_id, ticket_id)
     if row is None:
         session.add(
             TicketAccess(user_id=user_id, ticket_id=ticket_id, allowed=None, requested_at=now)
         )
         return True
-    if row.allowed is None and row.checked_at is None:
+    if row.checked_at is None and now - row.requested_at < pending_for:
         return False
-    row.allowed, row.requested_at = None, now
+    row.allowed, row.checked_at, row.requested_at = None, None, now
     return True
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from connector.inbound_model import SignatureRejected
 from connector.logs import log_event
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SESSION_TTL = timedelta(minutes=30)
 ACCESS_TTL = timedelta(minutes=5)  # a decision older than this is checked again
+CHECK_WAIT = timedelta(minutes=1)  # a check still unanswered after this is asked again
 SOURCE = "app"
 KINDS = ("link", "move", "unlink", "create")
 MAX_TICKET_ID = 2**63  # Zendesk ids are 64-bit
@@ -177,14 +178,16 @@ def _access(runtime: AppContext, user_id: int, ticket_id: int) -> Any | None:
     if not 0 < ticket_id < MAX_TICKET_ID:
         return jsonify({"error": "not found"}), 404
     now = datetime.now(UTC)
-    with runtime.db.session() as session:
-        row = app_rows.access_of(session, user_id, ticket_id)
-        fresh = row is not None and row.checked_at is not None and now - row.checked_at < ACCESS_TTL
-        if row is not None and fresh and row.allowed is True:
-            return None
-        if row is not None and fresh and row.allowed is False:
-            return jsonify({"error": "You cannot see this ticket.", "state": "refused"}), 403
-        wanted = app_rows.request_access_check(session, user_id, ticket_id, now)
+    try:
+        with runtime.db.session() as session:
+            row = app_rows.access_of(session, user_id, ticket_id)
+            if row is not None and row.checked_at is not None and now - row.checked_at < ACCESS_TTL:
+                if row.allowed:
+                    return None
+                return jsonify({"error": "You cannot see this ticket.", "state": "refused"}), 403
+            wanted = app_rows.request_access_check(session, user_id, ticket_id, now, CHECK_WAIT)
+    except IntegrityError:  # another process asked for the same check at the same moment
+        wanted = False
     if wanted:
         _enqueue(runtime, "app.access", ticket_id, {"user_id": user_id})
     return jsonify({"state": "checking"}), 202

@@ -58,9 +58,16 @@
     });
   }
 
-  function follow(actionId) {
+  var FOLLOW_POLLS = 240; // two minutes: then say so instead of spinning forever
+
+  function follow(actionId, polls) {
+    polls = polls || 0;
     api("GET", "/app/api/actions/" + actionId).then(function (res) {
-      if (res.status === 200 && res.data.state === "queued") { setTimeout(function () { follow(actionId); }, 500); return; }
+      if (res.status === 200 && res.data.state === "queued" && polls >= FOLLOW_POLLS) {
+        message("Still queued: the connector applies it as soon as Zendesk and Jira answer. Reopen the ticket to see it.", "progress");
+        return;
+      }
+      if (res.status === 200 && res.data.state === "queued") { setTimeout(function () { follow(actionId, polls + 1); }, 500); return; }
       var done = res.status === 200 && res.data.state === "done";
       var note = el("p", { id: "outcome", "class": done ? "progress" : "error", text: (res.data && res.data.message) || "Failed." });
       api("GET", "/app/api/tickets/" + ticketId).then(function (view) {
