@@ -2,8 +2,9 @@
 as the ticket fields (events of source `app`, stored by the web tier).
 
 - `app.access`: may this agent see this ticket? Zendesk decides from the agent (role, active,
-  `ticket_restriction`) and the ticket (assignee, organisation); the answer is stored for the
-  web tier to read. A restriction the connector cannot evaluate is a refusal (fail closed).
+  `ticket_restriction`, and for `groups` their group memberships) and the ticket (assignee,
+  group, organisation); the answer is stored for the web tier to read. A restriction the
+  connector does not know is a refusal (fail closed).
 - `app.action`: link, move, unlink or create. Access is checked again with Zendesk first (the
   web tier's stored answer may be minutes old). The agent's choice is written where an agent
   would write it, the ticket's *Jira issue* field (as the connector's API user), and the ticket
@@ -17,6 +18,7 @@ The action's row says how it ended, in words the agent reads in the sidebar.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,8 +47,9 @@ class Access:
     reason: str
 
 
-def may_see(user: User, ticket: Ticket) -> Access:
-    """Zendesk's visibility rules for a ticket, from the agent's user record."""
+def may_see(user: User, ticket: Ticket, group_ids: Collection[int] = ()) -> Access:
+    """Zendesk's visibility rules for a ticket, from the agent's user record (and, for a
+    `groups` restriction, the agent's groups)."""
     if not user.active or user.suspended:
         return Access(False, "the user is not active")
     if user.role not in AGENT_ROLES:
@@ -58,8 +61,10 @@ def may_see(user: User, ticket: Ticket) -> Access:
     if user.ticket_restriction == "organization":
         same = user.organization_id is not None and ticket.organization_id == user.organization_id
         return Access(same, "restricted to their organization's tickets")
-    # "groups" needs the agent's group memberships; until the connector reads them it refuses.
-    return Access(False, f"restricted by {user.ticket_restriction!r}: not checked, so refused")
+    if user.ticket_restriction == "groups":
+        mine = ticket.assignee_id == user.id or ticket.group_id in group_ids
+        return Access(mine, "restricted to their groups' tickets")
+    return Access(False, f"restricted by {user.ticket_restriction!r}: not known, so refused")
 
 
 def handle(services: Services, batch: list[InboundEvent]) -> None:
@@ -80,7 +85,10 @@ def check_access(services: Services, user_id: int, ticket_id: int) -> tuple[Acce
         ticket: Ticket | None = services.zendesk.get_ticket(ticket_id)
     except NotFoundError:
         ticket = None
-    access = may_see(user, ticket) if ticket is not None else Access(False, "no such ticket")
+    groups: list[int] = []
+    if ticket is not None and user.ticket_restriction == "groups":
+        groups = services.zendesk.group_ids_of(user.id)
+    access = may_see(user, ticket, groups) if ticket else Access(False, "no such ticket")
     with services.db.session() as session:
         app_rows.record_access(
             session, user_id, ticket_id, access.allowed, access.reason, services.clock.now()

@@ -64,6 +64,16 @@ class ZendeskClient:
     def get_user(self, user_id: int) -> User:
         return User.model_validate(without_nulls(plain(self.zenpy.users(id=user_id))))
 
+    def group_ids_of(self, user_id: int) -> list[int]:
+        """The groups an agent belongs to (what a `groups` ticket restriction lets them see)."""
+        url: str | None = self._url(f"users/{user_id}/group_memberships.json")
+        found: list[int] = []
+        while url:
+            page = self.session.get(url).json()
+            found.extend(int(m["group_id"]) for m in page.get("group_memberships", []))
+            url = page.get("next_page")
+        return sorted(set(found))
+
     def organization_values(
         self, organization_ids: Sequence[int], field_key: str
     ) -> dict[int, float]:

@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 from flask import Blueprint, render_template, request
 
+from connector_sandboxes.zendesk.people import user_group_ids
 from connector_sandboxes.zendesk.state import AGENT_EMAIL, JSON, State
 from connector_sandboxes.zendesk.ticket_routes import may_see
 from connector_sandboxes.zendesk.web import state
@@ -62,7 +63,7 @@ def ticket_page(ticket_id: int) -> Any:
         ticket = st.tickets.get(ticket_id)
         if viewer is None or viewer["role"] == "end-user" or ticket is None:
             return render_template("agent_forbidden.html"), 404 if ticket is None else 403
-        if not may_see(viewer, ticket):
+        if not may_see(viewer, ticket, user_group_ids(st, viewer["id"])):
             return render_template("agent_forbidden.html"), 403
         requester = st.users.get(ticket.requester_id) or {}
         origin = f"{urlsplit(request.host_url).scheme}://{urlsplit(request.host_url).netloc}"

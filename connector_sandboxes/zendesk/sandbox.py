@@ -204,6 +204,17 @@ class ZendeskSandbox:
             user = people.add_user(self.state, name, email, role, organization_id, locale)
             return people.user_json(self.state, user)
 
+    def create_group(self, name: str, agent_ids: list[int]) -> JSON:
+        """A group of agents (an agent restricted to `groups` sees its tickets)."""
+        with self.state.lock:
+            return dict(people.add_group(self.state, name, agent_ids))
+
+    def set_ticket_restriction(self, user_id: int, restriction: str | None) -> None:
+        """What the admin sets in the agent's role: None, assigned, groups, organization."""
+        with self.state.lock:
+            user = self.state.user(user_id)
+            user["ticket_restriction"], user["restricted_agent"] = restriction, bool(restriction)
+
     def create_organization(self, name: str, fields: JSON | None = None) -> JSON:
         with self.state.lock:
             org = people.add_organization(self.state, name, fields)

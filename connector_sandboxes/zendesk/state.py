@@ -66,6 +66,8 @@ class Ids:
         "event": 365_000_000_001,
         "trigger": 366_000_000_001,
         "organization_field": 367_000_000_001,
+        "group": 368_000_000_001,
+        "group_membership": 369_000_000_001,
     }
 
     def next(self, kind: str) -> int:
@@ -112,6 +114,8 @@ class State:
             self.apps: dict[int, JSON] = {}
             self.app_keys: dict[int, Any] = {}  # app id -> its RSA private key
             self.app_installations: dict[int, JSON] = {}
+            self.groups: dict[int, JSON] = {}
+            self.group_memberships: dict[int, JSON] = {}
             self.time_offset = 0.0
             self._seed()
             self.changed.notify_all()

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from connector_sandboxes.zendesk.people import user_group_ids
 from connector_sandboxes.zendesk.sideload import sideloads
 from connector_sandboxes.zendesk.state import JSON, ApiError, bad_request, not_found
 from connector_sandboxes.zendesk.tickets import create_ticket, ticket_json, update_ticket
@@ -39,13 +40,15 @@ FORBIDDEN_TICKET = {
 }
 
 
-def may_see(user: JSON, ticket: Any) -> bool:
-    """Zendesk's ticket restriction of agents (the ones the sandbox seeds: none, `assigned`)."""
+def may_see(user: JSON, ticket: Any, group_ids: list[int] | None = None) -> bool:
+    """Zendesk's ticket restriction of agents: none, `assigned`, `groups`, `organization`."""
     restriction = user.get("ticket_restriction")
     if user["role"] == "admin" or restriction is None:
         return True
     if restriction == "assigned":
         return bool(ticket.assignee_id == user["id"])
+    if restriction == "groups":
+        return ticket.assignee_id == user["id"] or ticket.group_id in (group_ids or [])
     if restriction == "organization":
         return bool(user["organization_id"] and ticket.organization_id == user["organization_id"])
     return False
@@ -89,7 +92,8 @@ def list_tickets() -> Any:
 def show(ticket_id: int) -> Any:
     st = state()
     ticket = st.ticket(ticket_id)
-    if not may_see(st.user(current_user_id()), ticket):
+    viewer = st.user(current_user_id())
+    if not may_see(viewer, ticket, user_group_ids(st, viewer["id"])):
         raise ApiError(403, FORBIDDEN_TICKET)
     return {"ticket": ticket_json(st, ticket), **sideloads(st, [ticket])}
 

@@ -127,3 +127,16 @@ def test_a_restricted_agent_sees_and_changes_nothing_of_a_ticket_not_theirs(
         assert row is not None and row.state.value == "refused"
     assert hidden not in links(stack) and field_value(stack, hidden, "jira_issue") is None
     assert stack.jira.issue_keys() == []
+
+
+def test_an_agent_restricted_to_groups_sees_the_tickets_of_their_groups(stack: LocalStack) -> None:
+    riley_id = stack.zendesk.restricted_user_id
+    stack.zendesk.set_ticket_restriction(riley_id, "groups")
+    mine = stack.zendesk.create_group("Billing desk", [riley_id])["id"]
+    other = stack.zendesk.create_group("Shipping desk", [stack.zendesk.agent_user_id])["id"]
+    in_mine = ticket(stack, "Refund please", group_id=mine)
+    in_other = ticket(stack, "Where is my parcel", group_id=other)
+    stack.drain()
+    riley = Agent(stack, riley_id)
+    assert riley.view(in_mine)[0] == 200
+    assert riley.view(in_other)[0] == 403
