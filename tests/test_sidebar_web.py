@@ -93,13 +93,28 @@ def test_a_signed_first_request_opens_a_session_framed_by_the_account_only(
 
 @pytest.mark.parametrize(
     "why",
-    ["other installation", "expired", "other key", "other issuer", "hs256 with public key", "none"],
+    [
+        "other installation",
+        "other account",
+        "expired",
+        "other key",
+        "other issuer",
+        "no user",
+        "hs256 with public key",
+        "none",
+    ],
 )
 def test_a_token_zendesk_did_not_sign_for_this_installation_is_refused(
     client: FlaskClient, keys: KeyPair, why: str
 ) -> None:
     token = {
         "other installation": lambda: keys.token(ZENDESK_URL, AGENT, installation_id=78),
+        "other account": lambda: keys.token(
+            ZENDESK_URL,
+            AGENT,
+            aud=f"https://globex.zendesk.com/api/v2/apps/installations/{INSTALLATION_ID}.json",
+        ),
+        "no user": lambda: keys.token(ZENDESK_URL, AGENT, sub="https://acme.zendesk.com/"),
         "expired": lambda: keys.token(ZENDESK_URL, AGENT, expires_in=-120),
         "other key": lambda: KeyPair().token(ZENDESK_URL, AGENT),
         "other issuer": lambda: keys.token(ZENDESK_URL, AGENT, iss="evil.zendesk.com"),
@@ -109,6 +124,24 @@ def test_a_token_zendesk_did_not_sign_for_this_installation_is_refused(
     status, page = _open(client, token)
     assert status == 401
     assert "connector-session" not in page
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        {},
+        {"sub": str(AGENT)},
+        {"iss": ZENDESK_URL},
+        {"aud": f"{ZENDESK_URL}/api/v2/apps/installations/{INSTALLATION_ID}"},
+    ],
+)
+def test_the_claims_spelled_either_way_open_the_agents_session(
+    client: FlaskClient, keys: KeyPair, rt: Runtime, spelling: dict[str, str]
+) -> None:
+    status, page = _open(client, keys.token(ZENDESK_URL, AGENT, **spelling))
+    assert status == 200
+    token = re.search(r'name="connector-session" content="([^"]+)"', page)
+    assert token and app_rows.session_user(rt.db, token.group(1), utcnow()) == AGENT
 
 
 def _hs256_forgery(keys: KeyPair) -> str:

@@ -22,7 +22,7 @@ import jwt
 from connector.inbound_model import SignatureRejected
 
 LEEWAY_SECONDS = 30  # clock skew between Zendesk and this machine
-_USER = re.compile(r"/api/v2/users/(\d+)(?:\.json)?$")
+_USER = re.compile(r"^(?:.*/api/v2/users/)?(\d+)(?:\.json)?$")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,18 @@ def audience(zendesk_url: str, installation_id: int) -> str:
     return f"{zendesk_url.rstrip('/')}/api/v2/apps/installations/{installation_id}.json"
 
 
+# The claims' exact spelling is from Zendesk's tutorial, not a specification: also accept the
+# same values written without `.json` or as an origin, never another account or installation.
+def _audiences(zendesk_url: str, installation_id: int) -> list[str]:
+    canonical = audience(zendesk_url, installation_id)
+    return [canonical, canonical.removesuffix(".json")]
+
+
+def _issuers(zendesk_url: str) -> list[str]:
+    parts = urlsplit(zendesk_url)
+    return [parts.netloc, f"{parts.scheme}://{parts.netloc}"]
+
+
 def verify(
     token: str, public_key_pem: str, zendesk_url: str, installation_id: int, now: datetime
 ) -> AppCaller:
@@ -45,8 +57,8 @@ def verify(
             token,
             public_key_pem,
             algorithms=["RS256"],  # never what the token's header asks for
-            audience=audience(zendesk_url, installation_id),
-            issuer=urlsplit(zendesk_url).netloc,
+            audience=_audiences(zendesk_url, installation_id),
+            issuer=_issuers(zendesk_url),
             leeway=LEEWAY_SECONDS,
             options={"require": ["exp", "iat", "aud", "iss", "sub"], "verify_iat": False},
         )
@@ -56,7 +68,7 @@ def verify(
         raise SignatureRejected(f"the Zendesk token is not valid: {exc}") from None
     if int(claims["exp"]) < now.timestamp() - LEEWAY_SECONDS:  # our clock, not PyJWT's
         raise SignatureRejected("the Zendesk token has expired")
-    found = _USER.search(urlsplit(str(claims["sub"])).path)
+    found = _USER.match(urlsplit(str(claims["sub"])).path)
     if found is None:
         raise SignatureRejected("the Zendesk token names no user")
     context = claims.get("context")
