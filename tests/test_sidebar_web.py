@@ -304,6 +304,8 @@ def test_an_action_is_stored_and_queued_202_and_only_its_agent_reads_its_state(
         {"kind": "link"},
         {"kind": "create", "team": "nobody"},
         {"kind": "move", "problem_id": True},
+        {"kind": "create", "team": ["billing"]},
+        {"kind": "link", "problem_id": 2**40},
     ],
 )
 def test_malformed_actions_are_refused_400(
@@ -332,3 +334,15 @@ def test_a_check_still_unanswered_after_a_minute_is_asked_again_and_a_stale_answ
     assert client.get("/app/api/tickets/7", headers=headers).status_code == 202  # too old
     assert client.get("/app/api/tickets/7", headers=headers).status_code == 202
     assert len(_events(rt)) == 3
+
+
+def test_a_ticket_id_beyond_zendesks_is_not_found(
+    client: FlaskClient, keys: KeyPair, rt: Runtime
+) -> None:
+    headers = _session(client, keys)
+    huge = 2**64
+    assert client.get(f"/app/api/tickets/{huge}", headers=headers).status_code == 404
+    answer = client.post(
+        f"/app/api/tickets/{huge}/actions", json={"kind": "unlink"}, headers=headers
+    )
+    assert answer.status_code == 404

@@ -109,6 +109,8 @@ def build_sidebar(runtime: AppContext) -> Blueprint:
     @bp.post("/api/tickets/<int:ticket_id>/actions")
     @_agent(runtime)
     def queue_action(user_id: int, ticket_id: int) -> Any:
+        if not 0 < ticket_id < MAX_TICKET_ID:
+            return jsonify({"error": "not found"}), 404
         if not request.is_json:
             return jsonify({"error": "send JSON"}), 415
         body = request.get_json(silent=True)
@@ -119,7 +121,7 @@ def build_sidebar(runtime: AppContext) -> Blueprint:
         team = body.get("team")
         if kind in ("link", "move") and not _row_id(problem_id):
             return jsonify({"error": "problem_id is required"}), 400
-        if kind == "create" and team not in runtime.config.teams:
+        if kind == "create" and not (isinstance(team, str) and team in runtime.config.teams):
             return jsonify({"error": "team must be one of the configured teams"}), 400
         if _refused(runtime, user_id, ticket_id):  # the worker checks again before acting
             return jsonify({"error": "You cannot see this ticket.", "state": "refused"}), 403
