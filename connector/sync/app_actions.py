@@ -79,16 +79,20 @@ def handle(services: Services, batch: list[InboundEvent]) -> None:
 
 
 def check_access(services: Services, user_id: int, ticket_id: int) -> tuple[Access, Ticket | None]:
-    user = services.zendesk.get_user(user_id)
-    names.remember(services.db, {user.id: user.name}, {}, {user.id: user.role or ""})
     try:
+        user: User | None = services.zendesk.get_user(user_id)
         ticket: Ticket | None = services.zendesk.get_ticket(ticket_id)
-    except NotFoundError:
-        ticket = None
+    except NotFoundError:  # a deleted user or ticket: nothing to show, nothing to do
+        user, ticket = None, None
+    if user is not None:
+        names.remember(services.db, {user.id: user.name}, {}, {user.id: user.role or ""})
     groups: list[int] = []
-    if ticket is not None and user.ticket_restriction == "groups":
+    if user is not None and ticket is not None and user.ticket_restriction == "groups":
         groups = services.zendesk.group_ids_of(user.id)
-    access = may_see(user, ticket, groups) if ticket else Access(False, "no such ticket")
+    if user is None or ticket is None:
+        access = Access(False, "no such user or ticket")
+    else:
+        access = may_see(user, ticket, groups)
     with services.db.session() as session:
         app_rows.record_access(
             session, user_id, ticket_id, access.allowed, access.reason, services.clock.now()

@@ -104,6 +104,7 @@ def test_create_link_move_and_unlink_through_the_app(stack: LocalStack) -> None:
         }
         known = names.lookup(s, [stack.zendesk.agent_user_id], [])
     assert {actor_name(a, known.users) for a in actors} == {"Alex Agent"}
+    assert alex.view(99_999)[0] == 403  # no such ticket in Zendesk: nothing to show
 
 
 def test_a_restricted_agent_sees_and_changes_nothing_of_a_ticket_not_theirs(
