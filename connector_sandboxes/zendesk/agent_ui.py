@@ -9,12 +9,13 @@ the ticket as an agent sees it, with a reply box, and beside it every installed 
 - the page answers the SDK's cross-frame messages (`static/zaf_host.js`), following the SDK's
   source (2.0.x): the `iframe.handshake` with `zaf.app.registered` (context and metadata), `get`
   of ticket and user paths, `invoke` of `ticket.comment.appendText` (into the reply box) and
-  `resize`.
+  `resize`, and `client.request` to the account's `/api/v2` as the viewing agent.
 An agent who may not see the ticket gets Zendesk's 403 page, and no app.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from typing import Any
@@ -90,8 +91,12 @@ def ticket_page(ticket_id: int) -> Any:
                     "settings": installation["settings"],
                 },
             }
+        # `client.request` to this account's API runs as the agent viewing the page (Zendesk
+        # uses the agent's session; the sandbox, the agent's login with the account's token).
+        login = f"{viewer['email']}/token:{st.agent_token}"
         data = {
             "frames": frames,
+            "auth": "Basic " + base64.b64encode(login.encode()).decode(),
             "context": {
                 "product": "support",
                 "location": "ticket_sidebar",

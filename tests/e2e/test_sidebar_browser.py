@@ -121,6 +121,19 @@ def settle(stack: LocalStack, page: Any, selector: str, what: str, text: str | N
     return frame
 
 
+ZAF_REQUEST = """(url) => new Promise((resolve) => {
+    const client = window.ZAFClient.init();  // the SDK as the app loaded it
+    client.request(url).then(
+        (data) => resolve(["done", data]),
+        (xhr) => resolve(["fail", xhr.status]),
+    );
+})"""
+
+
+def app_window(page: Any) -> Any:
+    return next(f for f in page.frames if "/app/sidebar" in f.url)
+
+
 def app_text(page: Any) -> str:
     return str(app_frame(page).locator("body").inner_text())
 
@@ -154,6 +167,9 @@ def test_a_linked_ticket_shows_its_problem_and_the_workaround_goes_into_the_repl
     frame.locator("#insert").click()
     wait_until(lambda: page.locator("#comment-box").input_value() == WORKAROUND, 10, "the insert")
     page.screenshot(path=str(shots / "sidebar-linked.png"))
+    # `client.request` through the host page runs as the agent viewing it.
+    outcome, me = app_window(page).evaluate(ZAF_REQUEST, "/api/v2/users/me.json")
+    assert outcome == "done" and me["user"]["name"] == "Alex Agent"
 
 
 def test_an_unlinked_ticket_shows_a_suggestion_and_links_it_in_one_click(
@@ -246,6 +262,9 @@ def test_a_ticket_the_agent_may_not_see_shows_nothing(
 
     wait_until(refused, 60, "the refusal", every=0.2)
     assert statuses[0] == 202  # checked with Zendesk first, by the worker
+    # And Zendesk itself refuses her the ticket through the SDK's request.
+    hidden = f"/api/v2/tickets/{billing['incident']}.json"
+    assert inner.evaluate(ZAF_REQUEST, hidden) == ["fail", 403]
 
 
 def test_a_site_other_than_the_zendesk_account_cannot_frame_the_app(

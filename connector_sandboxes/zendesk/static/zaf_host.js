@@ -47,6 +47,29 @@
     return result;
   }
 
+  // client.request: the SDK posts `request:N` with jQuery-style options and waits for the
+  // events `request:N.done` (data, textStatus, jqXHR) or `request:N.fail` (jqXHR, ...).
+  function request(guid, key, options) {
+    var url = typeof options === "string" ? options : options.url;
+    var reply = function (outcome, args) { send(guid, { key: "zaf." + key + "." + outcome, message: { responseArgs: args } }); };
+    if (!/^\/api\/v2\//.test(url)) {
+      reply("fail", [{ status: 0, responseText: "the sandbox proxies only this account's /api/v2" }, "error", "Forbidden"]);
+      return;
+    }
+    var init = { method: (options.type || "GET").toUpperCase(), headers: { Authorization: data.auth } };
+    if (options.data !== undefined) {
+      init.headers["Content-Type"] = options.contentType || "application/json";
+      init.body = typeof options.data === "string" ? options.data : JSON.stringify(options.data);
+    }
+    fetch(url, init).then(function (response) {
+      return response.text().then(function (text) {
+        var xhr = { status: response.status, responseText: text };
+        if (response.ok) { reply("done", [text ? JSON.parse(text) : null, "success", xhr]); }
+        else { reply("fail", [xhr, "error", response.statusText]); }
+      });
+    });
+  }
+
   window.addEventListener("message", function (event) {
     var guid = frameOf(event);
     if (!guid || typeof event.data !== "string") { return; }
@@ -59,6 +82,8 @@
       send(guid, { id: msg.id, result: get(msg.params) });
     } else if (msg.request === "invoke") {
       send(guid, { id: msg.id, result: invoke(msg.params) });
+    } else if (/^request:\d+$/.test(msg.key || "")) {
+      request(guid, msg.key, msg.message);
     } else if (msg.request === "set") {
       send(guid, { id: msg.id, error: { name: "ApiError", message: "set is not supported by the sandbox" } });
     }
