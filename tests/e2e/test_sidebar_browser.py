@@ -112,10 +112,10 @@ def settle(stack: LocalStack, page: Any, selector: str, what: str, text: str | N
 
     def shown() -> bool:
         stack.drain()
-        found = frame.locator(selector)
-        if found.count() == 0:
-            return False
-        return text is None or text in found.first.inner_text()
+        # Never a waiting call here: the app re-renders while it polls, and an element seen a
+        # moment ago may be gone (all_inner_texts reads what is there now).
+        texts = frame.locator(selector).all_inner_texts()
+        return bool(texts) and (text is None or any(text in t for t in texts))
 
     wait_until(shown, 60, what, every=0.1)
     return frame
