@@ -192,8 +192,13 @@ def _write_and_link(
     known = services.config.zendesk.fields.known_problem
     if known is not None:  # one signal only: the key the agent chose (or none)
         update.custom_fields[known] = None
-    written = services.zendesk.update_ticket(ticket.id, update)
     outcome = Outcome()
+    # First the ticket as it is now, as its next webhook would: the signals the core compares
+    # with then include the key the connector wrote to confirm a link (its own writes come
+    # back as webhooks it skips), so clearing that key reads as the agent's "not this problem".
+    with services.db.session() as session:
+        evaluate(session, services, ticket, outcome)
+    written = services.zendesk.update_ticket(ticket.id, update)
     with services.db.session() as session:
         evaluate(session, services, written, outcome, actor=action.user_id)
     refresh_problems(services, outcome.touched)

@@ -141,3 +141,19 @@ def test_an_agent_restricted_to_groups_sees_the_tickets_of_their_groups(stack: L
     riley = Agent(stack, riley_id)
     assert riley.view(in_mine)[0] == 200
     assert riley.view(in_other)[0] == 403
+
+
+def test_a_ticket_a_rule_linked_is_unlinked_from_the_app_and_stays_unlinked(
+    stack: LocalStack,
+) -> None:
+    alex = Agent(stack, stack.zendesk.agent_user_id)
+    lost = ticket(stack, "My parcel is lost", tags=["parcel_lost"])
+    stack.drain()
+    key = links(stack)[lost][0]
+    assert key is not None and key.startswith("SHIP-")
+    unlinked = alex.act(lost, kind="unlink")
+    assert unlinked["state"] == "done", unlinked
+    assert lost not in links(stack)
+    stack.zendesk.agent_update_ticket(lost, comment={"body": "Any news?", "public": True})
+    stack.drain()
+    assert lost not in links(stack)  # the rule does not take it back
