@@ -133,7 +133,13 @@ def build_sidebar(runtime: AppContext) -> Blueprint:
             problem_id if kind in ("link", "move") and isinstance(problem_id, int) else None,
             str(team) if kind == "create" else None,
         )
-        _enqueue(runtime, "app.action", ticket_id, {"action_id": action_id})
+        try:
+            _enqueue(runtime, "app.action", ticket_id, {"action_id": action_id})
+        except SQLAlchemyError:  # not queued: say so on the row rather than leave it waiting
+            with runtime.db.session() as session:
+                failed, now = AppActionState.FAILED, datetime.now(UTC)
+                app_rows.finish_action(session, action_id, failed, "Not queued: try again.", now)
+            raise
         log_event(log, "app.action_queued", action=kind, ticket_id=ticket_id, user_id=user_id)
         return jsonify({"action_id": action_id, "state": AppActionState.QUEUED.value}), 202
 
