@@ -346,3 +346,23 @@ def test_a_ticket_id_beyond_zendesks_is_not_found(
         f"/app/api/tickets/{huge}/actions", json={"kind": "unlink"}, headers=headers
     )
     assert answer.status_code == 404
+
+
+def test_an_action_that_could_not_be_queued_is_503_and_marked_failed(
+    client: FlaskClient, keys: KeyPair, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from connector.web import sidebar as web_sidebar
+
+    def unavailable(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    headers = _session(client, keys)
+    _allow(rt, 999)
+    monkeypatch.setattr(web_sidebar, "store_event", unavailable)
+    answer = client.post("/app/api/tickets/999/actions", json={"kind": "unlink"}, headers=headers)
+    assert answer.status_code == 503
+    with rt.db.session() as session:
+        [action] = session.query(AppAction).all()
+        assert action.state.value == "failed" and action.message == "Not queued: try again."
