@@ -178,8 +178,11 @@ def uninstall(dry_run: bool, delete_fields: bool, yes: bool) -> None:
     if delete_fields:
         click.echo(f"uninstall done: {len(plan.changes)} removed")
         return
+    switched = [s for s in plan.changes if s.kind != "app"]
     click.echo(
-        f"uninstall done: {len(plan.changes)} switched off (`connector install` switches "
+        f"uninstall done: {len(switched)} switched off (`connector install` switches "
         "them back on)\nthe ticket fields, the Jira impact fields and their values stay "
         "(`connector uninstall --delete-fields` deletes them)"
     )
+    if len(switched) < len(plan.changes):
+        click.echo("the sidebar app was removed from Zendesk (`connector install` puts it back)")

@@ -22,7 +22,7 @@ from connector.retry import Backoff
 from connector.settings import Settings
 from connector.store import inbox, reply_runs
 from connector.store import suggestions as suggestion_vectors
-from connector.sync import events, jira_events, zendesk_events
+from connector.sync import app_actions, events, jira_events, zendesk_events
 from connector.sync.config_change import remirror_after_config_change
 from connector.sync.impact import write_impact
 from connector.sync.jira_poll import poll_jira
@@ -62,6 +62,7 @@ class QueueTasks:
         self.handlers: dict[str, events.Handler] = {
             "zendesk": zendesk_events.handle,
             "jira": jira_events.handle,
+            "app": app_actions.handle,
         }
         instrument_huey(huey)
         self._register()

@@ -21,6 +21,7 @@ from connector.settings import Settings
 from connector.web import admin_auth
 from connector.web.api import build_api
 from connector.web.dashboard import build_dashboard
+from connector.web.sidebar import build_sidebar
 from connector.web.webhooks import build_webhooks
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def create_app(
     app.register_blueprint(build_webhooks(runtime))
     app.register_blueprint(build_dashboard(runtime))
     app.register_blueprint(build_api(runtime))
+    app.register_blueprint(build_sidebar(runtime))
     app.add_url_rule("/metrics", "metrics", metrics_view(runtime))
 
     @app.get("/healthz")

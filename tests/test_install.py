@@ -43,10 +43,10 @@ def custom_fields(stack: LocalStack) -> dict[str, dict[str, Any]]:
 @both_jira
 def test_install_from_nothing_creates_everything_and_records_ids(bare: LocalStack) -> None:
     plan = install(bare)
-    # 8 ticket fields, webhook, trigger, Jira webhook, 4 impact fields; 3 project screens on
-    # Cloud (Data Center has no screen scheme API: a note says what to add by hand)
+    # 8 ticket fields, webhook, trigger, the sidebar app, Jira webhook, 4 impact fields; 3
+    # project screens on Cloud (Data Center has no screen scheme API: a note says what to add)
     screens = 3 if bare.jira_deployment == "Cloud" else 0
-    assert [s.action for s in plan.steps] == ["create"] * 15 + ["update"] * screens
+    assert [s.action for s in plan.steps] == ["create"] * 16 + ["update"] * screens
     assert (bare.jira_deployment == "Cloud") != any("Data Center" in n for n in plan.notes)
 
     fields = custom_fields(bare)

@@ -78,6 +78,7 @@ def test_default_uninstall_switches_off_and_every_ticket_keeps_its_jira_key(
     for ticket_id, values in tickets.items():
         assert field_values(stack, ticket_id) == values
     assert "3 switched off" in result.output and "--delete-fields" in result.output
+    assert "the sidebar app was removed" in result.output
     assert sandbox_state(stack)["fields"] == fields_before
     assert sandbox_state(stack)["jira_fields"] == jira_fields_before
     assert "the Jira impact fields and their values stay" in result.output
@@ -93,7 +94,9 @@ def test_default_uninstall_switches_off_and_every_ticket_keeps_its_jira_key(
 
     again = run_cli(stack, monkeypatch, "install")
     assert again.exit_code == 0, again.output
-    assert "config unchanged" in again.output and "install done: 3 change(s)" in again.output
+    assert (
+        "config unchanged" in again.output and "install done: 4 change(s)"
+    )  # 3 switched back on, the app again in again.output
     assert switched_on(stack) == dict.fromkeys(switched_on(stack), True)
     for ticket_id, values in tickets.items():
         assert field_values(stack, ticket_id) == values

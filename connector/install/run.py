@@ -17,6 +17,7 @@ from connector.install.jira_fields import (
 from connector.install.jira_screens import AskShared, plan_screens
 from connector.install.jira_setup import plan_jira, plan_jira_removal
 from connector.install.plan import Plan
+from connector.install.zendesk_app import plan_app, plan_app_removal
 from connector.install.zendesk_removal import plan_zendesk_removal
 from connector.install.zendesk_setup import plan_zendesk
 from connector.logs import register_secrets
@@ -43,6 +44,7 @@ def plan_install(
     url = public_url(runtime)
     plan, installed = Plan(), Installed()
     plan_zendesk(runtime, url, installed, plan)
+    plan_app(runtime, url, plan)
     plan_jira(runtime, url, installed, plan)
     plan_impact_fields(runtime, installed, plan)
     plan_screens(runtime, installed, plan, ask_shared)
@@ -67,6 +69,7 @@ def plan_uninstall(runtime: AdminContext, *, delete_fields: bool = False) -> Pla
     ticket fields (and so every value the fields hold on every ticket)."""
     plan = Plan()
     plan_zendesk_removal(runtime, plan, delete_fields=delete_fields)
+    plan_app_removal(runtime, plan)
     plan_jira_removal(runtime, plan, delete=delete_fields)
     plan_impact_field_removal(runtime, plan, delete=delete_fields)
     return plan

@@ -358,3 +358,68 @@ class ZendeskName(Base):
     # A user's role (end-user, agent, admin): an agent's problem ticket gets a note, not a reply.
     role: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AppInstall(Base):
+    """The sidebar app as `connector install` left it in one Zendesk account: what verifying
+    its signed requests needs (the app's public key and installation) and what was uploaded."""
+
+    __tablename__ = "app_installs"
+
+    zendesk_url: Mapped[str] = mapped_column(String(255), primary_key=True)
+    app_id: Mapped[int] = mapped_column(BigInteger)
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
+    package_digest: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AppSession(Base):
+    """A short-lived bearer session of the sidebar, opened by a verified Zendesk JWT. Only the
+    token's SHA-256 is kept: a database read gives no usable token."""
+
+    __tablename__ = "app_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class TicketAccess(Base):
+    """Whether an agent may see a ticket, as the worker last checked it with Zendesk."""
+
+    __tablename__ = "app_ticket_access"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    allowed: Mapped[bool | None] = mapped_column(Boolean)  # None: a check is queued
+    reason: Mapped[str | None] = mapped_column(String(255))
+    checked_at: Mapped[datetime | None]
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppActionState(enum.StrEnum):
+    QUEUED = "queued"
+    DONE = "done"
+    REFUSED = "refused"  # not allowed or not possible: the agent is told why
+    FAILED = "failed"  # parked after retries
+
+
+class AppAction(Base):
+    """What an agent asked in the sidebar (link, move, unlink, create), until the worker has
+    applied it through the sync core; its inbound event (source `app`) carries it there."""
+
+    __tablename__ = "app_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    problem_id: Mapped[int | None] = mapped_column(Integer)
+    team: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[AppActionState] = mapped_column(
+        _enum(AppActionState, "app_action_state"), default=AppActionState.QUEUED
+    )
+    message: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

@@ -64,6 +64,16 @@ class ZendeskClient:
     def get_user(self, user_id: int) -> User:
         return User.model_validate(without_nulls(plain(self.zenpy.users(id=user_id))))
 
+    def group_ids_of(self, user_id: int) -> list[int]:
+        """The groups an agent belongs to (what a `groups` ticket restriction lets them see)."""
+        url: str | None = self._url(f"users/{user_id}/group_memberships.json")
+        found: list[int] = []
+        while url:
+            page = self.session.get(url).json()
+            found.extend(int(m["group_id"]) for m in page.get("group_memberships", []))
+            url = page.get("next_page")
+        return sorted(set(found))
+
     def organization_values(
         self, organization_ids: Sequence[int], field_key: str
     ) -> dict[int, float]:
@@ -231,6 +241,44 @@ class ZendeskClient:
 
     def delete_trigger(self, trigger_id: int) -> None:
         self.zenpy.triggers.delete(Trigger(id=trigger_id))
+
+    # -- apps (the sidebar app; Zendesk's Apps API, which zenpy does not cover) ---------------
+    def upload_app_package(self, name: str, data: bytes) -> int:
+        # The session speaks JSON by default; a None header lets requests set the multipart one.
+        response = self.session.post(
+            self._url("apps/uploads.json"),
+            files={"uploaded_data": (name, data, "application/zip")},
+            headers={"Content-Type": None},
+        )
+        return int(response.json()["id"])
+
+    def create_app(self, name: str, short_description: str, upload_id: int) -> str:
+        body = {"name": name, "short_description": short_description, "upload_id": upload_id}
+        return str(self.session.post(self._url("apps.json"), json=body).json()["job_id"])
+
+    def update_app(self, app_id: int, upload_id: int) -> str:
+        response = self.session.put(self._url(f"apps/{app_id}.json"), json={"upload_id": upload_id})
+        return str(response.json()["job_id"])
+
+    def app_job(self, job_id: str) -> dict[str, Any]:
+        return dict(self.session.get(self._url(f"apps/job_statuses/{job_id}.json")).json())
+
+    def app_public_key(self, app_id: int) -> str:
+        return self.session.get(self._url(f"apps/{app_id}/public_key.pem")).text
+
+    def app_installations(self) -> list[dict[str, Any]]:
+        found = self.session.get(self._url("apps/installations.json")).json()
+        return list(found.get("installations", []))
+
+    def install_app(self, app_id: int, settings: dict[str, Any]) -> dict[str, Any]:
+        body = {"app_id": app_id, "settings": settings}
+        return dict(self.session.post(self._url("apps/installations.json"), json=body).json())
+
+    def delete_app_installation(self, installation_id: int) -> None:
+        self.session.delete(self._url(f"apps/installations/{installation_id}.json"))
+
+    def delete_app(self, app_id: int) -> None:
+        self.session.delete(self._url(f"apps/{app_id}.json"))
 
 
 def _ticket(obj: Any) -> Ticket:

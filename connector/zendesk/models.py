@@ -21,6 +21,8 @@ class Ticket(BaseModel):
     description: str | None = None  # the first comment's text (what the customer wrote)
     problem_id: int | None = None
     requester_id: int | None = None
+    assignee_id: int | None = None
+    group_id: int | None = None
     organization_id: int | None = None
     brand_id: int | None = None
     tags: list[str] = Field(default_factory=list)
@@ -107,6 +109,10 @@ class User(BaseModel):
     email: str | None = None
     role: str | None = None
     organization_id: int | None = None
+    # What an agent may see: null (all tickets), "groups", "organization", "assigned".
+    ticket_restriction: str | None = None
+    active: bool = True
+    suspended: bool = False
 
 
 class Named(BaseModel):

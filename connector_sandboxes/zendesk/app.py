@@ -17,6 +17,8 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from connector_sandboxes.zendesk import (
+    agent_ui,
+    apps,
     control,
     fields,
     people,
@@ -87,9 +89,10 @@ def create_app(sandbox: ZendeskSandbox) -> Flask:
     app.config["ZENDESK_SANDBOX_JOBS"] = sandbox.jobs
     app.config["ZENDESK_SANDBOX_UPDATE_LIMIT"] = sandbox.update_limit
     app.config["ZENDESK_SANDBOX_HANDLE"] = sandbox
-    for module in (people, fields, ticket_routes, search, triggers, webhooks):
+    for module in (people, fields, ticket_routes, search, triggers, webhooks, apps):
         app.register_blueprint(module.bp, url_prefix=API_PREFIX)
     app.register_blueprint(control.bp, url_prefix="/_sandbox")
+    app.register_blueprint(agent_ui.bp)
     app.wsgi_app = StripJsonSuffix(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.before_request
@@ -166,7 +169,7 @@ def _authenticated_user(sandbox: ZendeskSandbox) -> int | None:
 def _admin_only(method: str, path: str) -> bool:
     """What the API reference allows to admins only, of what the sandbox serves."""
     path = path.removeprefix(API_PREFIX)
-    if path.startswith("/webhooks"):
+    if path.startswith(("/webhooks", "/apps")):
         return True
     writes = method in ("POST", "PUT", "PATCH", "DELETE")
     return writes and path.startswith(("/ticket_fields", "/organization_fields"))

@@ -171,6 +171,37 @@ def add_organization_field(st: State, key: str, title: str, kind: str) -> JSON:
     return field
 
 
+def add_group(st: State, name: str, agent_ids: list[int]) -> JSON:
+    """A group and its agents' memberships (`GET /users/{id}/group_memberships` reads them)."""
+    now, group_id = iso(st.now()), st.ids.next("group")
+    group = {
+        "id": group_id,
+        "name": name,
+        "default": False,
+        "deleted": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    st.groups[group_id] = group
+    for user_id in agent_ids:
+        if st.user(user_id)["role"] == "end-user":
+            raise record_invalid("user_id", "User: must be an agent")
+        membership_id = st.ids.next("group_membership")
+        st.group_memberships[membership_id] = {
+            "id": membership_id,
+            "user_id": user_id,
+            "group_id": group_id,
+            "default": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+    return group
+
+
+def user_group_ids(st: State, user_id: int) -> list[int]:
+    return sorted(m["group_id"] for m in st.group_memberships.values() if m["user_id"] == user_id)
+
+
 # ---- routes ------------------------------------------------------------------------------
 @route(bp, "/users/me", ["GET"])
 def show_me() -> Any:
@@ -199,6 +230,19 @@ def show_user(user_id: int) -> Any:
     st = state()
     with st.lock:
         return {"user": user_json(st, st.user(user_id))}
+
+
+@route(bp, "/users/<int:user_id>/group_memberships", ["GET"])
+def user_group_memberships(user_id: int) -> Any:
+    st = state()
+    with st.lock:
+        st.user(user_id)
+        found = [
+            {"url": st.url(f"group_memberships/{m['id']}.json"), **m}
+            for m in st.group_memberships.values()
+            if m["user_id"] == user_id
+        ]
+        return listing("group_memberships", found)
 
 
 @route(bp, "/users/show_many", ["GET"])

@@ -115,6 +115,11 @@ class ZendeskSandbox:
     def agent_user_id(self) -> int:
         return self.state.agent_user_id
 
+    @property
+    def restricted_user_id(self) -> int:
+        """Riley Restricted: an agent who sees only the tickets assigned to them."""
+        return self.state.restricted_user_id
+
     def accounts(self) -> list[JSON]:
         """The logins: the connector's API user (an admin) and a human agent, whose REST
         changes the connector treats as a person's (it skips only its own user's)."""
@@ -123,6 +128,7 @@ class ZendeskSandbox:
             pairs = (
                 ("connector", st.admin_user_id, st.token),
                 ("agent", st.agent_user_id, st.agent_token),
+                ("restricted", st.restricted_user_id, st.agent_token),
             )
             return [
                 {
@@ -197,6 +203,17 @@ class ZendeskSandbox:
         with self.state.lock:
             user = people.add_user(self.state, name, email, role, organization_id, locale)
             return people.user_json(self.state, user)
+
+    def create_group(self, name: str, agent_ids: list[int]) -> JSON:
+        """A group of agents (an agent restricted to `groups` sees its tickets)."""
+        with self.state.lock:
+            return dict(people.add_group(self.state, name, agent_ids))
+
+    def set_ticket_restriction(self, user_id: int, restriction: str | None) -> None:
+        """What the admin sets in the agent's role: None, assigned, groups, organization."""
+        with self.state.lock:
+            user = self.state.user(user_id)
+            user["ticket_restriction"], user["restricted_agent"] = restriction, bool(restriction)
 
     def create_organization(self, name: str, fields: JSON | None = None) -> JSON:
         with self.state.lock:

@@ -17,6 +17,8 @@ from typing import Any
 ACCOUNT_ID = 21_000_001
 JSON = dict[str, Any]
 AGENT_EMAIL, AGENT_TOKEN = "agent@example.com", "agent-sandbox"
+# An agent who sees only the tickets assigned to them (Zendesk's "assigned" restriction).
+RESTRICTED_EMAIL = "riley@example.com"
 
 
 class ApiError(Exception):
@@ -64,6 +66,8 @@ class Ids:
         "event": 365_000_000_001,
         "trigger": 366_000_000_001,
         "organization_field": 367_000_000_001,
+        "group": 368_000_000_001,
+        "group_membership": 369_000_000_001,
     }
 
     def next(self, kind: str) -> int:
@@ -104,6 +108,14 @@ class State:
             self.idempotency: dict[str, tuple[str, int, float]] = {}
             self.dynamic_content: dict[str, dict[str, str]] = default_dynamic_content()
             self.deliveries: list[JSON] = []
+            self.app_ids: dict[str, int] = {}
+            self.app_uploads: dict[int, bytes] = {}
+            self.app_jobs: dict[str, JSON] = {}
+            self.apps: dict[int, JSON] = {}
+            self.app_keys: dict[int, Any] = {}  # app id -> its RSA private key
+            self.app_installations: dict[int, JSON] = {}
+            self.groups: dict[int, JSON] = {}
+            self.group_memberships: dict[int, JSON] = {}
             self.time_offset = 0.0
             self._seed()
             self.changed.notify_all()
@@ -113,6 +125,9 @@ class State:
 
         self.admin_user_id = people.add_user(self, "Sandbox Admin", self.email, "admin")["id"]
         self.agent_user_id = people.add_user(self, "Alex Agent", AGENT_EMAIL, "agent")["id"]
+        restricted = people.add_user(self, "Riley Restricted", RESTRICTED_EMAIL, "agent")
+        restricted["ticket_restriction"], restricted["restricted_agent"] = "assigned", True
+        self.restricted_user_id = restricted["id"]
         fields.seed_system_fields(self)
         people.add_organization_field(self, "customer_value", "Customer value", "decimal")
 

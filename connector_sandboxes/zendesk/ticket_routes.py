@@ -12,8 +12,9 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from connector_sandboxes.zendesk.people import user_group_ids
 from connector_sandboxes.zendesk.sideload import sideloads
-from connector_sandboxes.zendesk.state import ApiError, bad_request, not_found
+from connector_sandboxes.zendesk.state import JSON, ApiError, bad_request, not_found
 from connector_sandboxes.zendesk.tickets import create_ticket, ticket_json, update_ticket
 from connector_sandboxes.zendesk.web import (
     body,
@@ -30,6 +31,27 @@ from connector_sandboxes.zendesk.web import (
 bp = Blueprint("zendesk_tickets", __name__)
 
 IDEMPOTENCY_SECONDS = 2 * 60 * 60
+
+
+FORBIDDEN_TICKET = {
+    "error": "Forbidden",
+    "description": "You do not have access to this page. Please contact the account owner of "
+    "this help desk for further help.",
+}
+
+
+def may_see(user: JSON, ticket: Any, group_ids: list[int] | None = None) -> bool:
+    """Zendesk's ticket restriction of agents: none, `assigned`, `groups`, `organization`."""
+    restriction = user.get("ticket_restriction")
+    if user["role"] == "admin" or restriction is None:
+        return True
+    if restriction == "assigned":
+        return bool(ticket.assignee_id == user["id"])
+    if restriction == "groups":
+        return ticket.assignee_id == user["id"] or ticket.group_id in (group_ids or [])
+    if restriction == "organization":
+        return bool(user["organization_id"] and ticket.organization_id == user["organization_id"])
+    return False
 
 
 @route(bp, "/tickets", ["POST"])
@@ -70,6 +92,9 @@ def list_tickets() -> Any:
 def show(ticket_id: int) -> Any:
     st = state()
     ticket = st.ticket(ticket_id)
+    viewer = st.user(current_user_id())
+    if not may_see(viewer, ticket, user_group_ids(st, viewer["id"])):
+        raise ApiError(403, FORBIDDEN_TICKET)
     return {"ticket": ticket_json(st, ticket), **sideloads(st, [ticket])}
 
 

@@ -53,7 +53,24 @@ def test_the_agent_logs_in_as_itself_with_its_own_token(sandbox: ZendeskSandbox,
     assert logins == {
         "connector": "admin@example.com/token:sandbox",
         "agent": "agent@example.com/token:agent-sandbox",
+        "restricted": "riley@example.com/token:agent-sandbox",
     }
+
+
+def test_the_restricted_agent_sees_only_tickets_assigned_to_them(
+    sandbox: ZendeskSandbox, api: str
+) -> None:
+    mine = sandbox.agent_create_ticket(
+        subject="Mine", comment={"body": "x"}, assignee_id=sandbox.restricted_user_id
+    )
+    other = sandbox.agent_create_ticket(subject="Not mine", comment={"body": "x"})
+    riley = ("riley@example.com/token", "agent-sandbox")
+    seen = requests.get(f"{api}/tickets/{mine['id']}.json", auth=riley, timeout=5)
+    hidden = requests.get(f"{api}/tickets/{other['id']}.json", auth=riley, timeout=5)
+    assert seen.status_code == 200
+    assert hidden.status_code == 403 and hidden.json()["error"] == "Forbidden"
+    user = requests.get(f"{api}/users/me.json", auth=riley, timeout=5).json()["user"]
+    assert user["ticket_restriction"] == "assigned"
 
 
 def test_the_agents_rest_changes_are_attributed_to_the_agent(
@@ -117,3 +134,21 @@ def test_admin_only_endpoints_answer_an_agent_403(sandbox: ZendeskSandbox, api: 
     agent = zenpy_client(sandbox.url, email="agent@example.com", token="agent-sandbox")
     with pytest.raises(APIException):
         agent.webhooks.list()
+
+
+def test_an_agent_restricted_to_groups_sees_their_groups_tickets(
+    sandbox: ZendeskSandbox, api: str
+) -> None:
+    riley_id = sandbox.restricted_user_id
+    sandbox.set_ticket_restriction(riley_id, "groups")
+    group = sandbox.create_group("Billing desk", [riley_id])
+    mine = sandbox.agent_create_ticket(subject="In", comment={"body": "x"}, group_id=group["id"])
+    other = sandbox.agent_create_ticket(subject="Out", comment={"body": "x"})
+    riley = ("riley@example.com/token", "agent-sandbox")
+    memberships = requests.get(
+        f"{api}/users/{riley_id}/group_memberships.json", auth=riley, timeout=5
+    ).json()["group_memberships"]
+    assert [m["group_id"] for m in memberships] == [group["id"]]
+    assert requests.get(f"{api}/tickets/{mine['id']}.json", auth=riley, timeout=5).ok
+    hidden = requests.get(f"{api}/tickets/{other['id']}.json", auth=riley, timeout=5)
+    assert hidden.status_code == 403
