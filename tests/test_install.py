@@ -158,7 +158,7 @@ def test_uninstall_restores_the_sandboxes_and_removes_nothing_else(bare: LocalSt
     assert titles.count("Jira status") == 2  # ours next to the admin's
 
     plan = plan_uninstall(bare.rt, delete_fields=True)
-    assert {s.action for s in plan.steps} == {"delete"} and len(plan.steps) == 15
+    assert {s.action for s in plan.steps} == {"delete"} and len(plan.steps) == 16
     plan.apply()
     finish_uninstall(bare.rt, deleted=True)
 
@@ -197,7 +197,7 @@ def test_cli_install_write_env_then_again_then_uninstall(
 
     first = run_cli(bare, monkeypatch, "install", "--write-env")
     assert first.exit_code == 0, first.output
-    assert "install done: 18 change(s)" in first.output
+    assert "install done: 19 change(s)" in first.output
     assert "webhook secrets written to .env" in first.output
     env = dotenv_values(bare.workdir / ".env")
     hook_id = load_config(bare.config_path).zendesk.webhook_id
@@ -218,7 +218,7 @@ def test_cli_install_write_env_then_again_then_uninstall(
 
     gone = run_cli(bare, monkeypatch, "uninstall", "--delete-fields", "--yes")
     assert gone.exit_code == 0, gone.output
-    assert "uninstall done: 15 removed" in gone.output
+    assert "uninstall done: 16 removed" in gone.output
     assert "Stop `connector serve`" in gone.output
     assert sandbox_state(bare) == before
 

@@ -129,7 +129,7 @@ def test_deleting_the_fields_asks_first_and_says_to_stop_serve(
     agreed = run_cli(stack, monkeypatch, "uninstall", "--delete-fields", input="y\n")
 
     assert agreed.exit_code == 0, agreed.output
-    assert "uninstall done: 15 removed" in agreed.output
+    assert "uninstall done: 16 removed" in agreed.output
     assert field_values(stack, ticket_id) == {}
     assert impact_field_names(stack) == set()
     assert load_config(stack.config_path).jira.impact_fields.model_dump() == dict.fromkeys(
