@@ -45,7 +45,7 @@ def run_demo(
         f"[bold]Zendesk sandbox[/] {stack.zendesk.url}   [bold]{jira_label}[/] {stack.jira.url}"
     )
     with console.status(
-        "connector install: fields, webhook and trigger in Zendesk, webhook in Jira"
+        "connector install: fields, webhook, trigger and sidebar app in Zendesk, webhook in Jira"
     ):
         stack.install()
     impact = [v for v in stack.rt.config.jira.impact_fields.model_dump().values() if v]
@@ -55,8 +55,8 @@ def run_demo(
         else "(Data Center has no screen API: an admin adds them to the screens)"
     )
     console.print(
-        "[green]installed[/] into both sandboxes: 8 ticket fields, a webhook and a trigger in "
-        f"Zendesk; a webhook and {len(impact)} impact fields {where} in Jira"
+        "[green]installed[/] into both sandboxes: 8 ticket fields, a webhook, a trigger and the "
+        f"sidebar app in Zendesk; a webhook and {len(impact)} impact fields {where} in Jira"
     )
     story = Story(stack, lambda line: console.print(f"[cyan]>[/] {line}"), tickets)
     try:
@@ -109,6 +109,11 @@ def _why(summary: Summary, key: str) -> str:
 def _keep_running(stack: LocalStack, token: str, console: Console) -> None:
     url = str(stack.rt.settings.public_url).rstrip("/")
     console.print(f"\n[bold]Dashboard[/] {url}/?token={token}")
+    console.print(
+        f"[bold]A ticket with the sidebar app[/] {stack.zendesk.url}/agent/tickets/1"
+        "?user=agent@example.com (any ticket id; user= any agent's email)",
+        highlight=False,
+    )
     for name, sandbox in (("Zendesk", stack.zendesk), ("Jira", stack.jira)):
         console.print(f"[bold]{name} sandbox[/] {sandbox.url}", highlight=False)
         for line in sandbox.login_lines():
