@@ -15,7 +15,7 @@ from connector.store import tickets as ticket_states
 from connector.store.models import LinkVia, Problem
 from connector.sync.decide import Target, decide
 from connector.sync.problems import Cause, ensure_problem
-from connector.sync.signals import read_signals
+from connector.sync.signals import read_signals, suggestion_noted_tag
 from connector.zendesk.models import Ticket
 
 if TYPE_CHECKING:
@@ -76,8 +76,11 @@ def evaluate(
         and link.via is LinkVia.SUGGESTION
         and (state.signals or {}).get("known_problem") == link.problem_id
         and signals.known_problem is None
+        # The auto-link's update landed (its note's tag is there) and an agent undid it: never
+        # again. Without the tag Zendesk never applied it: unlinked, and suggested anew.
+        and suggestion_noted_tag(link.problem_id) in ticket.tags
     ):
-        state.suggestion_opt_out = True  # an agent undid the auto-link: never again
+        state.suggestion_opt_out = True
     decision = decide(
         signals,
         state.signals or {},

@@ -51,6 +51,15 @@ SIGNAL_OF = {
 }
 
 
+# The tag the connector adds with its suggestion note (and an auto-link's Known problem value),
+# in the same update: on a ticket, it proves that update landed.
+SUGGESTION_NOTED_PREFIX = "zdjira_suggestion_noted_"
+
+
+def suggestion_noted_tag(problem_id: int) -> str:
+    return f"{SUGGESTION_NOTED_PREFIX}{problem_id}"
+
+
 def known_problem_value(problem_id: int) -> str:
     return f"{KNOWN_PROBLEM_PREFIX}{problem_id}"
 

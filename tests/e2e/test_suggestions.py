@@ -200,6 +200,20 @@ def test_auto_link_answers_on_resolution_and_an_agent_undoes_it_for_good(
             assert s.get(Link, undone) is None
             assert s.get_one(TicketState, undone).suggestion_opt_out is True
         assert field_value(stack, undone, "known_problem") in (None, "")
+        # An auto-link whose update Zendesk never applied (no note, no tag, no Known problem) is
+        # not an agent's undo: the ticket is unlinked, suggested again, and linked again.
+        lost = customer_ticket(stack, "Charged twice for one order on my card")
+        stack.drain()
+        with stack.zendesk.state.lock:
+            record = stack.zendesk.state.tickets[lost]
+            record.tags = [t for t in record.tags if not t.startswith("zdjira_")]
+            record.custom.pop(stack.fields.known_problem, None)
+        stack.zendesk.agent_update_ticket(lost, comment={"body": "Any news?", "public": False})
+        stack.drain()
+        with stack.rt.db.session() as s:
+            assert s.get_one(Link, lost).via is LinkVia.SUGGESTION
+            assert s.get_one(TicketState, lost).suggestion_opt_out is False
+        assert field_value(stack, lost, "known_problem") == known_problem_value(ids["billing"])
         resolve(stack, ids["billing"], "fixed")
         stack.drain()
         assert len(public_comments(stack, kept)) == 1  # answered like any linked ticket

@@ -33,7 +33,12 @@ from connector.store import suggestions as stored
 from connector.store import tickets as ticket_states
 from connector.store.models import LinkVia, Problem, ProblemState, TicketVector
 from connector.sync.known_problems import SUGGESTED_PREFIX
-from connector.sync.signals import OPEN_STATUSES, known_problem_value
+from connector.sync.signals import (
+    OPEN_STATUSES,
+    SUGGESTION_NOTED_PREFIX,
+    known_problem_value,
+    suggestion_noted_tag,
+)
 from connector.zendesk.models import Comment, Ticket, TicketUpdate
 from connector.zendesk.text import inert
 
@@ -55,7 +60,7 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
-NOTED_TAG_PREFIX = "zdjira_suggestion_noted_"
+NOTED_TAG_PREFIX = SUGGESTION_NOTED_PREFIX
 TOP = 3
 SUGGESTION_NOTE = "This ticket looks like these open problems:"
 
@@ -65,7 +70,7 @@ def suggested_value(problem_id: int) -> str:
 
 
 def noted_tag(problem_id: int) -> str:
-    return f"{NOTED_TAG_PREFIX}{problem_id}"
+    return suggestion_noted_tag(problem_id)
 
 
 def ticket_text(ticket: Ticket) -> str:
