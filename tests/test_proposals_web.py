@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import numpy as np
 from flask.testing import FlaskClient
 from ops_fixtures import ADMIN_TOKEN, ZENDESK_URL
 
@@ -104,3 +105,38 @@ def test_the_dashboard_shows_a_proposal_and_needs_csrf_to_decide(
     assert "Dismissed: these tickets are not proposed again." in done.get_data(as_text=True)
     with rt.db.session() as s:
         assert s.get_one(Proposal, pid).state is ProposalState.DISMISSED
+
+
+def test_a_proposal_whose_tickets_are_suggested_a_problem_says_so(
+    rt: Runtime, client: FlaskClient
+) -> None:
+    from connector.store import suggestions as stored
+    from connector.store.models import Problem
+
+    pid = proposal(rt, tickets=6)
+    now = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    with rt.db.session() as s:
+        problem = Problem(
+            cause_key="rule:billing:x", team="billing", summary="Double <i>charge</i>"
+        )
+        problem.jira_key = "FIN-12"
+        s.add(problem)
+        s.flush()
+        for n, confidence in enumerate((0.9, 0.7, 0.4, 0.0, 0.8, 0.6)):
+            ticket = 700 + n
+            seen = stored.Seen(ticket, np.ones(4, dtype=np.float32) / 2, None, "new", None)
+            stored.remember(s, [seen], now)
+            stored.record_matches(
+                s, ticket, [{"problem_id": problem.id, "confidence": confidence}], now
+            )
+    [p] = client.get("/api/proposals", headers=AUTH).get_json()["proposals"]
+    assert p["already_filed"] == {
+        "problem_id": problem.id,
+        "jira_key": "FIN-12",
+        "summary": "Double <i>charge</i>",
+        "tickets": 4,  # from suggestions.min_confidence (0.5)
+    }
+    assert client.get(f"/?token={ADMIN_TOKEN}").status_code == 303
+    page = client.get("/proposals").get_data(as_text=True)
+    assert "4 of these tickets are suggested" in page and "Double &lt;i&gt;charge&lt;/i&gt;" in page
+    assert pid

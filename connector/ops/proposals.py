@@ -5,6 +5,7 @@ Jira issue and links the tickets), or dismiss it. The dashboard, `/api/proposals
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,8 @@ from connector import urls
 from connector.logs import log_event
 from connector.store import links, names
 from connector.store import proposals as stored
-from connector.store.models import Problem, ProposalState, utcnow
+from connector.store import suggestions as suggestion_rows
+from connector.store.models import Problem, ProblemState, ProposalState, utcnow
 
 if TYPE_CHECKING:
     from connector.sync.ports import CoreContext
@@ -43,6 +45,16 @@ class ProposedTicket:
 
 
 @dataclass(frozen=True)
+class AlreadyFiled:
+    """An open problem most of a proposal's suggested tickets point to: perhaps no new cause."""
+
+    problem_id: int
+    key: str | None
+    summary: str
+    tickets: int  # how many of the proposal's tickets have it as their suggestion
+
+
+@dataclass(frozen=True)
 class ProposalView:
     id: int
     state: str
@@ -55,6 +67,7 @@ class ProposalView:
     problem_key: str | None
     created_at: datetime
     updated_at: datetime
+    already_filed: AlreadyFiled | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,12 +91,23 @@ class ProposalView:
             "problem_key": self.problem_key,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
+            "already_filed": (
+                {
+                    "problem_id": self.already_filed.problem_id,
+                    "jira_key": self.already_filed.key,
+                    "summary": self.already_filed.summary,
+                    "tickets": self.already_filed.tickets,
+                }
+                if self.already_filed
+                else None
+            ),
         }
 
 
 def list_proposals(
     runtime: CoreContext, states: tuple[ProposalState, ...] = (ProposalState.OPEN,)
 ) -> list[ProposalView]:
+    minimum = runtime.config.suggestions.min_confidence
     with runtime.db.session() as session:
         found = stored.listed(session, states)
         ticket_ids = [t.ticket_id for p in found for t in p.tickets]
@@ -115,9 +139,27 @@ def list_proposals(
                     problem.jira_key if problem else None,
                     p.created_at,
                     p.updated_at,
+                    _already_filed(session, [t.ticket_id for t in p.tickets], minimum),
                 )
             )
         return views
+
+
+def _already_filed(session: Any, ticket_ids: list[int], minimum: float) -> AlreadyFiled | None:
+    """The open problem suggested (from `minimum`) for the most of these tickets, when that is
+    at least a third of them."""
+    votes: Counter[int] = Counter()
+    for ticket_id in ticket_ids:
+        matches = suggestion_rows.matches_of(session, ticket_id)
+        if matches and float(matches[0]["confidence"]) >= minimum:
+            votes[int(matches[0]["problem_id"])] += 1
+    for problem_id, count in votes.most_common():
+        problem = session.get(Problem, problem_id)
+        if count * 3 < len(ticket_ids):
+            return None
+        if problem is not None and problem.state is ProblemState.OPEN and problem.jira_key:
+            return AlreadyFiled(problem_id, problem.jira_key, problem.summary, count)
+    return None
 
 
 def accept(
