@@ -20,28 +20,12 @@ from connector.demo.stack import LocalStack
 from connector.ops import sidebar as views
 from tests.e2e.conftest import NO_REPLIES, config_with
 from tests.e2e.test_linking import field_value, links, problem_ticket
+from tests.test_dashboard_browser import browser  # noqa: F401  (chromium, one per module)
 from tests.waiting import wait_until
 
-CHROMIUM = os.environ.get("CONNECTOR_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 APP = "iframe[title='Problems in Jira']"
 XSS_SUBJECT = 'Double charge <img src=x onerror="window.top.__xss=1"> on invoices'
 WORKAROUND = "Refund the second charge, then <b>reissue</b> the invoice."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"chromium is required under CI=true: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +72,7 @@ def billing(stack: LocalStack) -> dict[str, Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any) -> Iterator[Any]:  # noqa: F811
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     yield context.new_page()
     context.close()
