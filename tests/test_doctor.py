@@ -55,6 +55,25 @@ def test_a_good_setup_passes(stack: LocalStack) -> None:
         assert any(n.startswith(f"jira project {team} ") for n in names)
     assert names["jira webhook"].detail.endswith("(project in (DOC, ENG, FIN, SHIP))")
     assert "ago" in names["last zendesk delivery"].detail
+    # The defaults suggest: the model loads offline and learned from the problem ticket.
+    assert names["suggestions"].detail.startswith(
+        "text model loads offline; learns from 1 linked ticket of 1 open problem"
+    )
+    assert names["proposed problems"].detail == "none waiting"
+
+
+def test_a_text_model_that_does_not_load_fails_with_the_fix(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connector.textmodel import encoder
+
+    def broken(self: object, texts: object) -> None:
+        raise FileNotFoundError("l2_supercat_256.safetensors")
+
+    monkeypatch.setattr(encoder.WordLlamaEncoder, "encode", broken)
+    [check] = [c for c in run_doctor(stack.rt) if c.name == "suggestions"]
+    assert check.status == FAIL and "safetensors" in check.detail
+    assert "pip install --force-reinstall wordllama" in check.fix
 
 
 def test_a_fresh_install_passes_with_warnings_only(stack: LocalStack) -> None:

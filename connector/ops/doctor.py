@@ -19,7 +19,13 @@ from connector.install.jira_setup import WEBHOOK_NAME as JIRA_WEBHOOK_NAME
 from connector.install.jira_setup import projects_jql, webhook_id
 from connector.install.zendesk_setup import TRIGGER_TITLE
 from connector.install.zendesk_setup import WEBHOOK_NAME as ZENDESK_WEBHOOK_NAME
-from connector.ops import doctor_app, doctor_fields, doctor_jira_site, queries
+from connector.ops import (
+    doctor_app,
+    doctor_fields,
+    doctor_jira_site,
+    doctor_suggestions,
+    queries,
+)
 from connector.ops.checks import FAIL, OK, SKIP, WARN, Check
 from connector.ops.public_url import healthz_problem
 from connector.store.models import utcnow
@@ -369,6 +375,7 @@ def _store(runtime: DoctorContext) -> Iterator[Check]:
     yield _failed_events(runtime)
     yield from _retrying(runtime)
     yield from _replies(runtime)
+    yield from doctor_suggestions.suggestions(runtime)
 
 
 def _database(runtime: DoctorContext) -> Check:
