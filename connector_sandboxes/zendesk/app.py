@@ -69,6 +69,9 @@ def family(method: str, path: str) -> str:
     return f"{method} /" + "/".join("{id}" if ID_SEGMENT.match(p) else p for p in parts)
 
 
+ASKED_PATH = "connector_sandboxes.asked_path"
+
+
 class StripJsonSuffix:
     """zenpy asks for `tickets/1.json`; route it like `tickets/1`."""
 
@@ -77,6 +80,7 @@ class StripJsonSuffix:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
+        environ[ASKED_PATH] = path  # as the client asked for it: what injected faults match
         if path.startswith(API_PREFIX) and path.endswith(".json"):
             environ["PATH_INFO"] = path.removesuffix(".json")
         return self.wsgi_app(environ, start_response)
@@ -109,7 +113,7 @@ def create_app(sandbox: ZendeskSandbox) -> Flask:
                 "description": "Number of allowed API requests per minute exceeded",
             }
             return jsonify(body), 429, {"Retry-After": str(reset_in)}
-        fault = sandbox.faults.take(request.path)
+        fault = sandbox.faults.take(request.environ.get(ASKED_PATH, request.path))
         if fault is not None:
             return _fault_answer(fault.kind, fault.hang_seconds)
         g.user_id = _authenticated_user(sandbox)
