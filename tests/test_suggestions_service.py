@@ -274,3 +274,46 @@ def test_retention_forgets_old_unlinked_vectors_and_keeps_linked_ones(rt: Runtim
         left = sorted(s.scalars(select(TicketVector.ticket_id)))
     assert forgotten == 3
     assert left == [50, 100, 101, 102, 200, 201, 202, 300, 301, 302]
+
+
+def test_an_accepted_proposal_waits_while_another_process_creates_its_issue(
+    runtime: WorkerContext,
+) -> None:
+    """No Jira key yet (the creation claim is held elsewhere): nothing is linked or written, and
+    the proposal stays accepted for the next run."""
+    from connector.store import proposals as stored_proposals
+    from connector.store.models import Proposal, ProposalState, ProposalTicket
+    from connector.sync.suggestions import proposals as applying
+
+    now = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    with runtime.db.session() as s:
+        p = Proposal(
+            state=ProposalState.ACCEPTED,
+            team="billing",
+            summary="X",
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(p)
+        s.flush()
+        s.add(ProposalTicket(proposal_id=p.id, ticket_id=900, organization_id=None, added_at=now))
+        pid = p.id
+
+    class Held:
+        """The services of a worker whose creation claim another process holds."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(runtime, name)
+
+    def not_created(rt: Any, problem_id: int) -> bool:
+        return False
+
+    import pytest as _pytest
+
+    with _pytest.MonkeyPatch.context() as patch:
+        patch.setattr(applying, "create_jira_issue", not_created)
+        assert applying.apply_accepted(Held()) == []  # type: ignore[arg-type]
+    with runtime.db.session() as s:
+        assert s.get_one(Proposal, pid).state is ProposalState.ACCEPTED
+        assert s.get(Link, 900) is None
+        assert stored_proposals.listed(s, [ProposalState.ACCEPTED])

@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from connector.logs import log_event
-from connector.store import audit, links
+from connector.store import audit, links, problems
 from connector.store import proposals as stored_proposals
 from connector.store import suggestions as stored_vectors
 from connector.store import tickets as ticket_states
@@ -40,15 +40,24 @@ def apply_accepted(runtime: Services) -> list[int]:
         ]
     done = []
     for proposal_id, team, summary, actor in accepted:
-        done.append(_apply(runtime, proposal_id, team, summary, actor))
+        applied = _apply(runtime, proposal_id, team, summary, actor)
+        if applied is not None:
+            done.append(applied)
     return done
 
 
-def _apply(runtime: Services, proposal_id: int, team: str, summary: str, actor: str) -> int:
+def _apply(runtime: Services, proposal_id: int, team: str, summary: str, actor: str) -> int | None:
     with runtime.db.session() as session:
         problem = ensure_problem(session, Cause(proposal_cause(proposal_id), team, summary))
         problem_id = problem.id
     create_jira_issue(runtime, problem_id)
+    with runtime.db.session() as session:
+        tracked = problems.get(session, problem_id).jira_key is not None
+    if not tracked:
+        # Another process holds the creation claim: without the key there is no Known problem
+        # option to set. The proposal stays accepted; the next run (or reconcile) finishes it.
+        log_event(log, "suggestions.proposal.waiting_for_issue", proposal_id=proposal_id)
+        return None
     sync_known_problem_options(runtime)  # the new problem in Known problem, to set it below
     with runtime.db.session() as session:
         proposal = stored_proposals.get(session, proposal_id)
