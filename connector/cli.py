@@ -38,6 +38,11 @@ def host_port(default_port: int) -> Callable[[F], F]:
     return decorate
 
 
+# The Jira a sandbox plays (the demo's --jira, the sandbox's --deployment): keys of
+# connector_sandboxes.jira.DEPLOYMENTS, imported only when a command runs.
+JIRA_DEPLOYMENT = click.Choice(["cloud", "datacenter"], case_sensitive=False)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="connector")
 @click.option(
@@ -74,7 +79,7 @@ def cli(verbose: bool) -> None:
 @click.option(
     "--jira",
     "jira_deployment",
-    type=click.Choice(["cloud", "datacenter"], case_sensitive=False),
+    type=JIRA_DEPLOYMENT,
     default="cloud",
     show_default=True,
     help="Which Jira the sandbox plays: Cloud (email + API token) or Data Center 10.3 "
@@ -248,7 +253,7 @@ def sandbox_zendesk(host: str, port: int, email: str, token: str) -> None:
 @click.option("--pat", default="sandbox", show_default=True, help="The PAT (Data Center only).")
 @click.option(
     "--deployment",
-    type=click.Choice(["cloud", "datacenter"], case_sensitive=False),
+    type=JIRA_DEPLOYMENT,
     default="cloud",
     show_default=True,
     help="Answer as Jira Cloud, or as Jira Data Center 10.3 (REST v2 only, personal access "
